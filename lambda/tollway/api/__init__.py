@@ -1,0 +1,1 @@
+"""The HTTP front doors: routes, request parsing, error envelopes, SSE."""

@@ -1,0 +1,108 @@
+"""Reading request bodies into canonical models, with OpenAI-style messages for every mistake."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from tollway.errors import InvalidRequestError, RequestTooLargeError, UnsupportedParamError
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+M = TypeVar("M", bound=BaseModel)
+
+MAX_BODY_BYTES = int(os.environ.get("TOLLWAY_MAX_REQUEST_BYTES", str(10 * 1024 * 1024)))
+#: request fields outside OpenAI's schema that the gateway itself understands
+GATEWAY_FIELDS = frozenset({"drop_params"})
+
+
+async def parse_body(request: Request, model: type[M]) -> M:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _too_large()
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise _too_large()
+    if not raw.strip():
+        raise InvalidRequestError("The request body is empty; send a JSON object.", code="invalid_json")
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        detail = f": {exc.msg} (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
+        raise InvalidRequestError(
+            f"We could not parse the JSON body of your request{detail}.", code="invalid_json"
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidRequestError("The request body must be a JSON object.", code="invalid_json")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+def split_extras(body: BaseModel, *, drop_params: bool) -> dict[str, Any]:
+    """Remove fields outside the schema: gateway fields are returned, others dropped or rejected."""
+    extra = body.__pydantic_extra__
+    if not extra:
+        return {}
+    ours = {k: extra.pop(k) for k in list(extra) if k in GATEWAY_FIELDS}
+    if extra and not (drop_params or ours.get("drop_params") is True):
+        name = sorted(extra)[0]
+        raise UnsupportedParamError(
+            f"Unrecognized request argument supplied: {name} "
+            "(set litellm_settings.drop_params: true to drop unknown parameters)",
+            param=name,
+        )
+    extra.clear()
+    return ours
+
+
+def validation_error(exc: ValidationError) -> InvalidRequestError:
+    error = exc.errors()[0]
+    param = _param(error["loc"])
+    kind = error["type"]
+    if kind == "missing":
+        return InvalidRequestError(f"Missing required parameter: '{param}'.", param=param)
+    if kind == "union_tag_invalid":
+        ctx = error.get("ctx") or {}
+        field = f"{param}.{_tag(error)}"
+        return InvalidRequestError(
+            f"Invalid value for '{field}': '{ctx.get('tag')}' is not one of {ctx.get('expected_tags')}.",
+            param=field,
+        )
+    if kind == "union_tag_not_found":
+        return InvalidRequestError(f"Missing required parameter: '{param}.{_tag(error)}'.", param=param)
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return InvalidRequestError(f"Invalid value for '{param}': {message}.", param=param)
+
+
+def _tag(error: Any) -> str:
+    return str((error.get("ctx") or {}).get("discriminator", "type")).strip("'")
+
+
+def _param(loc: tuple[Any, ...]) -> str:
+    """``messages[0].content`` from pydantic's loc, without its union-branch labels."""
+    out = ""
+    previous: Any = None
+    for i, part in enumerate(loc):
+        is_branch_tag = isinstance(previous, int) and i >= 2 and loc[i - 2] in _TAGGED_LISTS
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif is_branch_tag or part in ("str", "list[...]") or str(part).startswith(("function-", "literal[")):
+            pass  # pydantic's union branch labels, not field names
+        else:
+            out += f".{part}" if out else str(part)
+        previous = part
+    return out or "body"
+
+
+#: list fields whose items are discriminated unions (their loc carries the branch tag)
+_TAGGED_LISTS = frozenset({"messages", "content"})
+
+
+def _too_large() -> RequestTooLargeError:
+    return RequestTooLargeError(f"The request body exceeds the gateway's limit of {MAX_BODY_BYTES} bytes.")

@@ -1,0 +1,29 @@
+"""Shared lookups for route handlers: the gateway runtime and the authenticated caller."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tollway.api.context import context_of
+from tollway.gateway import default_gateway
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+    from tollway.api.context import RequestContext
+    from tollway.auth.context import AuthContext
+    from tollway.gateway import Gateway
+
+
+def gateway_of(request: Request) -> Gateway:
+    gateway = getattr(request.app.state, "gateway", None)
+    if gateway is None:
+        gateway = request.app.state.gateway = default_gateway()
+    return gateway  # type: ignore[no-any-return]
+
+
+async def caller(request: Request) -> tuple[Gateway, AuthContext, RequestContext]:
+    gateway = gateway_of(request)
+    ctx = context_of(request)
+    ctx.auth = await gateway.auth.authenticate(request.headers)
+    return gateway, ctx.auth, ctx

@@ -1,0 +1,69 @@
+"""Pure-ASGI middleware: request id, timing, the request log, and a last-resort 500.
+
+Pure ASGI (not BaseHTTPMiddleware) so streamed bodies pass through untouched.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from tollway.api.context import RequestContext
+from tollway.errors import InternalError
+from tollway.observability.logging import log_request, logger
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = _header(scope, b"x-request-id")
+        request_id = incoming if incoming and _SAFE_ID.match(incoming) else f"req-{uuid.uuid4().hex}"
+        ctx = RequestContext(request_id=request_id)
+        scope.setdefault("state", {})["tollway_ctx"] = ctx
+        status = 500
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, started
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                started = True
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:  # noqa: BLE001 - the last resort: log it, answer a bare 500
+            logger.exception("unhandled error", extra={"request_id": request_id})
+            ctx.error_type = "internal_error"
+            if not started:
+                await _send_internal_error(send_with_id)
+        finally:
+            log_request(ctx, method=scope["method"], path=scope["path"], status=status)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")  # type: ignore[no-any-return]
+    return None
+
+
+async def _send_internal_error(send: Any) -> None:
+    import json
+
+    body = json.dumps(InternalError("The gateway hit an unexpected error.").to_dict()).encode()
+    await send({"type": "http.response.start", "status": 500,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

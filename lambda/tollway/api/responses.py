@@ -1,0 +1,83 @@
+"""Serialising canonical responses: JSON bodies, SSE streams, and the gateway's headers."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from starlette.responses import Response, StreamingResponse
+
+from tollway.errors import InternalError, TollwayError
+from tollway.observability.logging import logger
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from pydantic import BaseModel
+
+    from tollway.api.context import RequestContext
+    from tollway.types.chat import ChatChunk, ChatResponse
+
+
+def gateway_headers(ctx: RequestContext) -> dict[str, str]:
+    headers = {"x-tollway-overhead-ms": f"{ctx.overhead_ms():.2f}"}
+    if ctx.deployment:
+        headers["x-tollway-deployment"] = ctx.deployment
+    return headers
+
+
+def chat_json(response: ChatResponse, ctx: RequestContext) -> Response:
+    data = response.model_dump(mode="json", exclude_none=True)
+    for choice in data.get("choices", []):
+        choice.setdefault("finish_reason", None)
+        choice.get("message", {}).setdefault("content", None)
+    return _json(data, ctx)
+
+
+def model_json(body: BaseModel, ctx: RequestContext) -> Response:
+    return _json(body.model_dump(mode="json", exclude_none=True), ctx)
+
+
+def _json(data: Any, ctx: RequestContext) -> Response:
+    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    return Response(body, media_type="application/json", headers=gateway_headers(ctx))
+
+
+def sse_response(chunks: AsyncIterator[ChatChunk], ctx: RequestContext, *, include_usage: bool) -> StreamingResponse:
+    headers = {**gateway_headers(ctx), "cache-control": "no-cache", "x-accel-buffering": "no"}
+    return StreamingResponse(_sse(chunks, ctx, include_usage), media_type="text/event-stream", headers=headers)
+
+
+async def _sse(chunks: AsyncIterator[ChatChunk], ctx: RequestContext, include_usage: bool) -> AsyncIterator[bytes]:
+    """OpenAI's stream: chunks, then (if asked) one usage chunk with no choices, then ``[DONE]``.
+
+    An error after the first byte can no longer change the status, so it is sent as an
+    ``error`` event, as OpenAI does, and the stream ends.
+    """
+    usage_chunk: ChatChunk | None = None
+    try:
+        async for chunk in chunks:
+            if chunk.usage is not None:
+                ctx.usage = chunk.usage
+                usage_chunk = chunk.model_copy(update={"choices": []})
+                if not chunk.choices:
+                    continue
+                yield _event(chunk.model_copy(update={"usage": None}).model_dump_json(exclude_none=True))
+                continue
+            yield _event(chunk.model_dump_json(exclude_none=True))
+    except TollwayError as exc:
+        ctx.error_type = exc.error_type
+        yield _event(json.dumps(exc.to_dict()))
+        return
+    except Exception:  # noqa: BLE001 - headers are sent; report in-band, never a traceback
+        ctx.error_type = "internal_error"
+        logger.exception("stream failed", extra={"request_id": ctx.request_id})
+        yield _event(json.dumps(InternalError("The gateway hit an unexpected error.").to_dict()))
+        return
+    if include_usage and usage_chunk is not None:
+        yield _event(usage_chunk.model_dump_json(exclude_none=True))
+    yield b"data: [DONE]\n\n"
+
+
+def _event(data: str) -> bytes:
+    return f"data: {data}\n\n".encode()

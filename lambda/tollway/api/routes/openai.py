@@ -1,0 +1,69 @@
+"""OpenAI's front door: chat completions, embeddings, models (with and without ``/v1``)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import JSONResponse, Response
+
+from tollway import pipeline
+from tollway.api.bodies import parse_body, split_extras
+from tollway.api.deps import caller
+from tollway.api.responses import chat_json, model_json, sse_response
+from tollway.errors import NotFoundError
+from tollway.types.chat import ChatRequest
+from tollway.types.embeddings import EmbeddingRequest
+
+router = APIRouter()
+_STARTED = int(time.time())
+
+
+@router.post("/v1/chat/completions")
+@router.post("/chat/completions", include_in_schema=False)
+async def chat_completions(request: Request) -> Response:
+    gateway, auth, ctx = await caller(request)
+    body = await parse_body(request, ChatRequest)
+    split_extras(body, drop_params=gateway.settings.drop_params)
+    if body.stream:
+        chunks = await pipeline.chat_stream(gateway, auth, ctx, body)
+        return sse_response(chunks, ctx, include_usage=body.wants_usage_chunk)
+    return chat_json(await pipeline.chat(gateway, auth, ctx, body), ctx)
+
+
+@router.post("/v1/embeddings")
+@router.post("/embeddings", include_in_schema=False)
+async def embeddings(request: Request) -> Response:
+    gateway, auth, ctx = await caller(request)
+    body = await parse_body(request, EmbeddingRequest)
+    split_extras(body, drop_params=gateway.settings.drop_params)
+    return model_json(await pipeline.embed(gateway, auth, ctx, body), ctx)
+
+
+@router.get("/v1/models")
+@router.get("/models", include_in_schema=False)
+async def list_models(request: Request) -> JSONResponse:
+    gateway, auth, _ = await caller(request)
+    data = [
+        _model_card(name, group[0].provider)
+        for name, group in gateway.router.groups.items()
+        if auth.allows_model(name, provider_model=group[0].litellm_params.model,
+                             access_groups=tuple(group[0].model_info.access_groups))
+    ]
+    return JSONResponse({"object": "list", "data": data})
+
+
+@router.get("/v1/models/{model_id:path}")
+@router.get("/models/{model_id:path}", include_in_schema=False)
+async def retrieve_model(request: Request, model_id: str) -> JSONResponse:
+    gateway, auth, _ = await caller(request)
+    group = gateway.router.groups.get(model_id)
+    if not group or not auth.allows_model(model_id, provider_model=group[0].litellm_params.model,
+                                          access_groups=tuple(group[0].model_info.access_groups)):
+        raise NotFoundError(f"The model '{model_id}' does not exist.", param="model", code="model_not_found")
+    return JSONResponse(_model_card(model_id, group[0].provider))
+
+
+def _model_card(name: str, provider: str) -> dict[str, Any]:
+    return {"id": name, "object": "model", "created": _STARTED, "owned_by": provider}

@@ -1,0 +1,26 @@
+"""The FastAPI application, shared by ``tollway serve``, Mangum and the Lambda Web Adapter."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+
+from tollway import __version__
+from tollway.api import errors
+from tollway.api.middleware import RequestContextMiddleware
+from tollway.api.routes import health, openai
+
+if TYPE_CHECKING:
+    from tollway.gateway import Gateway
+
+
+def create_app(gateway: Gateway | None = None) -> FastAPI:
+    """Build the app. Without ``gateway`` it is built from the environment on first request."""
+    app = FastAPI(title="Tollway", version=__version__, docs_url=None, redoc_url=None)
+    app.state.gateway = gateway
+    errors.install(app)
+    app.include_router(openai.router)
+    app.include_router(health.router)
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,1 @@
+"""Who is calling: credentials from headers, checked against the master key (and, later, virtual keys)."""

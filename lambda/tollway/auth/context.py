@@ -1,0 +1,43 @@
+"""``AuthContext``: what the rest of the request path knows about the caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any, Literal
+
+Role = Literal["proxy_admin", "proxy_admin_viewer", "team_admin", "internal_user"]
+
+
+@dataclass(frozen=True)
+class AuthContext:
+    """An authenticated caller. ``models`` None means every model."""
+
+    kind: Literal["master_key", "virtual_key", "iam", "anonymous"]
+    role: Role = "internal_user"
+    key_digest: str | None = None
+    team_id: str | None = None
+    user_id: str | None = None
+    project_id: str | None = None
+    models: tuple[str, ...] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "proxy_admin"
+
+    def allows_model(self, model_name: str, *, provider_model: str | None = None,
+                     access_groups: tuple[str, ...] = ()) -> bool:
+        """Whether the caller may use a model group (by name, wildcard, provider model or access group)."""
+        if self.models is None:
+            return True
+        for allowed in self.models:
+            if allowed in ("*", model_name) or allowed in access_groups:
+                return True
+            if fnmatchcase(model_name, allowed) or (provider_model and fnmatchcase(provider_model, allowed)):
+                return True
+        return False
+
+
+MASTER = AuthContext(kind="master_key", role="proxy_admin")
+ANONYMOUS_ADMIN = AuthContext(kind="anonymous", role="proxy_admin")

@@ -1,0 +1,138 @@
+"""The config file's schema: LiteLLM's ``config.yaml`` (the subset Tollway honours).
+
+Unknown keys are kept, not rejected, so that a LiteLLM config with settings we do not
+use still loads unchanged. Values may be secret references (see ``secrets``); they are
+kept as written here and resolved only when used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from tollway.providers.registry import PROVIDERS, infer_provider
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class LiteLLMParams(_Open):
+    """How to reach one deployment. Extra keys are provider-specific settings or call defaults."""
+
+    model: str
+    api_key: str | None = None
+    api_base: str | None = None
+    api_version: str | None = None
+    aws_region_name: str | None = None
+    rpm: int | None = Field(default=None, ge=0)
+    tpm: int | None = Field(default=None, ge=0)
+    weight: float | None = Field(default=None, ge=0)
+    timeout: float | None = Field(default=None, gt=0)
+    stream_timeout: float | None = Field(default=None, gt=0)
+    max_retries: int | None = Field(default=None, ge=0)
+    input_cost_per_token: float | None = Field(default=None, ge=0)
+    output_cost_per_token: float | None = Field(default=None, ge=0)
+    mock_latency_ms: float | None = Field(default=None, ge=0)
+
+
+class ModelInfo(_Open):
+    id: str | None = None
+    max_input_tokens: int | None = None
+    max_output_tokens: int | None = None
+    mode: str | None = None
+    access_groups: list[str] = Field(default_factory=list)
+
+
+class Deployment(_Open):
+    """One ``model_list`` entry: a concrete upstream model behind a client-facing name."""
+
+    model_name: str
+    litellm_params: LiteLLMParams
+    model_info: ModelInfo = Field(default_factory=ModelInfo)
+
+    @field_validator("model_name")
+    @classmethod
+    def _non_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @model_validator(mode="after")
+    def _known_provider(self) -> Deployment:
+        provider = self.provider  # raises ValueError naming the problem
+        if provider not in PROVIDERS:
+            known = ", ".join(sorted(PROVIDERS))
+            raise ValueError(f"unknown provider '{provider}' in model '{self.litellm_params.model}' (known: {known})")
+        return self
+
+    @property
+    def provider(self) -> str:
+        return infer_provider(self.litellm_params.model)[0]
+
+    @property
+    def upstream_model(self) -> str:
+        """The model id sent to the provider (the part after the provider prefix)."""
+        return infer_provider(self.litellm_params.model)[1]
+
+    @property
+    def id(self) -> str:
+        """Stable deployment id: ``model_info.id`` or a digest of what makes it distinct."""
+        if self.model_info.id:
+            return self.model_info.id
+        p = self.litellm_params
+        basis = f"{self.model_name}|{p.model}|{p.api_base or ''}|{p.aws_region_name or ''}|{p.api_version or ''}"
+        return hashlib.sha256(basis.encode()).hexdigest()[:12]
+
+
+class RouterSettings(_Open):
+    routing_strategy: str = "simple-shuffle"
+    num_retries: int = Field(default=0, ge=0)
+    timeout: float | None = Field(default=None, gt=0)
+    stream_timeout: float | None = Field(default=None, gt=0)
+    allowed_fails: int = Field(default=3, ge=0)
+    cooldown_time: float = Field(default=30, ge=0)
+    fallbacks: list[dict[str, list[str]]] = Field(default_factory=list)
+    context_window_fallbacks: list[dict[str, list[str]]] = Field(default_factory=list)
+    content_policy_fallbacks: list[dict[str, list[str]]] = Field(default_factory=list)
+    default_fallbacks: list[str] = Field(default_factory=list)
+
+
+class LiteLLMSettings(_Open):
+    drop_params: bool = False
+    request_timeout: float | None = Field(default=None, gt=0)
+
+
+class GeneralSettings(_Open):
+    master_key: str | None = None
+    model_cost_map_sync: bool = False
+
+
+class Config(_Open):
+    model_list: list[Deployment] = Field(default_factory=list)
+    router_settings: RouterSettings = Field(default_factory=RouterSettings)
+    litellm_settings: LiteLLMSettings = Field(default_factory=LiteLLMSettings)
+    general_settings: GeneralSettings = Field(default_factory=GeneralSettings)
+    environment_variables: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("model_list", "router_settings", "litellm_settings", "general_settings",
+                     "environment_variables", mode="before")
+    @classmethod
+    def _null_is_empty(cls, value: Any, info: Any) -> Any:
+        # ``model_list:`` with nothing under it is YAML null; treat it as empty.
+        if value is None:
+            return [] if info.field_name == "model_list" else {}
+        return value
+
+    def groups(self) -> dict[str, list[Deployment]]:
+        """Deployments by client-facing model name, in config order."""
+        out: dict[str, list[Deployment]] = {}
+        for deployment in self.model_list:
+            out.setdefault(deployment.model_name, []).append(deployment)
+        return out
+
+    @property
+    def default_timeout(self) -> float:
+        return self.router_settings.timeout or self.litellm_settings.request_timeout or 600.0

@@ -1,0 +1,71 @@
+"""``Gateway``: the per-process runtime built from one config (router, adapters, auth).
+
+Built once, lazily: on Lambda at the first request (so import stays cheap), in
+``tollway serve`` at startup (so a bad config stops it before it listens).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tollway.auth.authenticator import Authenticator
+from tollway.config import load_config
+from tollway.providers import registry
+from tollway.providers.base import CallSettings
+from tollway.routing.router import Router
+
+if TYPE_CHECKING:
+    from tollway.config.models import Config, Deployment
+    from tollway.providers.base import Provider
+
+#: where the Lambda package keeps the config when ``TOLLWAY_CONFIG`` is unset
+PACKAGED_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
+
+
+class Gateway:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.router = Router(config)
+        self.settings = CallSettings(
+            timeout=config.default_timeout,
+            stream_timeout=config.router_settings.stream_timeout,
+            drop_params=config.litellm_settings.drop_params,
+        )
+        self.auth = Authenticator.from_settings(config.general_settings.master_key)
+        self._providers: dict[str, Provider] = {}
+
+    @classmethod
+    def from_path(cls, path: str | os.PathLike[str] | None) -> Gateway:
+        return cls(load_config(path))
+
+    def provider(self, deployment: Deployment) -> Provider:
+        """The adapter instance for a deployment (its module imported on first use)."""
+        adapter = self._providers.get(deployment.id)
+        if adapter is None:
+            adapter = registry.load(deployment.provider)(deployment, self.settings)
+            self._providers[deployment.id] = adapter
+        return adapter
+
+
+_lock = threading.Lock()
+_default: Gateway | None = None
+
+
+def config_path() -> str | None:
+    explicit = os.environ.get("TOLLWAY_CONFIG")
+    if explicit:
+        return explicit
+    return str(PACKAGED_CONFIG) if PACKAGED_CONFIG.exists() else None
+
+
+def default_gateway() -> Gateway:
+    """The process-wide gateway from ``TOLLWAY_CONFIG`` (or the packaged config)."""
+    global _default
+    if _default is None:
+        with _lock:
+            if _default is None:
+                _default = Gateway.from_path(config_path())
+    return _default

@@ -1,0 +1,1 @@
+"""Structured logs (and, with metering, metrics) for every request."""

@@ -1,0 +1,106 @@
+"""``HttpProvider``: the shared plumbing for adapters that speak HTTP + JSON (+ SSE).
+
+Subclasses describe the protocol (build the request, parse the answer, parse stream events,
+map errors); this class does the I/O on the pooled client with the deployment's timeouts.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from tollway.errors import TollwayError, UpstreamError
+from tollway.providers.base import Provider
+from tollway.providers.sse import SSEEvent, iter_events
+from tollway.providers.transport import error_from_status, error_from_transport, http_client, timeout
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from tollway.types.chat import ChatChunk, ChatRequest, ChatResponse
+    from tollway.types.embeddings import EmbeddingRequest, EmbeddingResponse
+
+
+@dataclass
+class UpstreamRequest:
+    url: str
+    json: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+    method: str = "POST"
+
+
+class HttpProvider(Provider):
+    # ------------------------------------------------------------------ protocol (subclass)
+
+    @abstractmethod
+    async def build_chat(self, request: ChatRequest, *, stream: bool) -> UpstreamRequest: ...
+
+    @abstractmethod
+    def parse_chat(self, data: Any, request: ChatRequest) -> ChatResponse: ...
+
+    @abstractmethod
+    def parse_stream(self, events: AsyncIterator[SSEEvent], request: ChatRequest) -> AsyncIterator[ChatChunk]: ...
+
+    async def build_embed(self, request: EmbeddingRequest) -> UpstreamRequest:
+        raise NotImplementedError
+
+    def parse_embed(self, data: Any, request: EmbeddingRequest) -> EmbeddingResponse:
+        raise NotImplementedError
+
+    def map_error(self, status: int, body: bytes, headers: httpx.Headers) -> TollwayError:
+        return error_from_status(self.name, status, body, headers)
+
+    # ------------------------------------------------------------------ I/O (shared)
+
+    async def chat(self, request: ChatRequest) -> ChatResponse:
+        upstream = await self.build_chat(request, stream=False)
+        return self.parse_chat(await self._send_json(upstream), request)
+
+    async def chat_stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        upstream = await self.build_chat(request, stream=True)
+        client = http_client()
+        try:
+            async with client.stream(
+                upstream.method, upstream.url, content=_encode(upstream.json),
+                headers=_json_headers(upstream.headers), timeout=timeout(self.stream_timeout),
+            ) as response:
+                if response.status_code >= 400:
+                    raise self.map_error(response.status_code, await response.aread(), response.headers)
+                async for chunk in self.parse_stream(iter_events(response), request):
+                    yield chunk
+        except httpx.HTTPError as exc:
+            raise error_from_transport(self.name, exc, self.stream_timeout) from None
+
+    async def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
+        try:
+            upstream = await self.build_embed(request)
+        except NotImplementedError:
+            return await super().embed(request)
+        return self.parse_embed(await self._send_json(upstream), request)
+
+    async def _send_json(self, upstream: UpstreamRequest) -> Any:
+        try:
+            response = await http_client().request(
+                upstream.method, upstream.url, content=_encode(upstream.json),
+                headers=_json_headers(upstream.headers), timeout=timeout(self.timeout),
+            )
+        except httpx.HTTPError as exc:
+            raise error_from_transport(self.name, exc, self.timeout) from None
+        if response.status_code >= 400:
+            raise self.map_error(response.status_code, response.content, response.headers)
+        try:
+            return response.json()
+        except ValueError:
+            raise UpstreamError(f"{self.name}: the upstream answered with invalid JSON") from None
+
+
+def _encode(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _json_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {"content-type": "application/json", "accept": "application/json", **headers}

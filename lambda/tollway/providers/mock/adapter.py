@@ -1,0 +1,175 @@
+"""``mock/<anything>``: answers without a network, the same way every time.
+
+The reply is derived from the last user message; ``litellm_params.mock_response`` fixes it.
+Tools are called when ``tool_choice`` asks for it, or on ``auto`` when the conversation does
+not yet hold a tool result, so a full tool round trip can be demonstrated offline.
+``mock_latency_ms`` delays the first byte; ``mock_chunk_delay_ms`` spaces stream chunks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import math
+import struct
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from tollway.providers.base import Provider
+from tollway.tokens import estimate_prompt, estimate_text, message_text
+from tollway.types.chat import (
+    ChatChunk,
+    ChatResponse,
+    Choice,
+    ChunkChoice,
+    Delta,
+    FunctionCall,
+    FunctionCallDelta,
+    ResponseMessage,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+)
+from tollway.types.embeddings import Embedding, EmbeddingResponse, EmbeddingUsage
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from tollway.types.chat import ChatRequest
+    from tollway.types.embeddings import EmbeddingRequest
+
+DEFAULT_DIMENSIONS = 1536
+
+
+class MockProvider(Provider):
+    name = "mock"
+
+    def _param(self, key: str, default: Any = None) -> Any:
+        return (self.deployment.litellm_params.model_extra or {}).get(key, default)
+
+    async def _latency(self, key: str = "mock_latency_ms") -> None:
+        delay = self.deployment.litellm_params.mock_latency_ms if key == "mock_latency_ms" else self._param(key)
+        if delay:
+            await asyncio.sleep(float(delay) / 1000)
+
+    # ------------------------------------------------------------------ answer
+
+    def _reply_text(self, request: ChatRequest) -> str:
+        fixed = self._param("mock_response")
+        if fixed is not None:
+            return str(fixed)
+        last_user = next((m for m in reversed(request.messages) if m.role == "user"), None)
+        said = " ".join(message_text(last_user.content).split()) if last_user else ""
+        if request.messages[-1].role == "tool":
+            return f"Mock answer using the tool result: {message_text(request.messages[-1].content)[:200]}"
+        if said:
+            return f"This is a mock response from Tollway. You said: {said[:300]}"
+        return "This is a mock response from Tollway."
+
+    def _tool_call(self, request: ChatRequest) -> ToolCall | None:
+        if not request.tools or request.tool_choice == "none":
+            return None
+        choice = request.tool_choice
+        if choice is None or choice == "auto":
+            if any(m.role == "tool" for m in request.messages):
+                return None
+            name = request.tools[0].function.name
+        elif choice == "required":
+            name = request.tools[0].function.name
+        else:
+            name = choice.function.get("name", request.tools[0].function.name)
+        digest = hashlib.sha256(f"{name}|{estimate_prompt(request)}".encode()).hexdigest()[:24]
+        return ToolCall(id=f"call_{digest}", function=FunctionCall(name=name, arguments="{}"))
+
+    def _limit(self, text: str, request: ChatRequest) -> tuple[str, str]:
+        limit = request.output_limit
+        words = text.split(" ")
+        if limit is None or estimate_text(text) <= limit:
+            return text, "stop"
+        kept: list[str] = []
+        for word in words:
+            if estimate_text(" ".join([*kept, word])) > limit:
+                break
+            kept.append(word)
+        return " ".join(kept), "length"
+
+    async def chat(self, request: ChatRequest) -> ChatResponse:
+        await self._latency()
+        prompt_tokens = estimate_prompt(request)
+        call = self._tool_call(request)
+        choices: list[Choice] = []
+        completion_tokens = 0
+        for index in range(request.n or 1):
+            if call is not None:
+                message = ResponseMessage(content=None, tool_calls=[call])
+                finish = "tool_calls"
+                completion_tokens += estimate_text(call.function.name) + 4
+            else:
+                text, finish = self._limit(self._reply_text(request), request)
+                message = ResponseMessage(content=text)
+                completion_tokens += estimate_text(text)
+            choices.append(Choice(index=index, message=message, finish_reason=finish))  # type: ignore[arg-type]
+        return ChatResponse(
+            id=f"chatcmpl-mock-{uuid.uuid4().hex[:24]}",
+            created=int(time.time()),
+            model=self.deployment.upstream_model,
+            choices=choices,
+            usage=Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+                        total_tokens=prompt_tokens + completion_tokens),
+        )
+
+    async def chat_stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        whole = await self.chat(request.model_copy(update={"n": 1}))
+
+        def chunk(delta: Delta | None = None, finish: Any = None, usage: Usage | None = None) -> ChatChunk:
+            choices = [] if delta is None else [ChunkChoice(delta=delta, finish_reason=finish)]
+            return ChatChunk(id=whole.id, created=whole.created, model=whole.model, choices=choices, usage=usage)
+
+        message = whole.choices[0].message
+        yield chunk(Delta(role="assistant", content=""))
+        if message.tool_calls:
+            call = message.tool_calls[0]
+            start = FunctionCallDelta(name=call.function.name, arguments="")
+            yield chunk(Delta(tool_calls=[ToolCallDelta(index=0, id=call.id, type="function", function=start)]))
+            rest = FunctionCallDelta(arguments=call.function.arguments)
+            yield chunk(Delta(tool_calls=[ToolCallDelta(index=0, function=rest)]))
+        else:
+            for i, word in enumerate((message.content or "").split(" ")):
+                await self._latency("mock_chunk_delay_ms")
+                yield chunk(Delta(content=word if i == 0 else " " + word))
+        yield chunk(Delta(), finish=whole.choices[0].finish_reason)
+        yield chunk(usage=whole.usage)
+
+    # ------------------------------------------------------------------ embeddings
+
+    async def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
+        await self._latency()
+        texts = request.texts or [json.dumps(item) for item in request.input]  # type: ignore[union-attr]
+        dims = request.dimensions or int(self._param("dimensions", DEFAULT_DIMENSIONS))
+        data = []
+        for index, text in enumerate(texts):
+            vector = _vector(text, dims)
+            encoded: list[float] | str = vector
+            if request.encoding_format == "base64":
+                encoded = base64.b64encode(struct.pack(f"<{dims}f", *vector)).decode()
+            data.append(Embedding(index=index, embedding=encoded))
+        tokens = sum(estimate_text(t) for t in texts)
+        return EmbeddingResponse(data=data, model=self.deployment.upstream_model,
+                                 usage=EmbeddingUsage(prompt_tokens=tokens, total_tokens=tokens))
+
+
+def _vector(text: str, dims: int) -> list[float]:
+    """A unit vector that depends only on the text."""
+    seed = hashlib.sha256(text.encode()).digest()
+    raw: list[float] = []
+    counter = 0
+    while len(raw) < dims:
+        block = hashlib.sha256(seed + counter.to_bytes(4, "little")).digest()
+        raw.extend((b - 127.5) / 127.5 for b in block)
+        counter += 1
+    raw = raw[:dims]
+    norm = math.sqrt(sum(v * v for v in raw)) or 1.0
+    return [v / norm for v in raw]

@@ -1,0 +1,1 @@
+"""OpenAI (and any server speaking its Chat Completions protocol through ``api_base``)."""

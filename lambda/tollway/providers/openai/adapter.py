@@ -1,0 +1,107 @@
+"""The OpenAI adapter: the canonical model *is* OpenAI's, so translation is nearly nil."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import ValidationError
+
+from tollway.config import secrets
+from tollway.errors import InternalError, UpstreamError
+from tollway.providers.catalog import OPENAI, CompatSpec
+from tollway.providers.http_provider import HttpProvider, UpstreamRequest
+from tollway.providers.transport import error_from_status
+from tollway.types.chat import ChatChunk, ChatResponse
+from tollway.types.embeddings import EmbeddingResponse
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from tollway.providers.sse import SSEEvent
+    from tollway.types.chat import ChatRequest
+    from tollway.types.embeddings import EmbeddingRequest
+
+
+class OpenAIProvider(HttpProvider):
+    name = "openai"
+    spec: ClassVar[CompatSpec] = OPENAI
+
+    @property
+    def base_url(self) -> str:
+        base = self.deployment.litellm_params.api_base or self.spec.base_url
+        if not base:
+            raise InternalError(f"deployment '{self.deployment.id}' ({self.name}) needs litellm_params.api_base")
+        return secrets.resolve(base).rstrip("/")  # type: ignore[union-attr]
+
+    async def headers(self) -> dict[str, str]:
+        key = await secrets.aresolve(self.deployment.litellm_params.api_key)
+        if not key:
+            key = next((os.environ[name] for name in self.spec.key_env if os.environ.get(name)), None)
+        if not key:
+            if self.spec.key_required and not self.deployment.litellm_params.api_base:
+                env = " or ".join(self.spec.key_env) or "litellm_params.api_key"
+                raise InternalError(f"no API key configured for deployment '{self.deployment.id}' (set {env})")
+            return {}
+        return {"authorization": f"Bearer {key}"}
+
+    # ------------------------------------------------------------------ chat
+
+    async def build_chat(self, request: ChatRequest, *, stream: bool) -> UpstreamRequest:
+        body = self.prepare(request)
+        for old, new in self.spec.rename.items():
+            if old in body:
+                body[new] = body.pop(old)
+        if stream:
+            body["stream"] = True
+            body["stream_options"] = {**body.get("stream_options", {}), "include_usage": True}
+        else:
+            body.pop("stream", None)
+            body.pop("stream_options", None)
+        return UpstreamRequest(f"{self.base_url}/chat/completions", body, await self.headers())
+
+    def parse_chat(self, data: Any, request: ChatRequest) -> ChatResponse:
+        try:
+            return ChatResponse.model_validate(data)
+        except ValidationError:
+            raise UpstreamError(f"{self.name}: unexpected chat completion shape from the upstream") from None
+
+    async def parse_stream(self, events: AsyncIterator[SSEEvent], request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        async for event in events:
+            if event.data == "[DONE]":
+                return
+            try:
+                payload = json.loads(event.data)
+            except ValueError:
+                raise UpstreamError(f"{self.name}: invalid JSON in the upstream stream") from None
+            if isinstance(payload, dict) and "error" in payload:
+                raise error_from_status(self.name, _status_of(payload), payload)
+            try:
+                yield ChatChunk.model_validate(payload)
+            except ValidationError:
+                raise UpstreamError(f"{self.name}: unexpected chunk shape in the upstream stream") from None
+
+    # ------------------------------------------------------------------ embeddings
+
+    async def build_embed(self, request: EmbeddingRequest) -> UpstreamRequest:
+        body = request.model_dump(exclude_none=True)
+        body["model"] = self.deployment.upstream_model
+        return UpstreamRequest(f"{self.base_url}/embeddings", body, await self.headers())
+
+    def parse_embed(self, data: Any, request: EmbeddingRequest) -> EmbeddingResponse:
+        try:
+            return EmbeddingResponse.model_validate(data)
+        except ValidationError:
+            raise UpstreamError(f"{self.name}: unexpected embeddings shape from the upstream") from None
+
+
+def _status_of(payload: dict[str, Any]) -> int:
+    """Mid-stream errors carry no HTTP status; infer a sensible one from the error body."""
+    error = payload.get("error")
+    code = str(error.get("code") or error.get("type") or "") if isinstance(error, dict) else ""
+    if "rate" in code or code == "429":
+        return 429
+    if "invalid" in code or code == "400" or "context" in code:
+        return 400
+    return 500

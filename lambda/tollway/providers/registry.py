@@ -1,0 +1,48 @@
+"""Which adapter serves which provider prefix, resolved without importing any adapter."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from tollway.providers.catalog import CATALOG
+
+if TYPE_CHECKING:
+    from tollway.providers.base import Provider
+
+_COMPAT = "tollway.providers.openai_compatible.adapter:CompatProvider"
+
+#: provider prefix -> "module:Class" of its adapter
+PROVIDERS: dict[str, str] = {
+    "openai": "tollway.providers.openai.adapter:OpenAIProvider",
+    "mock": "tollway.providers.mock.adapter:MockProvider",
+    **{name: _COMPAT for name in CATALOG},
+}
+
+# Model ids LiteLLM accepts without a prefix, by how they start.
+_BARE_PREFIXES = {
+    "gpt-": "openai", "o1": "openai", "o3": "openai", "o4": "openai", "chatgpt-": "openai",
+    "text-embedding-": "openai", "davinci": "openai", "babbage": "openai",
+    "claude-": "anthropic", "gemini-": "gemini", "command": "cohere",
+}
+
+
+def infer_provider(model: str) -> tuple[str, str]:
+    """Split ``provider/model-id``; a bare well-known OpenAI/Anthropic/... id gets its provider.
+
+    Raises ValueError with a message fit for a config error.
+    """
+    prefix, sep, rest = model.partition("/")
+    if sep and rest:
+        return prefix, rest
+    if not sep:
+        for start, provider in _BARE_PREFIXES.items():
+            if model.startswith(start):
+                return provider, model
+    raise ValueError(f"model '{model}' needs a provider prefix such as 'openai/{model}'")
+
+
+def load(provider: str) -> type[Provider]:
+    """Import and return the adapter class for ``provider`` (first call only pays the import)."""
+    module_name, _, attr = PROVIDERS[provider].partition(":")
+    return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]

@@ -1,0 +1,1 @@
+"""Canonical request and response models shared by front doors and provider adapters."""

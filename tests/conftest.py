@@ -1,0 +1,93 @@
+"""Shared fixtures: hermetic AWS settings, fake upstreams on loopback, a gateway under test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+# Hermetic by construction: no real credentials, no metadata service, no stray config.
+for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "TOLLWAY_MASTER_KEY", "TOLLWAY_CONFIG",
+              "TOLLWAY_MASTER_KEY_SECRET", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
+    os.environ.pop(_name, None)
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true", "POWERTOOLS_DEV": "0",
+    "TOLLWAY_LOG_LEVEL": "WARNING",
+})
+
+from tests.fakes.openai_upstream import FakeOpenAI  # noqa: E402
+from tests.support.servers import RunningServer, serve_app  # noqa: E402
+
+MASTER_KEY = "sk-test-master"
+
+
+@pytest.fixture(scope="session")
+def _fake_openai_server() -> Iterator[tuple[FakeOpenAI, RunningServer]]:
+    fake = FakeOpenAI()
+    server = serve_app(fake.app)
+    yield fake, server
+    server.stop()
+
+
+@pytest.fixture
+def openai_upstream(_fake_openai_server: tuple[FakeOpenAI, RunningServer]) -> Iterator[FakeOpenAI]:
+    """The fake OpenAI upstream, reset for this test; its base URL is ``.base_url``."""
+    fake, server = _fake_openai_server
+    fake.reset()
+    fake.base_url = f"{server.url}/v1"  # type: ignore[attr-defined]
+    yield fake
+    fake.reset()
+
+
+@dataclass
+class GatewayUnderTest:
+    url: str
+    app: Any
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/v1"
+
+
+@pytest.fixture
+def start_gateway() -> Iterator[Callable[..., GatewayUnderTest]]:
+    """Start the real app on a loopback port from a config dict (master key ``MASTER_KEY``)."""
+    from tollway.app import create_app
+    from tollway.config.loader import parse_config
+    from tollway.gateway import Gateway
+
+    servers: list[RunningServer] = []
+
+    def start(config: dict[str, Any]) -> GatewayUnderTest:
+        config = {**config, "general_settings": {"master_key": MASTER_KEY, **config.get("general_settings", {})}}
+        app = create_app(Gateway(parse_config(config)))
+        server = serve_app(app)
+        servers.append(server)
+        return GatewayUnderTest(server.url, app)
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def dynamodb_endpoint() -> Iterator[str]:
+    """A real DynamoDB endpoint on loopback (moto server) for the whole session."""
+    from moto.server import ThreadedMotoServer
+
+    from tollway.storage import client
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = url
+    client.reset_client()
+    yield url
+    os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+    client.reset_client()
+    server.stop()
