@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from tollway.auth.authenticator import Authenticator
 from tollway.config import load_config
+from tollway.metering.meter import NullMeter
 from tollway.providers import registry
 from tollway.providers.base import CallSettings
 from tollway.routing.router import Router
@@ -35,6 +36,7 @@ class Gateway:
             drop_params=config.litellm_settings.drop_params,
         )
         self.auth = Authenticator.from_settings(config.general_settings.master_key)
+        self.meter = NullMeter()
         self._providers: dict[str, Provider] = {}
 
     @classmethod

@@ -1,14 +1,15 @@
 """The request pipeline: authenticated, parsed request in; canonical answer out.
 
-Each step is a narrow call into the module that owns it (routing, providers; metering and
-guardrails join here as they land), so the whole path reads top to bottom.
+Each step is a narrow call into the module that owns it, so the path reads top to bottom:
+routing picks the candidates (404/403), metering reserves (429), the router runs the call
+on a deployment (retries and fallbacks are its business), metering settles.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tollway.errors import PermissionDeniedError
+from tollway.errors import PermissionDeniedError, TollwayError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -17,12 +18,13 @@ if TYPE_CHECKING:
     from tollway.auth.context import AuthContext
     from tollway.config.models import Deployment
     from tollway.gateway import Gateway
+    from tollway.metering.meter import Charge
     from tollway.types.chat import ChatChunk, ChatRequest, ChatResponse
     from tollway.types.embeddings import EmbeddingRequest, EmbeddingResponse
 
 
-def route(gateway: Gateway, auth: AuthContext, ctx: RequestContext, model: str) -> Deployment:
-    """The deployment to call: 404 for an unknown model, 403 for one the caller may not use."""
+def candidates(gateway: Gateway, auth: AuthContext, ctx: RequestContext, model: str) -> list[Deployment]:
+    """The model group's deployments: 404 for an unknown model, 403 for one the caller may not use."""
     ctx.model = model
     group = gateway.router.group(model)
     first = group[0]
@@ -31,17 +33,28 @@ def route(gateway: Gateway, auth: AuthContext, ctx: RequestContext, model: str) 
         raise PermissionDeniedError(
             f"This key is not allowed to use the model '{model}'.", param="model", code="model_not_allowed"
         )
-    deployment = gateway.router.pick(group)
-    ctx.deployment, ctx.provider = deployment.id, deployment.provider
-    return deployment
+    return group
 
 
 async def chat(gateway: Gateway, auth: AuthContext, ctx: RequestContext, request: ChatRequest) -> ChatResponse:
-    deployment = route(gateway, auth, ctx, request.model)
-    provider = gateway.provider(deployment)
-    with ctx.upstream():
-        response = await provider.chat(request)
+    group = candidates(gateway, auth, ctx, request.model)
+    charge = await gateway.meter.reserve(auth, ctx, request, group)
+    ctx.charge = charge
+
+    async def attempt(deployment: Deployment) -> ChatResponse:
+        with ctx.upstream():
+            return await gateway.provider(deployment).chat(request)
+
+    try:
+        response, deployment = await gateway.router.run(group, ctx, attempt)
+    except TollwayError as exc:
+        await charge.release(error_type=exc.error_type)
+        raise
+    except BaseException:
+        await charge.release(error_type="internal_error")
+        raise
     ctx.usage = response.usage
+    await charge.settle(response.usage, deployment=deployment)
     return response
 
 
@@ -49,28 +62,71 @@ async def chat_stream(
     gateway: Gateway, auth: AuthContext, ctx: RequestContext, request: ChatRequest
 ) -> AsyncIterator[ChatChunk]:
     """Open the stream and wait for its first chunk, so failures before the first byte
-    still become a proper HTTP status; the rest is relayed as it arrives."""
-    deployment = route(gateway, auth, ctx, request.model)
-    chunks = gateway.provider(deployment).chat_stream(request).__aiter__()
-    with ctx.upstream():
-        first = await chunks.__anext__()
-    return _prepend(first, chunks)
+    still become a proper HTTP status (and may be retried); the rest is relayed as it
+    arrives, and the charge is settled when the stream ends, fails or is abandoned."""
+    group = candidates(gateway, auth, ctx, request.model)
+    charge = await gateway.meter.reserve(auth, ctx, request, group)
+    ctx.charge = charge
+
+    async def attempt(deployment: Deployment) -> tuple[ChatChunk, AsyncIterator[ChatChunk]]:
+        chunks = gateway.provider(deployment).chat_stream(request).__aiter__()
+        with ctx.upstream():
+            return await chunks.__anext__(), chunks
+
+    try:
+        (first, rest), deployment = await gateway.router.run(group, ctx, attempt)
+    except TollwayError as exc:
+        await charge.release(error_type=exc.error_type)
+        raise
+    except BaseException:
+        await charge.release(error_type="internal_error")
+        raise
+    return _metered(first, rest, charge, ctx, deployment)
 
 
 async def embed(
     gateway: Gateway, auth: AuthContext, ctx: RequestContext, request: EmbeddingRequest
 ) -> EmbeddingResponse:
-    deployment = route(gateway, auth, ctx, request.model)
-    with ctx.upstream():
-        return await gateway.provider(deployment).embed(request)
+    group = candidates(gateway, auth, ctx, request.model)
+    charge = await gateway.meter.reserve(auth, ctx, request, group)
+    ctx.charge = charge
 
+    async def attempt(deployment: Deployment) -> EmbeddingResponse:
+        with ctx.upstream():
+            return await gateway.provider(deployment).embed(request)
 
-async def _prepend(first: ChatChunk, rest: AsyncIterator[ChatChunk]) -> AsyncIterator[ChatChunk]:
-    yield first
     try:
+        response, deployment = await gateway.router.run(group, ctx, attempt)
+    except TollwayError as exc:
+        await charge.release(error_type=exc.error_type)
+        raise
+    except BaseException:
+        await charge.release(error_type="internal_error")
+        raise
+    from tollway.types.chat import Usage
+
+    await charge.settle(Usage(prompt_tokens=response.usage.prompt_tokens, total_tokens=response.usage.total_tokens),
+                        deployment=deployment)
+    return response
+
+
+async def _metered(first: ChatChunk, rest: AsyncIterator[ChatChunk], charge: Charge, ctx: RequestContext,
+                   deployment: Deployment) -> AsyncIterator[ChatChunk]:
+    status, error_type = "success", None
+    try:
+        charge.observe(first)
+        yield first
         async for chunk in rest:
+            charge.observe(chunk)
             yield chunk
+    except TollwayError as exc:
+        status, error_type = "failure", exc.error_type
+        raise
+    except BaseException:  # GeneratorExit / CancelledError: the client went away
+        status, error_type = "abandoned", "client_disconnected"
+        raise
     finally:
         aclose = getattr(rest, "aclose", None)
         if aclose is not None:
             await aclose()
+        await charge.settle(ctx.usage, deployment=deployment, status=status, error_type=error_type)

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
     from tollway.auth.context import AuthContext
+    from tollway.metering.meter import Charge
     from tollway.types.chat import Usage
 
 
@@ -26,6 +27,7 @@ class RequestContext:
     auth: AuthContext | None = None
     usage: Usage | None = None
     error_type: str | None = None
+    charge: Charge | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def elapsed_ms(self) -> float:

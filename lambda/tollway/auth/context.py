@@ -10,6 +10,23 @@ Role = Literal["proxy_admin", "proxy_admin_viewer", "team_admin", "internal_user
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Budget and rate limits of one level (key, team, project, user, end user) of a caller.
+
+    Identity fills these from its records; metering enforces every one that applies.
+    """
+
+    scope: Literal["key", "team", "project", "user", "end_user"]
+    scope_id: str
+    max_budget: float | None = None
+    budget_duration: str | None = None
+    soft_budget: float | None = None
+    rpm_limit: int | None = None
+    tpm_limit: int | None = None
+    max_parallel_requests: int | None = None
+
+
+@dataclass(frozen=True)
 class AuthContext:
     """An authenticated caller. ``models`` None means every model."""
 
@@ -21,6 +38,7 @@ class AuthContext:
     project_id: str | None = None
     models: tuple[str, ...] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    limits: tuple[Limits, ...] = ()
 
     @property
     def is_admin(self) -> bool:

@@ -6,12 +6,17 @@
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from tollway.errors import NotFoundError
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from tollway.api.context import RequestContext
     from tollway.config.models import Config, Deployment
+
+T = TypeVar("T")
 
 
 class Router:
@@ -28,6 +33,17 @@ class Router:
                 param="model", code="model_not_found",
             )
         return deployments
+
+    async def run(
+        self, group: list[Deployment], ctx: RequestContext, attempt: Callable[[Deployment], Awaitable[T]]
+    ) -> tuple[T, Deployment]:
+        """Call ``attempt`` on a deployment of ``group`` and return its result and the deployment used.
+
+        Retries, fallbacks and cooldowns belong here (the pipeline never sees them).
+        """
+        deployment = self.pick(group)
+        ctx.deployment, ctx.provider = deployment.id, deployment.provider
+        return await attempt(deployment), deployment
 
     def pick(self, deployments: list[Deployment]) -> Deployment:
         if len(deployments) == 1:

@@ -1,0 +1,1 @@
+"""Costs, spend, budgets and rate limits (the pipeline's ``Meter`` seam)."""

@@ -1,0 +1,46 @@
+"""The metering seam the pipeline calls around every upstream call.
+
+Contract (the pipeline relies on exactly this):
+
+* ``await meter.reserve(auth, ctx, request, deployments)`` before any upstream call; it
+  raises ``RateLimitError``/``BudgetExceededError`` to refuse, else returns a ``Charge``.
+* Exactly one of ``await charge.settle(...)`` (answered, fully or partly) or
+  ``await charge.release()`` (nothing answered) follows, also when a stream is abandoned.
+* ``charge.observe(chunk)`` sees every streamed chunk, so an abandoned stream can be
+  charged for what was generated so far.
+* ``charge.cost`` is the settled cost in USD (for ``x-tollway-response-cost``).
+
+``NullMeter`` is the no-op used until metering is configured.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tollway.api.context import RequestContext
+    from tollway.auth.context import AuthContext
+    from tollway.config.models import Deployment
+    from tollway.types.chat import ChatChunk, Usage
+
+
+class Charge:
+    """One request's reservation; the base class records nothing."""
+
+    cost: float | None = None
+
+    def observe(self, chunk: ChatChunk) -> None:
+        return None
+
+    async def settle(self, usage: Usage | None, *, deployment: Deployment | None, status: str = "success",
+                     error_type: str | None = None) -> None:
+        return None
+
+    async def release(self, *, error_type: str | None = None) -> None:
+        return None
+
+
+class NullMeter:
+    async def reserve(self, auth: AuthContext, ctx: RequestContext, request: Any,
+                      deployments: list[Deployment]) -> Charge:
+        return Charge()
