@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
+from typing import Any
 
 from tollway.errors import ConfigError
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser("serve", help="run the gateway on this machine")
+    parser.add_argument("--config", default=os.environ.get("TOLLWAY_CONFIG"), help="config.yaml (LiteLLM schema)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=4000)
+    parser.add_argument("--data-dir", default=".tollway", help="where the embedded store keeps its data")
+    parser.add_argument("--log-level", default="warning", help="uvicorn's log level")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    return serve(args.config, host=args.host, port=args.port, data_dir=args.data_dir, log_level=args.log_level)
 
 
 def serve(config_path: str | None, *, host: str, port: int, data_dir: str, log_level: str = "warning") -> int:

@@ -16,6 +16,15 @@ _COMPAT = "tollway.providers.openai_compatible.adapter:CompatProvider"
 PROVIDERS: dict[str, str] = {
     "openai": "tollway.providers.openai.adapter:OpenAIProvider",
     "mock": "tollway.providers.mock.adapter:MockProvider",
+    "anthropic": "tollway.providers.anthropic.adapter:AnthropicProvider",
+    "bedrock": "tollway.providers.bedrock.adapter:BedrockProvider",
+    "gemini": "tollway.providers.gemini.adapter:GeminiProvider",
+    "vertex_ai": "tollway.providers.vertex_ai.adapter:VertexAIProvider",
+    "azure": "tollway.providers.azure.adapter:AzureProvider",
+    "cohere": "tollway.providers.cohere.adapter:CohereProvider",
+    "replicate": "tollway.providers.replicate.adapter:ReplicateProvider",
+    "ollama": "tollway.providers.ollama.adapter:OllamaProvider",
+    "huggingface": "tollway.providers.huggingface.adapter:HuggingFaceProvider",
     **{name: _COMPAT for name in CATALOG},
 }
 

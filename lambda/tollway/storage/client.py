@@ -24,6 +24,11 @@ def endpoint_url() -> str | None:
     return os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or None
 
 
+def enabled() -> bool:
+    """Whether a DynamoDB store is configured: an explicit endpoint, or tables named by the stack on AWS."""
+    return bool(endpoint_url() or os.environ.get("TOLLWAY_TABLE_IDENTITY"))
+
+
 def dynamodb() -> Any:
     """The process's boto3 DynamoDB client (lazily created, thread-safe)."""
     global _client
