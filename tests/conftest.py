@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 # Hermetic by construction: no real credentials, no metadata service, no stray config.
-for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "TOLLWAY_MASTER_KEY", "TOLLWAY_CONFIG",
-              "TOLLWAY_MASTER_KEY_SECRET", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
+for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "TOLLWAY_MASTER_KEY", "TOLLWAY_CONFIG", "TOLLWAY_MASTER_KEY_SECRET",
+              "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SECRETS_MANAGER"):
     os.environ.pop(_name, None)
 os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",

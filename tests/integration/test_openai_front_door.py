@@ -7,6 +7,7 @@ import json
 import httpx
 import openai
 import pytest
+
 from tests.conftest import MASTER_KEY
 from tests.fakes.openai_upstream import Scripted
 
