@@ -38,6 +38,11 @@ class Gateway:
         self.auth = Authenticator.from_settings(config.general_settings.master_key)
         self.meter = NullMeter()
         self._providers: dict[str, Provider] = {}
+        from tollway.routing.probe import HealthProber
+
+        self.prober = HealthProber(
+            self, cache_seconds=float((config.router_settings.model_extra or {}).get("health_check_cache_seconds", 10))
+        )
 
     @classmethod
     def from_path(cls, path: str | os.PathLike[str] | None) -> Gateway:

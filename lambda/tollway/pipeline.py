@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tollway.errors import PermissionDeniedError, TollwayError
+from tollway.errors import InvalidRequestError, PermissionDeniedError, TollwayError
+from tollway.tokens import estimate_prompt
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -36,9 +37,29 @@ def candidates(gateway: Gateway, auth: AuthContext, ctx: RequestContext, model: 
     return group
 
 
-async def chat(gateway: Gateway, auth: AuthContext, ctx: RequestContext, request: ChatRequest) -> ChatResponse:
+def requested_fallbacks(gateway: Gateway, auth: AuthContext, ctx: RequestContext, value: object) -> list[str] | None:
+    """Validate a request's own ``fallbacks``: model names the caller may use (400/404/403 otherwise)."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(m, str) for m in value):
+        raise InvalidRequestError("'fallbacks' must be a list of model names.", param="fallbacks")
+    model = ctx.model
+    for name in value:
+        candidates(gateway, auth, ctx, name)
+    ctx.model = model
+    return list(value)
+
+
+def reachable(gateway: Gateway, group: list[Deployment], fallbacks: list[str] | None) -> list[Deployment]:
+    """Every deployment the call may end on (the group and its fallbacks), for worst-case reservations."""
+    models = gateway.router.fallback_models(group[0].model_name, None, fallbacks)
+    return group + [d for m in models for d in gateway.router.groups[m]]
+
+
+async def chat(gateway: Gateway, auth: AuthContext, ctx: RequestContext, request: ChatRequest, *,
+               fallbacks: list[str] | None = None) -> ChatResponse:
     group = candidates(gateway, auth, ctx, request.model)
-    charge = await gateway.meter.reserve(auth, ctx, request, group)
+    charge = await gateway.meter.reserve(auth, ctx, request, reachable(gateway, group, fallbacks))
     ctx.charge = charge
 
     async def attempt(deployment: Deployment) -> ChatResponse:
@@ -46,7 +67,8 @@ async def chat(gateway: Gateway, auth: AuthContext, ctx: RequestContext, request
             return await gateway.provider(deployment).chat(request)
 
     try:
-        response, deployment = await gateway.router.run(group, ctx, attempt)
+        response, deployment = await gateway.router.run(
+            group, ctx, attempt, fallbacks=fallbacks, prompt_tokens=estimate_prompt(request))
     except TollwayError as exc:
         await charge.release(error_type=exc.error_type)
         raise
@@ -59,13 +81,14 @@ async def chat(gateway: Gateway, auth: AuthContext, ctx: RequestContext, request
 
 
 async def chat_stream(
-    gateway: Gateway, auth: AuthContext, ctx: RequestContext, request: ChatRequest
+    gateway: Gateway, auth: AuthContext, ctx: RequestContext, request: ChatRequest, *,
+    fallbacks: list[str] | None = None,
 ) -> AsyncIterator[ChatChunk]:
     """Open the stream and wait for its first chunk, so failures before the first byte
     still become a proper HTTP status (and may be retried); the rest is relayed as it
     arrives, and the charge is settled when the stream ends, fails or is abandoned."""
     group = candidates(gateway, auth, ctx, request.model)
-    charge = await gateway.meter.reserve(auth, ctx, request, group)
+    charge = await gateway.meter.reserve(auth, ctx, request, reachable(gateway, group, fallbacks))
     ctx.charge = charge
 
     async def attempt(deployment: Deployment) -> tuple[ChatChunk, AsyncIterator[ChatChunk]]:
@@ -74,7 +97,8 @@ async def chat_stream(
             return await chunks.__anext__(), chunks
 
     try:
-        (first, rest), deployment = await gateway.router.run(group, ctx, attempt)
+        (first, rest), deployment = await gateway.router.run(
+            group, ctx, attempt, fallbacks=fallbacks, prompt_tokens=estimate_prompt(request), streaming=True)
     except TollwayError as exc:
         await charge.release(error_type=exc.error_type)
         raise
@@ -85,10 +109,11 @@ async def chat_stream(
 
 
 async def embed(
-    gateway: Gateway, auth: AuthContext, ctx: RequestContext, request: EmbeddingRequest
+    gateway: Gateway, auth: AuthContext, ctx: RequestContext, request: EmbeddingRequest, *,
+    fallbacks: list[str] | None = None,
 ) -> EmbeddingResponse:
     group = candidates(gateway, auth, ctx, request.model)
-    charge = await gateway.meter.reserve(auth, ctx, request, group)
+    charge = await gateway.meter.reserve(auth, ctx, request, reachable(gateway, group, fallbacks))
     ctx.charge = charge
 
     async def attempt(deployment: Deployment) -> EmbeddingResponse:
@@ -96,7 +121,7 @@ async def embed(
             return await gateway.provider(deployment).embed(request)
 
     try:
-        response, deployment = await gateway.router.run(group, ctx, attempt)
+        response, deployment = await gateway.router.run(group, ctx, attempt, fallbacks=fallbacks)
     except TollwayError as exc:
         await charge.release(error_type=exc.error_type)
         raise

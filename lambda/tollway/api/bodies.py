@@ -17,7 +17,7 @@ M = TypeVar("M", bound=BaseModel)
 
 MAX_BODY_BYTES = int(os.environ.get("TOLLWAY_MAX_REQUEST_BYTES", str(10 * 1024 * 1024)))
 #: request fields outside OpenAI's schema that the gateway itself understands
-GATEWAY_FIELDS = frozenset({"drop_params"})
+GATEWAY_FIELDS = frozenset({"drop_params", "fallbacks"})
 
 
 async def parse_body(request: Request, model: type[M]) -> M:

@@ -23,6 +23,8 @@ def gateway_headers(ctx: RequestContext) -> dict[str, str]:
     headers = {"x-tollway-overhead-ms": f"{ctx.overhead_ms():.2f}"}
     if ctx.deployment:
         headers["x-tollway-deployment"] = ctx.deployment
+    if "attempts" in ctx.extra:
+        headers["x-tollway-attempts"] = str(ctx.extra["attempts"])
     if ctx.charge is not None and ctx.charge.cost is not None:
         headers["x-tollway-response-cost"] = f"{ctx.charge.cost:.10f}".rstrip("0").rstrip(".") or "0"
     return headers

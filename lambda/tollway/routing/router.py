@@ -1,14 +1,41 @@
-"""``Router``: which deployment of a model group serves a call.
+"""``Router``: which deployment serves a call, and what happens when it fails.
 
-``simple-shuffle``: a weighted random pick by ``weight``, else by ``rpm``/``tpm``, else even.
+Order of events for one request (``run``):
+
+1. Pre-call: if the estimated prompt exceeds every deployment's ``max_input_tokens``, the
+   group fails with a context-window error before any call.
+2. Pick a deployment with the strategy, skipping ones cooling down (also a group's only one).
+3. On a retryable failure (429, 5xx, timeouts, connection errors) retry up to
+   ``num_retries`` times (``retry_policy`` per error class), preferring deployments not yet
+   tried, after a backoff that honours ``retry-after`` up to a cap. Caller mistakes are
+   never retried.
+4. When the group is exhausted, fall back: ``context_window_fallbacks`` for context-length
+   errors, ``content_policy_fallbacks`` for content-policy errors, else the request's
+   ``fallbacks``, the model's ``fallbacks`` or ``default_fallbacks``; in order, at most
+   ``max_fallbacks`` groups. Each fallback group runs steps 1-3.
+
+Failures count towards a cooldown (``allowed_fails`` within a minute, or at once for
+upstream 401/403/404); a cooling deployment is skipped for ``cooldown_time`` seconds. A
+deployment whose credentials or model id the provider rejects (401/403/404) is a gateway
+misconfiguration: the call moves to an untried sibling at once, without spending a retry.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from tollway.errors import NotFoundError
+from tollway.errors import (
+    ContentPolicyError,
+    ContextWindowExceededError,
+    NotFoundError,
+    ServiceUnavailableError,
+    TollwayError,
+)
+from tollway.routing.retries import backoff, retries_for, upstream_auth_failure
+from tollway.routing.stats import Health
+from tollway.routing.strategies import strategy_for
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -21,9 +48,22 @@ T = TypeVar("T")
 
 class Router:
     def __init__(self, config: Config, *, rng: random.Random | None = None) -> None:
+        settings = config.router_settings
+        self.settings = settings
         self.groups = config.groups()
-        self.strategy = config.router_settings.routing_strategy
         self._rng = rng or random.Random()
+        self.strategy = strategy_for(settings.routing_strategy, self._rng)
+        self.health = Health(allowed_fails=settings.allowed_fails, cooldown_time=settings.cooldown_time)
+        extras = settings.model_extra or {}
+        self.retry_policy: dict[str, int] | None = extras.get("retry_policy")
+        self.max_fallbacks = int(extras.get("max_fallbacks", 5))
+        self.backoff_base = float(extras.get("retry_backoff_base", 0.25))
+        self.backoff_cap = float(extras.get("retry_after_max", 10.0))
+        self._fallbacks = _mapping(settings.fallbacks)
+        self._context_fallbacks = _mapping(settings.context_window_fallbacks)
+        self._policy_fallbacks = _mapping(settings.content_policy_fallbacks)
+
+    # ------------------------------------------------------------------ groups
 
     def group(self, model: str) -> list[Deployment]:
         deployments = self.groups.get(model)
@@ -34,28 +74,123 @@ class Router:
             )
         return deployments
 
-    async def run(
-        self, group: list[Deployment], ctx: RequestContext, attempt: Callable[[Deployment], Awaitable[T]]
-    ) -> tuple[T, Deployment]:
-        """Call ``attempt`` on a deployment of ``group`` and return its result and the deployment used.
+    def fallback_models(self, model: str, error: TollwayError | None, requested: list[str] | None) -> list[str]:
+        """The fallback chain for ``model`` after ``error`` (None: every chain, for reservations)."""
+        if isinstance(error, ContextWindowExceededError):
+            chain = self._context_fallbacks.get(model, [])
+        elif isinstance(error, ContentPolicyError):
+            chain = self._policy_fallbacks.get(model, [])
+        elif error is not None and not error.retryable:
+            return []
+        else:
+            chain = requested if requested is not None else (
+                self._fallbacks.get(model) or list(self.settings.default_fallbacks))
+            if error is None:
+                chain = [*chain, *self._context_fallbacks.get(model, []), *self._policy_fallbacks.get(model, [])]
+        return [m for m in dict.fromkeys(chain) if m != model and m in self.groups][: self.max_fallbacks]
 
-        Retries, fallbacks and cooldowns belong here (the pipeline never sees them).
-        """
-        deployment = self.pick(group)
-        ctx.deployment, ctx.provider = deployment.id, deployment.provider
-        return await attempt(deployment), deployment
+    # ------------------------------------------------------------------ calls
+
+    async def run(
+        self,
+        group: list[Deployment],
+        ctx: RequestContext,
+        attempt: Callable[[Deployment], Awaitable[T]],
+        *,
+        fallbacks: list[str] | None = None,
+        prompt_tokens: int | None = None,
+        streaming: bool = False,
+    ) -> tuple[T, Deployment]:
+        """Run ``attempt`` with retries and fallbacks; returns its result and the deployment that answered."""
+        model = group[0].model_name
+        current, used = group, 0
+        while True:
+            try:
+                return await self._run_group(current, ctx, attempt, prompt_tokens, streaming)
+            except TollwayError as error:
+                chain = self.fallback_models(model, error, fallbacks)
+                if used >= len(chain):
+                    raise
+                current = self.groups[chain[used]]
+                used += 1
+                ctx.extra["fallbacks_used"] = used
+
+    async def _run_group(
+        self, group: list[Deployment], ctx: RequestContext, attempt: Callable[[Deployment], Awaitable[T]],
+        prompt_tokens: int | None, streaming: bool,
+    ) -> tuple[T, Deployment]:
+        _check_context_window(group, prompt_tokens)
+        tried: set[str] = set()
+        retry = 0
+        while True:
+            deployment = self._choose(group, tried, streaming)
+            tried.add(deployment.id)
+            ctx.deployment, ctx.provider = deployment.id, deployment.provider
+            ctx.extra["attempts"] = ctx.extra.get("attempts", 0) + 1
+            started = self.health.started(deployment.id)
+            try:
+                result = await attempt(deployment)
+            except TollwayError as error:
+                broken = upstream_auth_failure(error)
+                if error.retryable or broken:
+                    self.health.failed(deployment.id, cool_now=broken)
+                else:
+                    self.health.released(deployment.id)
+                if broken and self._untried(group, tried):
+                    continue  # a misconfigured deployment: move on to a sibling, no backoff, no retry spent
+                if retry >= retries_for(error, self._num_retries(deployment), self.retry_policy):
+                    raise
+                await asyncio.sleep(backoff(retry, error, base=self.backoff_base, cap=self.backoff_cap,
+                                            rng=self._rng))
+                retry += 1
+                continue
+            except BaseException:
+                self.health.released(deployment.id)
+                raise
+            self.health.succeeded(deployment.id, started, tokens=_tokens(result), streamed=streaming)
+            return result, deployment
+
+    def _choose(self, group: list[Deployment], tried: set[str], streaming: bool) -> Deployment:
+        healthy = [d for d in group if not self.health.cooling(d.id)]
+        if not healthy:
+            raise ServiceUnavailableError(
+                f"Every deployment of '{group[0].model_name}' is cooling down after repeated failures.",
+                code="deployments_cooling_down",
+            )
+        fresh = [d for d in healthy if d.id not in tried] or healthy
+        return self.strategy.choose(fresh, self.health, streaming=streaming)
+
+    def _untried(self, group: list[Deployment], tried: set[str]) -> bool:
+        return any(d.id not in tried and not self.health.cooling(d.id) for d in group)
+
+    def _num_retries(self, deployment: Deployment) -> int:
+        own = deployment.litellm_params.max_retries
+        return own if own is not None else self.settings.num_retries
 
     def pick(self, deployments: list[Deployment]) -> Deployment:
-        if len(deployments) == 1:
-            return deployments[0]
-        weights = [_weight(d) for d in deployments]
-        if not any(weights):
-            return self._rng.choice(deployments)
-        return self._rng.choices(deployments, weights=weights, k=1)[0]
+        """One deployment by the strategy (health probes, tools)."""
+        return self.strategy.choose(deployments, self.health, streaming=False)
 
 
-def _weight(deployment: Deployment) -> float:
-    params = deployment.litellm_params
-    if params.weight is not None:
-        return params.weight
-    return float(params.rpm or params.tpm or 0)
+def _check_context_window(group: list[Deployment], prompt_tokens: int | None) -> None:
+    if prompt_tokens is None:
+        return
+    limits = [d.model_info.max_input_tokens for d in group]
+    if all(limit is not None and prompt_tokens > limit for limit in limits):
+        raise ContextWindowExceededError(
+            f"The prompt (about {prompt_tokens} tokens) exceeds the context window of '{group[0].model_name}' "
+            f"({max(limit or 0 for limit in limits)} tokens).",
+        )
+
+
+def _mapping(entries: list[dict[str, list[str]]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for entry in entries:
+        for model, chain in entry.items():
+            out.setdefault(model, []).extend(chain)
+    return out
+
+
+def _tokens(result: Any) -> int:
+    usage = getattr(result, "usage", None)
+    return int(getattr(usage, "total_tokens", 0) or 0)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
-from tollway.api.deps import gateway_of
+from tollway.api.deps import caller, gateway_of
+from tollway.errors import PermissionDeniedError
 
 router = APIRouter()
 
@@ -20,3 +21,12 @@ async def liveness() -> JSONResponse:
 async def readiness(request: Request) -> JSONResponse:
     gateway = gateway_of(request)  # loads the config: a broken one fails readiness
     return JSONResponse({"status": "ready", "models": len(gateway.router.groups)})
+
+
+@router.get("/health")
+async def health(request: Request) -> JSONResponse:
+    """Probe every deployment (admins only: it spends a few tokens per deployment)."""
+    gateway, auth, _ = await caller(request)
+    if auth.role not in ("proxy_admin", "proxy_admin_viewer"):
+        raise PermissionDeniedError("Only admins may probe deployments.", code="admin_only")
+    return JSONResponse(await gateway.prober.report())

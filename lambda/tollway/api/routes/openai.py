@@ -25,11 +25,12 @@ _STARTED = int(time.time())
 async def chat_completions(request: Request) -> Response:
     gateway, auth, ctx = await caller(request)
     body = await parse_body(request, ChatRequest)
-    split_extras(body, drop_params=gateway.settings.drop_params)
+    extras = split_extras(body, drop_params=gateway.settings.drop_params)
+    fallbacks = pipeline.requested_fallbacks(gateway, auth, ctx, extras.get("fallbacks"))
     if body.stream:
-        chunks = await pipeline.chat_stream(gateway, auth, ctx, body)
+        chunks = await pipeline.chat_stream(gateway, auth, ctx, body, fallbacks=fallbacks)
         return sse_response(chunks, ctx, include_usage=body.wants_usage_chunk)
-    return chat_json(await pipeline.chat(gateway, auth, ctx, body), ctx)
+    return chat_json(await pipeline.chat(gateway, auth, ctx, body, fallbacks=fallbacks), ctx)
 
 
 @router.post("/v1/embeddings")
@@ -37,8 +38,9 @@ async def chat_completions(request: Request) -> Response:
 async def embeddings(request: Request) -> Response:
     gateway, auth, ctx = await caller(request)
     body = await parse_body(request, EmbeddingRequest)
-    split_extras(body, drop_params=gateway.settings.drop_params)
-    return model_json(await pipeline.embed(gateway, auth, ctx, body), ctx)
+    extras = split_extras(body, drop_params=gateway.settings.drop_params)
+    fallbacks = pipeline.requested_fallbacks(gateway, auth, ctx, extras.get("fallbacks"))
+    return model_json(await pipeline.embed(gateway, auth, ctx, body, fallbacks=fallbacks), ctx)
 
 
 @router.get("/v1/models")
