@@ -1,0 +1,1 @@
+"""Hugging Face: the Inference Providers router (OpenAI-compatible) or a dedicated Inference Endpoint."""
