@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from tollway import __version__
 from tollway.api import errors
 from tollway.api.middleware import RequestContextMiddleware
-from tollway.api.routes import health, openai
+from tollway.api.routes import anthropic, health, openai
 
 if TYPE_CHECKING:
     from tollway.gateway import Gateway
@@ -21,6 +21,7 @@ def create_app(gateway: Gateway | None = None) -> FastAPI:
     app.state.gateway = gateway
     errors.install(app)
     app.include_router(openai.router)
+    app.include_router(anthropic.router)
     app.include_router(health.router)
     app.add_middleware(RequestContextMiddleware)
     return app

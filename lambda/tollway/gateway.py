@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,12 +49,19 @@ class Gateway:
     def from_path(cls, path: str | os.PathLike[str] | None) -> Gateway:
         return cls(load_config(path))
 
-    def provider(self, deployment: Deployment) -> Provider:
-        """The adapter instance for a deployment (its module imported on first use)."""
-        adapter = self._providers.get(deployment.id)
+    def provider(self, deployment: Deployment, *, drop_params: bool = False) -> Provider:
+        """The adapter instance for a deployment (its module imported on first use).
+
+        ``drop_params`` (a request's own ``drop_params: true``) gets an instance whose settings drop
+        unsupported parameters even when the config does not.
+        """
+        drop = drop_params and not self.settings.drop_params
+        key = f"{deployment.id}|drop" if drop else deployment.id
+        adapter = self._providers.get(key)
         if adapter is None:
-            adapter = registry.load(deployment.provider)(deployment, self.settings)
-            self._providers[deployment.id] = adapter
+            settings = replace(self.settings, drop_params=True) if drop else self.settings
+            adapter = registry.load(deployment.provider)(deployment, settings)
+            self._providers[key] = adapter
         return adapter
 
 

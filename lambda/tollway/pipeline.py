@@ -57,14 +57,14 @@ def reachable(gateway: Gateway, group: list[Deployment], fallbacks: list[str] | 
 
 
 async def chat(gateway: Gateway, auth: AuthContext, ctx: RequestContext, request: ChatRequest, *,
-               fallbacks: list[str] | None = None) -> ChatResponse:
+               fallbacks: list[str] | None = None, drop_params: bool = False) -> ChatResponse:
     group = candidates(gateway, auth, ctx, request.model)
     charge = await gateway.meter.reserve(auth, ctx, request, reachable(gateway, group, fallbacks))
     ctx.charge = charge
 
     async def attempt(deployment: Deployment) -> ChatResponse:
         with ctx.upstream():
-            return await gateway.provider(deployment).chat(request)
+            return await gateway.provider(deployment, drop_params=drop_params).chat(request)
 
     try:
         response, deployment = await gateway.router.run(
@@ -82,7 +82,7 @@ async def chat(gateway: Gateway, auth: AuthContext, ctx: RequestContext, request
 
 async def chat_stream(
     gateway: Gateway, auth: AuthContext, ctx: RequestContext, request: ChatRequest, *,
-    fallbacks: list[str] | None = None,
+    fallbacks: list[str] | None = None, drop_params: bool = False,
 ) -> AsyncIterator[ChatChunk]:
     """Open the stream and wait for its first chunk, so failures before the first byte
     still become a proper HTTP status (and may be retried); the rest is relayed as it
@@ -92,7 +92,7 @@ async def chat_stream(
     ctx.charge = charge
 
     async def attempt(deployment: Deployment) -> tuple[ChatChunk, AsyncIterator[ChatChunk]]:
-        chunks = gateway.provider(deployment).chat_stream(request).__aiter__()
+        chunks = gateway.provider(deployment, drop_params=drop_params).chat_stream(request).__aiter__()
         with ctx.upstream():
             return await chunks.__anext__(), chunks
 
@@ -110,7 +110,7 @@ async def chat_stream(
 
 async def embed(
     gateway: Gateway, auth: AuthContext, ctx: RequestContext, request: EmbeddingRequest, *,
-    fallbacks: list[str] | None = None,
+    fallbacks: list[str] | None = None, drop_params: bool = False,
 ) -> EmbeddingResponse:
     group = candidates(gateway, auth, ctx, request.model)
     charge = await gateway.meter.reserve(auth, ctx, request, reachable(gateway, group, fallbacks))
@@ -118,7 +118,7 @@ async def embed(
 
     async def attempt(deployment: Deployment) -> EmbeddingResponse:
         with ctx.upstream():
-            return await gateway.provider(deployment).embed(request)
+            return await gateway.provider(deployment, drop_params=drop_params).embed(request)
 
     try:
         response, deployment = await gateway.router.run(group, ctx, attempt, fallbacks=fallbacks)

@@ -21,14 +21,19 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
 
-def error_response(error: TollwayError) -> JSONResponse:
+def error_response(error: TollwayError, request: Request | None = None) -> JSONResponse:
+    """OpenAI's envelope; on Anthropic's paths Anthropic's (``{"type": "error", "error": {...}}``)."""
+    if request is not None and request.url.path.rstrip("/").endswith(("/messages", "/messages/count_tokens")):
+        from tollway.api.anthropic.stream import error_body
+
+        return JSONResponse(error_body(error), status_code=error.status_code, headers=error.headers or None)
     return JSONResponse(error.to_dict(), status_code=error.status_code, headers=error.headers or None)
 
 
 async def _tollway_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, TollwayError)
     context_of(request).error_type = exc.error_type
-    return error_response(exc)
+    return error_response(exc, request)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -43,14 +48,14 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         error = InvalidRequestError(str(exc.detail))
         error.status_code = exc.status_code
     context_of(request).error_type = error.error_type
-    return error_response(error)
+    return error_response(error, request)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     ctx = context_of(request)
     ctx.error_type = "internal_error"
     logger.exception("unhandled error", extra={"request_id": ctx.request_id})
-    return error_response(InternalError("The gateway hit an unexpected error."))
+    return error_response(InternalError("The gateway hit an unexpected error."), request)
 
 
 def install(app: FastAPI) -> None:

@@ -19,20 +19,24 @@ class CompatSpec:
     rename: dict[str, str] = field(default_factory=dict)
     #: request fields the provider rejects; dropped with ``drop_params``, else a 400
     unsupported: frozenset[str] = frozenset()
+    #: the same two quirks for ``/embeddings`` requests
+    embed_rename: dict[str, str] = field(default_factory=dict)
+    embed_unsupported: frozenset[str] = frozenset()
 
 
 _MAX_TOKENS = {"max_completion_tokens": "max_tokens"}
 
 CATALOG: dict[str, CompatSpec] = {
     "groq": CompatSpec("https://api.groq.com/openai/v1", ("GROQ_API_KEY",), rename=_MAX_TOKENS,
-                       unsupported=frozenset({"logit_bias", "top_logprobs", "audio", "modalities"})),
+                       unsupported=frozenset({"logit_bias", "logprobs", "top_logprobs", "audio", "modalities"})),
     "together_ai": CompatSpec("https://api.together.xyz/v1", ("TOGETHERAI_API_KEY", "TOGETHER_API_KEY"),
                               rename=_MAX_TOKENS),
     "fireworks_ai": CompatSpec("https://api.fireworks.ai/inference/v1",
                                ("FIREWORKS_AI_API_KEY", "FIREWORKS_API_KEY"), rename=_MAX_TOKENS),
     "mistral": CompatSpec("https://api.mistral.ai/v1", ("MISTRAL_API_KEY",),
                           rename={**_MAX_TOKENS, "seed": "random_seed"},
-                          unsupported=frozenset({"logit_bias", "logprobs", "top_logprobs", "user"})),
+                          unsupported=frozenset({"logit_bias", "logprobs", "top_logprobs", "user"}),
+                          embed_rename={"dimensions": "output_dimension"}, embed_unsupported=frozenset({"user"})),
     "nvidia_nim": CompatSpec("https://integrate.api.nvidia.com/v1", ("NVIDIA_NIM_API_KEY", "NVIDIA_API_KEY"),
                              rename=_MAX_TOKENS),
     "deepseek": CompatSpec("https://api.deepseek.com/v1", ("DEEPSEEK_API_KEY",), rename=_MAX_TOKENS),

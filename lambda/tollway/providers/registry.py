@@ -24,6 +24,7 @@ PROVIDERS: dict[str, str] = {
     "cohere": "tollway.providers.cohere.adapter:CohereProvider",
     "replicate": "tollway.providers.replicate.adapter:ReplicateProvider",
     "ollama": "tollway.providers.ollama.adapter:OllamaProvider",
+    "ollama_chat": "tollway.providers.ollama.adapter:OllamaProvider",
     "huggingface": "tollway.providers.huggingface.adapter:HuggingFaceProvider",
     **{name: _COMPAT for name in CATALOG},
 }

@@ -27,10 +27,11 @@ async def chat_completions(request: Request) -> Response:
     body = await parse_body(request, ChatRequest)
     extras = split_extras(body, drop_params=gateway.settings.drop_params)
     fallbacks = pipeline.requested_fallbacks(gateway, auth, ctx, extras.get("fallbacks"))
+    drop = extras.get("drop_params") is True
     if body.stream:
-        chunks = await pipeline.chat_stream(gateway, auth, ctx, body, fallbacks=fallbacks)
+        chunks = await pipeline.chat_stream(gateway, auth, ctx, body, fallbacks=fallbacks, drop_params=drop)
         return sse_response(chunks, ctx, include_usage=body.wants_usage_chunk)
-    return chat_json(await pipeline.chat(gateway, auth, ctx, body, fallbacks=fallbacks), ctx)
+    return chat_json(await pipeline.chat(gateway, auth, ctx, body, fallbacks=fallbacks, drop_params=drop), ctx)
 
 
 @router.post("/v1/embeddings")
@@ -40,7 +41,8 @@ async def embeddings(request: Request) -> Response:
     body = await parse_body(request, EmbeddingRequest)
     extras = split_extras(body, drop_params=gateway.settings.drop_params)
     fallbacks = pipeline.requested_fallbacks(gateway, auth, ctx, extras.get("fallbacks"))
-    return model_json(await pipeline.embed(gateway, auth, ctx, body, fallbacks=fallbacks), ctx)
+    drop = extras.get("drop_params") is True
+    return model_json(await pipeline.embed(gateway, auth, ctx, body, fallbacks=fallbacks, drop_params=drop), ctx)
 
 
 @router.get("/v1/models")

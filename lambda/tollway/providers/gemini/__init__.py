@@ -1,0 +1,1 @@
+"""Google Gemini: the AI Studio adapter and the content translation Vertex AI shares."""

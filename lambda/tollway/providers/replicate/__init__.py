@@ -1,0 +1,1 @@
+"""``replicate/<owner>/<name>[:<version>]``: Replicate's predictions API, polled or streamed over SSE."""

@@ -1,0 +1,1 @@
+"""Vertex AI: Gemini's content format on Google Cloud with OAuth (google-auth) credentials."""
