@@ -1,0 +1,1 @@
+"""Amazon Bedrock adapter (Converse, ConverseStream, InvokeModel embeddings) over boto3."""

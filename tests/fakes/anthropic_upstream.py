@@ -1,0 +1,147 @@
+"""A fake Anthropic Messages API (``POST /v1/messages``) speaking the real JSON and SSE protocol.
+
+Tests script answers (``fake.queue``: an error status and body, a fixed message, or a stream that
+fails midway) and read what it received (``fake.requests`` / ``fake.headers``). By default it
+answers like Claude would: a ``tool_use`` block when ``tool_choice`` forces a tool, a thinking
+block first when thinking is enabled, otherwise text echoing the last user turn (tool results
+included). Usage reports cache reads when the request carries any ``cache_control``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from tests.fakes.openai_upstream import Scripted
+
+__all__ = ["FakeAnthropic", "Scripted"]
+
+
+class FakeAnthropic:
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.queue: list[Scripted] = []
+        self.app = Starlette(routes=[Route("/v1/messages", self.messages, methods=["POST"])])
+
+    def reset(self) -> None:
+        self.requests.clear()
+        self.headers.clear()
+        self.queue.clear()
+
+    async def messages(self, request: Request) -> Response:
+        body = json.loads(await request.body())
+        self.requests.append(body)
+        self.headers.append(dict(request.headers))
+        script = self.queue.pop(0) if self.queue else None
+        if script and script.status >= 400:
+            return JSONResponse(script.body, status_code=script.status, headers=script.headers)
+        message = script.body if script and script.body else reply(body)
+        if body.get("stream"):
+            return StreamingResponse(_stream(message, script), media_type="text/event-stream")
+        return JSONResponse(message)
+
+
+def _last_user_text(body: dict[str, Any]) -> tuple[str, int]:
+    last = body["messages"][-1]
+    content = last["content"]
+    if isinstance(content, str):
+        return content, 0
+    texts, images = [], 0
+    for block in content:
+        if block["type"] == "text":
+            texts.append(block["text"])
+        elif block["type"] == "tool_result":
+            result = block.get("content")
+            texts.append(result if isinstance(result, str) else " ".join(b["text"] for b in result))
+        elif block["type"] == "image":
+            images += 1
+    return " ".join(texts), images
+
+
+def _has_cache_control(value: Any) -> bool:
+    if isinstance(value, dict):
+        return "cache_control" in value or any(_has_cache_control(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_cache_control(v) for v in value)
+    return False
+
+
+def reply(body: dict[str, Any]) -> dict[str, Any]:
+    """The message Claude would plausibly send back for ``body``."""
+    content: list[dict[str, Any]] = []
+    if (body.get("thinking") or {}).get("type") == "enabled":
+        content.append({"type": "thinking", "thinking": "Let me think step by step.", "signature": "sig-abc"})
+    choice = body.get("tool_choice") or {}
+    if choice.get("type") in ("tool", "any"):
+        name = choice.get("name") or body["tools"][0]["name"]
+        content.append({"type": "tool_use", "id": "toolu_fake1", "name": name, "input": {"city": "Paris"}})
+        stop = "tool_use"
+    else:
+        text, images = _last_user_text(body)
+        suffix = f" [{images} image(s)]" if images else ""
+        content.append({"type": "text", "text": f"echo: {text}{suffix}"})
+        stop = "end_turn"
+    cached = _has_cache_control(body.get("system")) or _has_cache_control(body.get("tools")) \
+        or _has_cache_control(body["messages"])
+    usage = {"input_tokens": 11, "output_tokens": 5, "cache_read_input_tokens": 100 if cached else 0,
+             "cache_creation_input_tokens": 20 if cached else 0}
+    return {"id": "msg_fake123", "type": "message", "role": "assistant", "model": body["model"],
+            "content": content, "stop_reason": stop, "stop_sequence": None, "usage": usage}
+
+
+def _sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps({'type': event, **data})}\n\n"
+
+
+def stream_events(message: dict[str, Any]) -> list[str]:
+    """The SSE events Anthropic sends for ``message`` (text and JSON split into pieces)."""
+    usage = message["usage"]
+    start_usage = {**usage, "output_tokens": 1}
+    events = [_sse("message_start", {"message": {**message, "content": [], "stop_reason": None,
+                                                 "usage": start_usage}}),
+              _sse("ping", {})]
+    for index, block in enumerate(message["content"]):
+        if block["type"] == "text":
+            events.append(_sse("content_block_start", {"index": index, "content_block": {"type": "text", "text": ""}}))
+            words = block["text"].split(" ")
+            for i, word in enumerate(words):
+                piece = word if i == 0 else " " + word
+                events.append(_sse("content_block_delta", {"index": index,
+                                                           "delta": {"type": "text_delta", "text": piece}}))
+        elif block["type"] == "thinking":
+            events.append(_sse("content_block_start", {"index": index,
+                                                       "content_block": {"type": "thinking", "thinking": ""}}))
+            events.append(_sse("content_block_delta", {"index": index, "delta": {"type": "thinking_delta",
+                                                                                 "thinking": block["thinking"]}}))
+            events.append(_sse("content_block_delta", {"index": index, "delta": {"type": "signature_delta",
+                                                                                 "signature": block["signature"]}}))
+        elif block["type"] == "tool_use":
+            events.append(_sse("content_block_start", {"index": index, "content_block": {
+                "type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}}))
+            arguments = json.dumps(block["input"])
+            half = len(arguments) // 2
+            for piece in (arguments[:half], arguments[half:]):
+                events.append(_sse("content_block_delta", {"index": index, "delta": {"type": "input_json_delta",
+                                                                                     "partial_json": piece}}))
+        events.append(_sse("content_block_stop", {"index": index}))
+    events.append(_sse("message_delta", {"delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
+                                         "usage": {"output_tokens": usage["output_tokens"]}}))
+    events.append(_sse("message_stop", {}))
+    return events
+
+
+async def _stream(message: dict[str, Any], script: Scripted | None) -> AsyncIterator[str]:
+    for n, event in enumerate(stream_events(message)):
+        if script and script.stream_error_after is not None and n == script.stream_error_after:
+            yield _sse("error", {"error": {"type": "overloaded_error", "message": "Overloaded"}})
+            return
+        yield event
+        await asyncio.sleep(0)
