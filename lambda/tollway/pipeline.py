@@ -7,13 +7,13 @@ on a deployment (retries and fallbacks are its business), metering settles.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from tollway.errors import InvalidRequestError, PermissionDeniedError, TollwayError
 from tollway.tokens import estimate_prompt
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
     from tollway.api.context import RequestContext
     from tollway.auth.context import AuthContext
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from tollway.metering.meter import Charge
     from tollway.types.chat import ChatChunk, ChatRequest, ChatResponse
     from tollway.types.embeddings import EmbeddingRequest, EmbeddingResponse
+
+T = TypeVar("T")
 
 
 def candidates(gateway: Gateway, auth: AuthContext, ctx: RequestContext, model: str) -> list[Deployment]:
@@ -58,23 +60,12 @@ def reachable(gateway: Gateway, group: list[Deployment], fallbacks: list[str] | 
 
 async def chat(gateway: Gateway, auth: AuthContext, ctx: RequestContext, request: ChatRequest, *,
                fallbacks: list[str] | None = None, drop_params: bool = False) -> ChatResponse:
-    group = candidates(gateway, auth, ctx, request.model)
-    charge = await gateway.meter.reserve(auth, ctx, request, reachable(gateway, group, fallbacks))
-    ctx.charge = charge
-
     async def attempt(deployment: Deployment) -> ChatResponse:
         with ctx.upstream():
             return await gateway.provider(deployment, drop_params=drop_params).chat(request)
 
-    try:
-        response, deployment = await gateway.router.run(
-            group, ctx, attempt, fallbacks=fallbacks, prompt_tokens=estimate_prompt(request))
-    except TollwayError as exc:
-        await charge.release(error_type=exc.error_type)
-        raise
-    except BaseException:
-        await charge.release(error_type="internal_error")
-        raise
+    response, deployment, charge = await _reserve_and_run(
+        gateway, auth, ctx, request, attempt, fallbacks=fallbacks, prompt_tokens=estimate_prompt(request))
     ctx.usage = response.usage
     await charge.settle(response.usage, deployment=deployment)
     return response
@@ -87,24 +78,15 @@ async def chat_stream(
     """Open the stream and wait for its first chunk, so failures before the first byte
     still become a proper HTTP status (and may be retried); the rest is relayed as it
     arrives, and the charge is settled when the stream ends, fails or is abandoned."""
-    group = candidates(gateway, auth, ctx, request.model)
-    charge = await gateway.meter.reserve(auth, ctx, request, reachable(gateway, group, fallbacks))
-    ctx.charge = charge
 
     async def attempt(deployment: Deployment) -> tuple[ChatChunk, AsyncIterator[ChatChunk]]:
         chunks = gateway.provider(deployment, drop_params=drop_params).chat_stream(request).__aiter__()
         with ctx.upstream():
             return await chunks.__anext__(), chunks
 
-    try:
-        (first, rest), deployment = await gateway.router.run(
-            group, ctx, attempt, fallbacks=fallbacks, prompt_tokens=estimate_prompt(request), streaming=True)
-    except TollwayError as exc:
-        await charge.release(error_type=exc.error_type)
-        raise
-    except BaseException:
-        await charge.release(error_type="internal_error")
-        raise
+    (first, rest), deployment, charge = await _reserve_and_run(
+        gateway, auth, ctx, request, attempt, fallbacks=fallbacks, prompt_tokens=estimate_prompt(request),
+        streaming=True)
     return _metered(first, rest, charge, ctx, deployment)
 
 
@@ -112,27 +94,37 @@ async def embed(
     gateway: Gateway, auth: AuthContext, ctx: RequestContext, request: EmbeddingRequest, *,
     fallbacks: list[str] | None = None, drop_params: bool = False,
 ) -> EmbeddingResponse:
-    group = candidates(gateway, auth, ctx, request.model)
-    charge = await gateway.meter.reserve(auth, ctx, request, reachable(gateway, group, fallbacks))
-    ctx.charge = charge
-
     async def attempt(deployment: Deployment) -> EmbeddingResponse:
         with ctx.upstream():
             return await gateway.provider(deployment, drop_params=drop_params).embed(request)
 
+    response, deployment, charge = await _reserve_and_run(gateway, auth, ctx, request, attempt, fallbacks=fallbacks)
+    from tollway.types.chat import Usage
+
+    await charge.settle(Usage(prompt_tokens=response.usage.prompt_tokens, total_tokens=response.usage.total_tokens),
+                        deployment=deployment)
+    return response
+
+
+async def _reserve_and_run(
+    gateway: Gateway, auth: AuthContext, ctx: RequestContext, request: ChatRequest | EmbeddingRequest,
+    attempt: Callable[[Deployment], Awaitable[T]], *, fallbacks: list[str] | None,
+    prompt_tokens: int | None = None, streaming: bool = False,
+) -> tuple[T, Deployment, Charge]:
+    """Route (404/403), reserve (429), run with retries and fallbacks; release the charge if nothing answered."""
+    group = candidates(gateway, auth, ctx, request.model)
+    charge = await gateway.meter.reserve(auth, ctx, request, reachable(gateway, group, fallbacks))
+    ctx.charge = charge
     try:
-        response, deployment = await gateway.router.run(group, ctx, attempt, fallbacks=fallbacks)
+        result, deployment = await gateway.router.run(
+            group, ctx, attempt, fallbacks=fallbacks, prompt_tokens=prompt_tokens, streaming=streaming)
     except TollwayError as exc:
         await charge.release(error_type=exc.error_type)
         raise
     except BaseException:
         await charge.release(error_type="internal_error")
         raise
-    from tollway.types.chat import Usage
-
-    await charge.settle(Usage(prompt_tokens=response.usage.prompt_tokens, total_tokens=response.usage.total_tokens),
-                        deployment=deployment)
-    return response
+    return result, deployment, charge
 
 
 async def _metered(first: ChatChunk, rest: AsyncIterator[ChatChunk], charge: Charge, ctx: RequestContext,
