@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from tollway import __version__
 from tollway.api import errors
 from tollway.api.middleware import RequestContextMiddleware
-from tollway.api.routes import anthropic, health, openai
+from tollway.api.routes import anthropic, completions, health, openai
 
 if TYPE_CHECKING:
     from tollway.gateway import Gateway
@@ -22,6 +22,7 @@ def create_app(gateway: Gateway | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(openai.router)
     app.include_router(anthropic.router)
+    app.include_router(completions.router)
     app.include_router(health.router)
     app.add_middleware(RequestContextMiddleware)
     return app
