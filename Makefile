@@ -31,3 +31,23 @@ format: install
 
 clean:
 	rm -rf $(VENV) .tollway .pytest_cache .mypy_cache .ruff_cache
+
+# --- AWS deploy (docs/deploy.md). CDK context goes in CDK_ARGS, e.g. CDK_ARGS="-c stage=prod -c config=prod.yaml"
+CDK_ARGS ?=
+CDK      := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 CDK_DISABLE_CLI_TELEMETRY=true npx --no-install cdk
+
+.PHONY: synth deploy destroy
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+synth: install node_modules/.package-lock.json
+	$(CDK) synth --quiet --no-notices $(CDK_ARGS)
+	$(BIN)/python -m cdk.lint cdk.out
+
+deploy: install node_modules/.package-lock.json
+	$(CDK) deploy --no-notices $(CDK_ARGS)
+
+# Keeps the DynamoDB tables (RemovalPolicy.RETAIN + deletion protection).
+destroy: install node_modules/.package-lock.json
+	$(CDK) destroy --no-notices $(CDK_ARGS)

@@ -1,0 +1,151 @@
+"""The gateway Lambda function: arm64, newest Python, code + validated config, a pip-built layer.
+
+Two modes share one app. Streaming (default): the AWS Lambda Web Adapter layer runs
+``run.sh`` (uvicorn serving ``tollway.asgi:app``) and relays the response as a stream.
+Buffered (``-c streaming=false``): Mangum's ``tollway.handler.handler``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import cast
+
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, Fn, ILocalBundling, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from cdk.bundling import PLATFORMS, CodeWithConfig, PipLayer
+from cdk.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+LAMBDA_DIR = ROOT / "lambda"
+LAYER_REQUIREMENTS = ROOT / "layers" / "requirements.txt"
+#: AWS Lambda Web Adapter, published by AWS in account 753240598075 in every commercial region
+LWA_LAYER_VERSION = 30
+LWA_LAYER_ARN = "arn:${AWS::Partition}:lambda:${AWS::Region}:753240598075:layer:LambdaAdapterLayerArm64:%d"
+MANGUM_HANDLER = "tollway.handler.handler"
+LWA_HANDLER = "run.sh"
+LWA_PORT = "8080"
+#: a placeholder Docker image: our bundlers always succeed locally, so Docker is never run
+_NO_DOCKER = DockerImage.from_registry("tollway/local-bundling-only")
+
+
+def newest_python_runtime() -> lambda_.Runtime:
+    """The highest ``PYTHON_3_N`` runtime this aws-cdk-lib offers."""
+    names = [name for name in dir(lambda_.Runtime) if name.startswith("PYTHON_3_")]
+    newest = max(names, key=lambda name: int(name.rsplit("_", 1)[1]))
+    runtime: lambda_.Runtime = getattr(lambda_.Runtime, newest)
+    return runtime
+
+
+class GatewayFunction(Construct):
+    """Exposes ``function``, ``role``, ``log_group``, ``layer`` and ``runtime``."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, config_path: Path,
+                 environment: dict[str, str]) -> None:
+        super().__init__(scope, construct_id)
+        self.settings = settings
+        self.runtime = newest_python_runtime()
+        self.role = self._build_role()
+        self.log_group = self._build_log_group()
+        self.layer = self._build_layer()
+        self.function = self._build_function(config_path, environment)
+
+    def _build_role(self) -> iam.Role:
+        # our own role, so no AWS-managed policy: log writes are granted on this function's group only
+        return iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                        description="Tollway gateway function")
+
+    def _build_log_group(self) -> logs.LogGroup:
+        group = logs.LogGroup(self, "Logs", retention=retention_for(self.settings.log_retention_days),
+                              removal_policy=RemovalPolicy.DESTROY)
+        group.grant_write(self.role)
+        return group
+
+    def _build_layer(self) -> lambda_.LayerVersion:
+        if self.settings.layer_dir:
+            code = lambda_.Code.from_asset(self.settings.layer_dir)
+        else:
+            python_version = self.runtime.name.removeprefix("python")
+            code = lambda_.Code.from_asset(
+                str(LAYER_REQUIREMENTS.parent),
+                bundling=BundlingOptions(
+                    image=_NO_DOCKER, local=_local(PipLayer(LAYER_REQUIREMENTS, python_version)),
+                    # not read by the local bundler: part of the asset hash, so a new runtime rebuilds the layer
+                    environment={"PYTHON_VERSION": python_version, "PLATFORMS": ",".join(PLATFORMS)},
+                ),
+            )
+        return lambda_.LayerVersion(
+            self, "Dependencies", code=code, compatible_runtimes=[self.runtime],
+            compatible_architectures=[lambda_.Architecture.ARM_64],
+            description="Tollway runtime dependencies (layers/requirements.txt)",
+        )
+
+    def _build_code(self, config_path: Path) -> lambda_.Code:
+        return lambda_.Code.from_asset(
+            str(LAMBDA_DIR),
+            # hash what is packaged, so a config change alone redeploys the function
+            asset_hash_type=AssetHashType.OUTPUT,
+            bundling=BundlingOptions(image=_NO_DOCKER, local=_local(CodeWithConfig(LAMBDA_DIR, config_path))),
+        )
+
+    def _build_function(self, config_path: Path, environment: dict[str, str]) -> lambda_.Function:
+        env = {"POWERTOOLS_SERVICE_NAME": "tollway", "POWERTOOLS_METRICS_NAMESPACE": "Tollway",
+               "TOLLWAY_STAGE": self.settings.stage, **environment}
+        layers: list[lambda_.ILayerVersion] = [self.layer]
+        handler = MANGUM_HANDLER
+        if self.settings.streaming:
+            handler = LWA_HANDLER
+            layers.append(lambda_.LayerVersion.from_layer_version_arn(
+                self, "WebAdapter", Fn.sub(LWA_LAYER_ARN % LWA_LAYER_VERSION)))
+            env.update({
+                "AWS_LAMBDA_EXEC_WRAPPER": "/opt/bootstrap",
+                "AWS_LWA_INVOKE_MODE": "response_stream",
+                "AWS_LWA_READINESS_CHECK_PATH": "/health/liveliness",
+                "PORT": LWA_PORT,
+            })
+        return lambda_.Function(
+            self,
+            "Function",
+            description=f"Tollway gateway ({'streaming' if self.settings.streaming else 'buffered'})",
+            runtime=self.runtime,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=handler,
+            code=self._build_code(config_path),
+            layers=layers,
+            memory_size=self.settings.memory_mb,
+            timeout=Duration.seconds(self.settings.timeout_seconds),
+            reserved_concurrent_executions=self.settings.reserved_concurrency,
+            role=self.role,
+            log_group=self.log_group,
+            tracing=lambda_.Tracing.ACTIVE,
+            environment=env,
+        )
+
+    def grant(self, *statements: iam.PolicyStatement | None) -> None:
+        for statement in statements:
+            if statement is not None:
+                self.role.add_to_principal_policy(statement)
+
+def _local(bundler: object) -> ILocalBundling:
+    """jsii calls ``try_bundle(output_dir, options)`` positionally; the typed stub spells options as kwargs."""
+    return cast("ILocalBundling", bundler)
+
+
+def retention_for(days: int) -> logs.RetentionDays:
+    """The smallest CloudWatch retention period that keeps logs at least ``days`` days."""
+    for allowed, name in _RETENTION:
+        if allowed >= days:
+            return getattr(logs.RetentionDays, name)  # type: ignore[no-any-return]
+    return logs.RetentionDays.TEN_YEARS
+
+
+_RETENTION = (
+    (1, "ONE_DAY"), (3, "THREE_DAYS"), (5, "FIVE_DAYS"), (7, "ONE_WEEK"), (14, "TWO_WEEKS"), (30, "ONE_MONTH"),
+    (60, "TWO_MONTHS"), (90, "THREE_MONTHS"), (120, "FOUR_MONTHS"), (150, "FIVE_MONTHS"), (180, "SIX_MONTHS"),
+    (365, "ONE_YEAR"), (400, "THIRTEEN_MONTHS"), (545, "EIGHTEEN_MONTHS"), (731, "TWO_YEARS"),
+    (1096, "THREE_YEARS"), (1827, "FIVE_YEARS"), (2192, "SIX_YEARS"), (2557, "SEVEN_YEARS"),
+    (2922, "EIGHT_YEARS"), (3288, "NINE_YEARS"), (3653, "TEN_YEARS"),
+)

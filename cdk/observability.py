@@ -1,0 +1,153 @@
+"""CloudWatch dashboard, alarms and the SNS topic they notify.
+
+The gateway publishes EMF metrics in namespace ``Tollway`` (Requests, Errors, InputTokens,
+OutputTokens, CachedTokens, CostUSD, LatencyMs, TTFTMs, BudgetAlerts) with the dimension sets
+(Team), (Model), (Team, Model) and (Provider). Team and model values are open-ended, so
+the widgets use SEARCH expressions: a new team shows up without a redeploy. Alarms cover
+the service (5xx rate, p99 latency), the function (errors, throttles) and the tables
+(throttle events). Nothing here costs money while nobody calls the API, except the
+dashboard and alarms' flat monthly price.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subs
+from constructs import Construct
+
+from cdk.settings import Settings
+
+NAMESPACE = "Tollway"
+PERIOD = Duration.minutes(5)
+FIVE_XX_RATE_PERCENT = 5
+LAMBDA_ERRORS = 5
+
+
+def search(dimensions: str | None, metric: str, stat: str, label: str) -> cw.MathExpression:
+    """A SEARCH over ``{Tollway,<dimensions>}`` for ``metric``: one line per team/model/provider.
+
+    ``dimensions`` None matches the metric under any dimension set.
+    """
+    schema = f"{{{NAMESPACE},{dimensions}}}" if dimensions else f'Namespace="{NAMESPACE}"'
+    expression = f"SEARCH('{schema} MetricName=\"{metric}\"', '{stat}', 300)"
+    return cw.MathExpression(expression=expression, label=label, period=PERIOD, using_metrics={})
+
+
+class Observability(Construct):
+    """Exposes ``topic``, ``dashboard`` and ``alarms`` (by name)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, api: apigw.RestApi,
+                 function: lambda_.IFunction, tables: Sequence[dynamodb.ITable], key: kms.IKey | None = None) -> None:
+        super().__init__(scope, construct_id)
+        self.settings = settings
+        self.api = api
+        self.function = function
+        self.tables = list(tables)
+        self.topic = self._build_topic(key)
+        self.alarms = self._build_alarms()
+        self.dashboard = self._build_dashboard()
+
+    def _build_topic(self, key: kms.IKey | None) -> sns.Topic:
+        topic = sns.Topic(self, "Alarms", display_name=f"Tollway {self.settings.stage} alarms",
+                          enforce_ssl=True, master_key=key)
+        if self.settings.alarm_email:
+            topic.add_subscription(subs.EmailSubscription(self.settings.alarm_email))
+        return topic
+
+    def _build_alarms(self) -> dict[str, cw.Alarm]:
+        alarms = {
+            "Api5xxRate": self._alarm("Api5xxRate", self._five_xx_rate(), FIVE_XX_RATE_PERCENT,
+                                      "More than 5% of API requests failed with 5xx over 5 minutes"),
+            "ApiLatencyP99": self._alarm("ApiLatencyP99", self.api.metric_latency(statistic="p99", period=PERIOD),
+                                         self.settings.latency_p99_ms,
+                                         f"API p99 latency above {self.settings.latency_p99_ms} ms"),
+            "LambdaErrors": self._alarm("LambdaErrors", self.function.metric_errors(period=PERIOD), LAMBDA_ERRORS,
+                                        "Gateway function errors (crashes, timeouts)"),
+            "LambdaThrottles": self._alarm("LambdaThrottles", self.function.metric_throttles(period=PERIOD), 1,
+                                           "Gateway function throttled: concurrency exhausted"),
+            "DynamoDbThrottles": self._alarm("DynamoDbThrottles", self._table_throttles(), 1,
+                                             "DynamoDB read/write throttle events on Tollway tables"),
+        }
+        return alarms
+
+    def _alarm(self, name: str, metric: cw.IMetric, threshold: float, description: str) -> cw.Alarm:
+        alarm = cw.Alarm(
+            self,
+            name,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=1,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            alarm_description=f"Tollway {self.settings.stage}: {description}",
+        )
+        alarm.add_alarm_action(cw_actions.SnsAction(self.topic))
+        alarm.add_ok_action(cw_actions.SnsAction(self.topic))
+        return alarm
+
+    def _five_xx_rate(self) -> cw.MathExpression:
+        return cw.MathExpression(
+            expression="IF(requests > 0, 100 * errors / requests, 0)",
+            using_metrics={"errors": self.api.metric_server_error(period=PERIOD, statistic="Sum"),
+                           "requests": self.api.metric_count(period=PERIOD, statistic="Sum")},
+            label="5xx %",
+            period=PERIOD,
+        )
+
+    def _table_throttles(self) -> cw.MathExpression:
+        metrics: dict[str, cw.IMetric] = {}
+        for i, table in enumerate(self.tables):
+            for kind in ("ReadThrottleEvents", "WriteThrottleEvents"):
+                metrics[f"{kind[0].lower()}{i}"] = cw.Metric(
+                    namespace="AWS/DynamoDB", metric_name=kind, dimensions_map={"TableName": table.table_name},
+                    statistic="Sum", period=PERIOD)
+        return cw.MathExpression(expression=" + ".join(f"FILL({m}, 0)" for m in metrics), using_metrics=metrics,
+                                 label="throttle events", period=PERIOD)
+
+    def _build_dashboard(self) -> cw.Dashboard:
+        dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=f"Tollway-{self.settings.stage}",
+                                 default_interval=Duration.days(7))
+        graph = self._graph
+        dashboard.add_widgets(
+            cw.TextWidget(markdown=f"# Tollway {self.settings.stage}\nSpend, traffic and health of the gateway. "
+                                   "Per-team and per-model lines come from the gateway's EMF metrics.",
+                          width=24, height=2))
+        dashboard.add_widgets(
+            graph("Cost by team (USD)", [search("Team", "CostUSD", "Sum", "")]),
+            graph("Cost by model (USD)", [search("Model", "CostUSD", "Sum", "")]),
+            graph("Cost by provider (USD)", [search("Provider", "CostUSD", "Sum", "")]),
+        )
+        dashboard.add_widgets(
+            graph("Tokens by model", [search("Model", name, "Sum", "") for name in
+                                      ("InputTokens", "OutputTokens", "CachedTokens")]),
+            graph("Requests by team", [search("Team", "Requests", "Sum", "")]),
+            graph("Errors by provider", [search("Provider", "Errors", "Sum", "")]),
+        )
+        dashboard.add_widgets(
+            graph("Latency p50 / p99 by model (ms)", [search("Model", "LatencyMs", "p50", ""),
+                                                      search("Model", "LatencyMs", "p99", "")]),
+            graph("Time to first token p50 / p99 (ms)", [search("Model", "TTFTMs", "p50", ""),
+                                                         search("Model", "TTFTMs", "p99", "")]),
+            graph("Budget alerts", [search(None, "BudgetAlerts", "Sum", "")]),
+        )
+        dashboard.add_widgets(
+            graph("API requests and errors", [self.api.metric_count(period=PERIOD),
+                                              self.api.metric_client_error(period=PERIOD),
+                                              self.api.metric_server_error(period=PERIOD)]),
+            graph("Throttles", [self.function.metric_throttles(period=PERIOD), self._table_throttles()]),
+            cw.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=8, height=6),
+        )
+        return dashboard
+
+    @staticmethod
+    def _graph(title: str, metrics: Sequence[cw.IMetric]) -> cw.GraphWidget:
+        return cw.GraphWidget(title=title, left=list(metrics), width=8, height=6, stacked=False)

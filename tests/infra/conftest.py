@@ -1,0 +1,112 @@
+"""Synthesized Tollway stacks, shared by the infra tests (two synths per session).
+
+Synth runs with no AWS credentials, no Docker and no network: the layer comes from a tiny
+prebuilt folder (context ``layer_dir``) while the code asset is bundled for real (a local copy
+plus the validated config). cdk-nag runs inside each synth, as in ``make synth``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIGS = Path(__file__).resolve().parent / "configs"
+ALLOWED_ROLE = "arn:aws:iam::123456789012:role/internal-app"
+
+
+@dataclass
+class Synth:
+    outdir: Path
+    stack: Any
+    template: dict[str, Any]
+
+    def resources(self, kind: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.template["Resources"].items() if v["Type"] == kind}
+
+    def assertions(self) -> Any:
+        from aws_cdk.assertions import Template
+
+        return Template.from_json(self.template)
+
+    def asset_dirs(self) -> list[Path]:
+        return sorted(p for p in self.outdir.glob("asset.*") if p.is_dir())
+
+
+def base_context() -> dict[str, Any]:
+    context: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
+    return dict(context)
+
+
+def synth(tmp: Path, **overrides: Any) -> Synth:
+    from cdk.app import build_app
+
+    layer = tmp / "layer" / "python"
+    layer.mkdir(parents=True)
+    (layer / "placeholder.py").write_text("# stands in for the pip-built layer\n")
+    context = {**base_context(), "layer_dir": str(layer.parent), **overrides}
+    app, stack = build_app(context, outdir=str(tmp / "cdk.out"))
+    assembly = app.synth()
+    template = assembly.get_stack_by_name(stack.stack_name).template
+    return Synth(tmp / "cdk.out", stack, template)
+
+
+@pytest.fixture(scope="session")
+def streaming(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """Every option on: streaming, Bedrock + secret references, Bearer routes, KMS, email, principals."""
+    return synth(
+        tmp_path_factory.mktemp("streaming"),
+        config=str(CONFIGS / "bedrock.yaml"),
+        bearer_routes="true",
+        kms="true",
+        alarm_email="ops@example.com",
+        allowed_principals=ALLOWED_ROLE,
+        reserved_concurrency="20",
+    )
+
+
+@pytest.fixture(scope="session")
+def buffered(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """``-c streaming=false`` with everything else at the cdk.json defaults (the example config)."""
+    return synth(tmp_path_factory.mktemp("buffered"), streaming="false")
+
+
+def render(value: Any) -> Any:
+    """Intrinsics as readable strings: ``{"Ref": "AWS::Region"}`` -> ``${AWS::Region}``; Fn::Join joined."""
+    if isinstance(value, dict) and len(value) == 1:
+        (key, arg), = value.items()
+        if key == "Ref":
+            return f"${{{arg}}}"
+        if key == "Fn::GetAtt":
+            return f"${{{arg[0]}.{arg[1]}}}"
+        if key == "Fn::Join":
+            return arg[0].join(str(render(part)) for part in arg[1])
+        if key == "Fn::Sub":
+            return arg if isinstance(arg, str) else arg[0]
+    if isinstance(value, list):
+        return [render(v) for v in value]
+    return value
+
+
+def statements(synth_: Synth, role_prefix: str = "GatewayRole") -> list[dict[str, Any]]:
+    """Every statement of the policies attached to the gateway role, rendered."""
+    out: list[dict[str, Any]] = []
+    for policy in synth_.resources("AWS::IAM::Policy").values():
+        roles = [r["Ref"] for r in policy["Properties"].get("Roles", [])]
+        if any(r.startswith(role_prefix) for r in roles):
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                out.append({k: render(v) for k, v in statement.items()})
+    return out
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+

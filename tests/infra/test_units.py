@@ -1,0 +1,122 @@
+"""Pure pieces of the CDK package: settings, Bedrock ARN derivation, secrets, bundlers."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from cdk.bundling import BundlingError, CodeWithConfig, PipLayer
+from cdk.gateway_config import BedrockTarget, bedrock_target, load_gateway_config
+from cdk.settings import Settings, SettingsError, from_context
+from tests.infra.conftest import CONFIGS
+
+
+class Ctx:
+    def __init__(self, **values: object) -> None:
+        self.values = values
+
+    def try_get_context(self, key: str) -> object:
+        return self.values.get(key)
+
+
+def test_settings_defaults_and_string_values() -> None:
+    assert from_context(Ctx()) == Settings()
+    s = from_context(Ctx(streaming="false", memory="2048", allowed_principals="arn:a, arn:b", kms=True,
+                         reserved_concurrency="none", timeout=900))
+    assert (s.streaming, s.memory_mb, s.allowed_principals, s.kms) == (False, 2048, ("arn:a", "arn:b"), True)
+    assert s.reserved_concurrency is None
+    assert s.integration_timeout_seconds == 29
+    assert Settings(timeout_seconds=900).integration_timeout_seconds == 900
+
+
+@pytest.mark.parametrize(("key", "value"), [("memory", "64"), ("timeout", "901"), ("stage", "a b"),
+                                            ("alarm_email", "nobody"), ("bearer_routes", "perhaps")])
+def test_settings_reject_bad_values(key: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=f"context '{key}'"):
+        from_context(Ctx(**{key: value}))
+
+
+@pytest.mark.parametrize(("model", "region", "expected"), [
+    ("anthropic.claude-3-haiku-20240307-v1:0", None, BedrockTarget("anthropic.claude-3-haiku-20240307-v1:0")),
+    ("us.meta.llama3-3-70b-instruct-v1:0", "us-east-2",
+     BedrockTarget("meta.llama3-3-70b-instruct-v1:0", "us-east-2", profile="us")),
+    ("converse/eu.amazon.nova-lite-v1:0", "eu-west-3", BedrockTarget("amazon.nova-lite-v1:0", "eu-west-3", "eu")),
+    ("invoke/apac.anthropic.claude-3-5-sonnet-20240620-v1:0", None,
+     BedrockTarget("anthropic.claude-3-5-sonnet-20240620-v1:0", profile="apac")),
+    ("arn:aws:bedrock:us-west-2:123456789012:inference-profile/us.amazon.nova-pro-v1:0", None,
+     BedrockTarget("amazon.nova-pro-v1:0", "us-west-2", profile="us")),
+    ("arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123", None,
+     BedrockTarget("arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123", "us-east-1",
+                   arn="arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123")),
+    ("cohere.embed-english-v3", "ca-central-1", BedrockTarget("cohere.embed-english-v3", "ca-central-1")),
+])
+def test_bedrock_target_parsing(model: str, region: str | None, expected: BedrockTarget) -> None:
+    assert bedrock_target(model, region) == expected
+
+
+def test_profile_destinations() -> None:
+    assert "us-west-2" in BedrockTarget("m", profile="us").destination_regions
+    assert "eu-central-1" in BedrockTarget("m", profile="eu").destination_regions
+    assert BedrockTarget("m", profile="global").destination_regions == ()
+
+
+def test_config_secret_ids() -> None:
+    config = load_gateway_config(CONFIGS / "bedrock.yaml")
+    assert config.secret_ids == [
+        "tollway/provider-keys", "team-a/anthropic",
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:ops/tollway-master-AbCdEf",
+    ]
+    assert len(config.bedrock_targets) == 4
+
+
+def test_code_bundler_copies_source_and_config(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    (source / "pkg" / "__pycache__").mkdir(parents=True)
+    (source / "pkg" / "mod.py").write_text("x = 1\n")
+    (source / "pkg" / "__pycache__" / "mod.cpython-311.pyc").write_bytes(b"\0")
+    (source / "pkg.egg-info").mkdir()
+    script = source / "run.sh"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    config = tmp_path / "my.yaml"
+    config.write_text("model_list: []\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    assert CodeWithConfig(source, config).try_bundle(str(out)) is True
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [
+        "config.yaml", "pkg", "pkg/mod.py", "run.sh"]
+    assert (out / "config.yaml").read_text() == "model_list: []\n"
+    assert os.stat(out / "run.sh").st_mode & stat.S_IXUSR
+
+
+def test_layer_bundler_command_targets_arm64_wheels(tmp_path: Path) -> None:
+    command = PipLayer(tmp_path / "requirements.txt", "3.14").command(tmp_path / "out" / "python")
+    assert command[:4] == [sys.executable, "-m", "pip", "install"]
+    joined = " ".join(command)
+    assert "--platform manylinux2014_aarch64" in joined and "--only-binary=:all:" in joined
+    assert "--python-version 3.14" in joined and f"--target {tmp_path / 'out' / 'python'}" in joined
+
+
+def test_layer_bundler_reports_pip_failure(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-requirements.txt"  # pip fails before any network access
+    with pytest.raises(BundlingError, match="layer: pip install failed"):
+        PipLayer(missing, "3.14").try_bundle(str(tmp_path / "out"))
+
+
+def test_layer_requirements_exclude_boto3_and_moto() -> None:
+    lines = [line.split("==")[0].lower() for line in
+             (Path(__file__).resolve().parents[2] / "layers" / "requirements.txt").read_text().splitlines()
+             if line and not line.startswith("#")]
+    assert {"fastapi", "mangum", "httpx", "pydantic", "pyyaml", "aws-lambda-powertools", "uvicorn"} <= set(lines)
+    assert not {"boto3", "botocore", "moto"} & set(lines)
+
+
+def test_region_from_environment_reference_means_stack_region(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("model_list:\n  - model_name: m\n    litellm_params:\n"
+                      "      model: bedrock/us.amazon.nova-pro-v1:0\n      aws_region_name: os.environ/AWS_REGION\n")
+    assert load_gateway_config(config).bedrock_targets == [BedrockTarget("amazon.nova-pro-v1:0", profile="us")]
