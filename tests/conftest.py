@@ -91,3 +91,13 @@ def dynamodb_endpoint() -> Iterator[str]:
     os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
     client.reset_client()
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_secret_providers() -> Iterator[None]:
+    """powertools caches its Secrets Manager client process-wide; tests point it at different endpoints."""
+    from aws_lambda_powertools.utilities.parameters import base
+
+    base.DEFAULT_PROVIDERS.clear()
+    yield
+    base.DEFAULT_PROVIDERS.clear()

@@ -9,7 +9,17 @@ from fastapi import FastAPI
 from tollway import __version__
 from tollway.api import errors
 from tollway.api.middleware import RequestContextMiddleware
-from tollway.api.routes import anthropic, completions, health, openai
+from tollway.api.routes import (
+    admin_audit,
+    admin_iam,
+    admin_keys,
+    admin_teams,
+    admin_users,
+    anthropic,
+    completions,
+    health,
+    openai,
+)
 
 if TYPE_CHECKING:
     from tollway.gateway import Gateway
@@ -24,5 +34,10 @@ def create_app(gateway: Gateway | None = None) -> FastAPI:
     app.include_router(anthropic.router)
     app.include_router(completions.router)
     app.include_router(health.router)
+    app.include_router(admin_keys.router)
+    app.include_router(admin_teams.router)
+    app.include_router(admin_users.router)
+    app.include_router(admin_iam.router)
+    app.include_router(admin_audit.router)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -12,8 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tollway.auth.authenticator import Authenticator
 from tollway.config import load_config
+from tollway.identity import wiring as identity_wiring
 from tollway.metering.meter import NullMeter
 from tollway.providers import registry
 from tollway.providers.base import CallSettings
@@ -36,7 +36,7 @@ class Gateway:
             stream_timeout=config.router_settings.stream_timeout,
             drop_params=config.litellm_settings.drop_params,
         )
-        self.auth = Authenticator.from_settings(config.general_settings.master_key)
+        self.auth, self.identity = identity_wiring.build(config.general_settings.master_key)
         self.meter = NullMeter()
         self._providers: dict[str, Provider] = {}
         from tollway.routing.probe import HealthProber

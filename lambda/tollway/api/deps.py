@@ -25,5 +25,5 @@ def gateway_of(request: Request) -> Gateway:
 async def caller(request: Request) -> tuple[Gateway, AuthContext, RequestContext]:
     gateway = gateway_of(request)
     ctx = context_of(request)
-    ctx.auth = await gateway.auth.authenticate(request.headers)
+    ctx.auth = await gateway.auth.authenticate(request.headers, request.scope)
     return gateway, ctx.auth, ctx

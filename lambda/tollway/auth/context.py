@@ -39,6 +39,13 @@ class AuthContext:
     models: tuple[str, ...] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     limits: tuple[Limits, ...] = ()
+    #: allowlists of the key's other levels (team, project, user); a model must pass every one
+    model_levels: tuple[tuple[str, ...], ...] = ()
+    #: teams where the caller's user is an admin / a member (for RBAC on admin routes)
+    admin_teams: tuple[str, ...] = ()
+    member_teams: tuple[str, ...] = ()
+    #: the normalised IAM principal ARN when the caller came through API Gateway IAM auth
+    principal: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -46,15 +53,23 @@ class AuthContext:
 
     def allows_model(self, model_name: str, *, provider_model: str | None = None,
                      access_groups: tuple[str, ...] = ()) -> bool:
-        """Whether the caller may use a model group (by name, wildcard, provider model or access group)."""
-        if self.models is None:
+        """Whether the caller may use a model group (by name, wildcard, provider model or access group).
+
+        Every level must allow it: the key's ``models`` and each of ``model_levels``; an
+        empty or missing list allows everything at that level.
+        """
+        levels = ((self.models,) if self.models else ()) + tuple(level for level in self.model_levels if level)
+        return all(_allowed(level, model_name, provider_model, access_groups) for level in levels)
+
+
+def _allowed(allowlist: tuple[str, ...], model_name: str, provider_model: str | None,
+             access_groups: tuple[str, ...]) -> bool:
+    for allowed in allowlist:
+        if allowed in ("*", model_name) or allowed in access_groups:
             return True
-        for allowed in self.models:
-            if allowed in ("*", model_name) or allowed in access_groups:
-                return True
-            if fnmatchcase(model_name, allowed) or (provider_model and fnmatchcase(provider_model, allowed)):
-                return True
-        return False
+        if fnmatchcase(model_name, allowed) or (provider_model and fnmatchcase(provider_model, allowed)):
+            return True
+    return False
 
 
 MASTER = AuthContext(kind="master_key", role="proxy_admin")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from typing import Any
 
@@ -53,8 +54,16 @@ def serve(config_path: str | None, *, host: str, port: int, data_dir: str, log_l
         print(f"tollway: serving http://{host}:{port} (models: {models}; store: {where})", file=sys.stderr)
         if gateway.auth.open_mode:
             print("tollway: no master key configured: every caller is an admin (local mode only)", file=sys.stderr)
+        # uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown; turn that into SystemExit so the
+        # ``finally`` below still runs and the embedded store writes its last snapshot.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, _exit_cleanly)
         uvicorn.run(create_app(gateway), host=host, port=port, log_level=log_level, access_log=False)
     finally:
         if embedded is not None:
             embedded.stop()
     return 0
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)

@@ -36,9 +36,11 @@ class EmbeddedStore:
         self.endpoint_url = ""
         self._dirty = threading.Event()
         self._stopping = threading.Event()
+        self._flush_lock = threading.Lock()  # one snapshot at a time, so an older one never lands last
         self._server: Any = None
         self._threads: list[threading.Thread] = []
         self._client: Any = None
+        self._flusher: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -56,11 +58,13 @@ class EmbeddedStore:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._restore()
         self._dirty.clear()
-        self._spawn(self._flush_loop, "tollway-embedded-flush")
+        self._flusher = self._spawn(self._flush_loop, "tollway-embedded-flush")
         return self.endpoint_url
 
     def stop(self) -> None:
         self._stopping.set()
+        if self._flusher is not None:
+            self._flusher.join(timeout=30)  # let a snapshot in progress finish first
         self.flush()
         if self._server is not None:
             self._server.shutdown()
@@ -83,6 +87,10 @@ class EmbeddedStore:
 
     def flush(self) -> None:
         """Write the snapshot now (if anything changed since the last one)."""
+        with self._flush_lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
         if not self._dirty.is_set() or not self.endpoint_url:
             return
         self._dirty.clear()
@@ -132,10 +140,11 @@ class EmbeddedStore:
 
     # ------------------------------------------------------------------ helpers
 
-    def _spawn(self, target: Callable[[], None], name: str) -> None:
+    def _spawn(self, target: Callable[[], None], name: str) -> threading.Thread:
         thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()
         self._threads.append(thread)
+        return thread
 
     def _boto(self) -> Any:
         if self._client is None:

@@ -1,0 +1,77 @@
+"""Virtual key admin routes (LiteLLM's paths and fields)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import JSONResponse
+
+from tollway.api.bodies import parse_body
+from tollway.identity.http import admin_call, query_flag, query_int, run
+from tollway.identity.records import KeyDelete, KeyGenerate, KeyRef, KeyUpdate
+
+router = APIRouter(tags=["keys"])
+
+
+@router.post("/key/generate")
+async def generate(request: Request) -> JSONResponse:
+    service, call = await admin_call(request)
+    body = await parse_body(request, KeyGenerate)
+    return JSONResponse(await run(service.keys.generate, call, body))
+
+
+@router.get("/key/info")
+async def info(request: Request) -> JSONResponse:
+    service, call = await admin_call(request)
+    return JSONResponse(await run(service.keys.info, call, request.query_params.get("key")))
+
+
+@router.get("/key/list")
+async def list_keys(request: Request) -> JSONResponse:
+    service, call = await admin_call(request)
+    q = request.query_params
+    return JSONResponse(await run(
+        service.keys.listing, call, page=query_int(request, "page", 1, high=10**6),
+        size=query_int(request, "size", 10), team_id=q.get("team_id"), user_id=q.get("user_id"),
+        key_alias=q.get("key_alias"), full=query_flag(request, "return_full_object")))
+
+
+@router.post("/key/update")
+async def update(request: Request) -> JSONResponse:
+    service, call = await admin_call(request)
+    body = await parse_body(request, KeyUpdate)
+    return JSONResponse(await run(service.keys.update, call, body))
+
+
+@router.post("/key/delete")
+async def delete(request: Request) -> JSONResponse:
+    service, call = await admin_call(request)
+    body = await parse_body(request, KeyDelete)
+    return JSONResponse(await run(service.keys.delete, call, body.keys, body.key_aliases))
+
+
+@router.post("/key/regenerate")
+async def regenerate(request: Request) -> JSONResponse:
+    service, call = await admin_call(request)
+    body = await parse_body(request, KeyUpdate)
+    return JSONResponse(await run(service.keys.regenerate, call, body.key, body))
+
+
+@router.post("/key/{key}/regenerate")
+async def regenerate_by_path(request: Request, key: str) -> JSONResponse:
+    service, call = await admin_call(request)
+    body = await parse_body(request, KeyGenerate) if (await request.body()).strip() else None
+    return JSONResponse(await run(service.keys.regenerate, call, key, body))
+
+
+@router.post("/key/block")
+async def block(request: Request) -> JSONResponse:
+    service, call = await admin_call(request)
+    body = await parse_body(request, KeyRef)
+    return JSONResponse(await run(service.keys.set_blocked, call, body.key, True))
+
+
+@router.post("/key/unblock")
+async def unblock(request: Request) -> JSONResponse:
+    service, call = await admin_call(request)
+    body = await parse_body(request, KeyRef)
+    return JSONResponse(await run(service.keys.set_blocked, call, body.key, False))

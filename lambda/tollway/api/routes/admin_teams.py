@@ -1,0 +1,95 @@
+"""Team, member and project admin routes (LiteLLM's paths and fields for teams)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import JSONResponse
+
+from tollway.api.bodies import parse_body
+from tollway.identity.http import admin_call, required_query, run
+from tollway.identity.records import (
+    MemberAdd,
+    MemberDelete,
+    ProjectDelete,
+    ProjectNew,
+    ProjectUpdate,
+    TeamDelete,
+    TeamNew,
+    TeamUpdate,
+)
+
+router = APIRouter(tags=["teams"])
+
+
+@router.post("/team/new")
+async def team_new(request: Request) -> JSONResponse:
+    service, call = await admin_call(request)
+    return JSONResponse(await run(service.teams.new, call, await parse_body(request, TeamNew)))
+
+
+@router.get("/team/info")
+async def team_info(request: Request) -> JSONResponse:
+    service, call = await admin_call(request)
+    return JSONResponse(await run(service.teams.info, call, required_query(request, "team_id")))
+
+
+@router.get("/team/list")
+async def team_list(request: Request) -> JSONResponse:
+    service, call = await admin_call(request)
+    return JSONResponse(await run(service.teams.listing, call))
+
+
+@router.post("/team/update")
+async def team_update(request: Request) -> JSONResponse:
+    service, call = await admin_call(request)
+    return JSONResponse(await run(service.teams.update, call, await parse_body(request, TeamUpdate)))
+
+
+@router.post("/team/delete")
+async def team_delete(request: Request) -> JSONResponse:
+    service, call = await admin_call(request)
+    body = await parse_body(request, TeamDelete)
+    return JSONResponse(await run(service.teams.delete, call, body.team_ids))
+
+
+@router.post("/team/member_add")
+async def member_add(request: Request) -> JSONResponse:
+    service, call = await admin_call(request)
+    return JSONResponse(await run(service.teams.member_add, call, await parse_body(request, MemberAdd)))
+
+
+@router.post("/team/member_delete")
+async def member_delete(request: Request) -> JSONResponse:
+    service, call = await admin_call(request)
+    return JSONResponse(await run(service.teams.member_delete, call, await parse_body(request, MemberDelete)))
+
+
+@router.post("/project/new")
+async def project_new(request: Request) -> JSONResponse:
+    service, call = await admin_call(request)
+    return JSONResponse(await run(service.teams.project_new, call, await parse_body(request, ProjectNew)))
+
+
+@router.get("/project/info")
+async def project_info(request: Request) -> JSONResponse:
+    service, call = await admin_call(request)
+    return JSONResponse(await run(service.teams.project_info, call, required_query(request, "project_id")))
+
+
+@router.get("/project/list")
+async def project_list(request: Request) -> JSONResponse:
+    service, call = await admin_call(request)
+    return JSONResponse(await run(service.teams.project_list, call, request.query_params.get("team_id")))
+
+
+@router.post("/project/update")
+async def project_update(request: Request) -> JSONResponse:
+    service, call = await admin_call(request)
+    return JSONResponse(await run(service.teams.project_update, call, await parse_body(request, ProjectUpdate)))
+
+
+@router.post("/project/delete")
+async def project_delete(request: Request) -> JSONResponse:
+    service, call = await admin_call(request)
+    body = await parse_body(request, ProjectDelete)
+    return JSONResponse(await run(service.teams.project_delete, call, body.project_ids))

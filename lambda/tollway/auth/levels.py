@@ -1,0 +1,60 @@
+"""Building an ``AuthContext`` from identity records (key, team, project, user, memberships).
+
+Shared by the virtual-key lookup and the IAM principal resolver, so both give metering the
+same ``limits`` (one per level present) and routing the same model allowlists.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from tollway.auth.context import AuthContext, Limits, Role
+
+_CAPS = ("max_budget", "budget_duration", "soft_budget", "rpm_limit", "tpm_limit", "max_parallel_requests")
+_ROLES = ("proxy_admin", "proxy_admin_viewer", "team_admin", "internal_user")
+
+
+def limits_of(scope: Literal["key", "team", "project", "user"], scope_id: str, record: dict[str, Any]) -> Limits:
+    return Limits(scope=scope, scope_id=scope_id, **{cap: record.get(cap) for cap in _CAPS})
+
+
+def build_context(
+    kind: Literal["virtual_key", "iam"],
+    *,
+    key: dict[str, Any] | None = None,
+    team: dict[str, Any] | None = None,
+    project: dict[str, Any] | None = None,
+    user: dict[str, Any] | None = None,
+    memberships: list[dict[str, Any]] | tuple[dict[str, Any], ...] = (),
+    role: str | None = None,
+    principal: str | None = None,
+) -> AuthContext:
+    """The caller's context: role, ids, every level's limits and model allowlists."""
+    admin_teams = tuple(m["team_id"] for m in memberships if m.get("role") == "admin")
+    member_teams = tuple(m["team_id"] for m in memberships)
+    chosen = role or (user or {}).get("user_role") or "internal_user"
+    if chosen == "internal_user" and admin_teams:
+        chosen = "team_admin"
+    effective: Role = chosen if chosen in _ROLES else "internal_user"  # type: ignore[assignment]
+    limits: list[Limits] = []
+    if key is not None:
+        limits.append(limits_of("key", key["token"], key))
+    for scope, record, ident in (("team", team, "team_id"), ("project", project, "project_id"),
+                                 ("user", user, "user_id")):
+        if record is not None:
+            limits.append(limits_of(scope, record[ident], record))  # type: ignore[arg-type]
+    key_models = tuple((key or {}).get("models") or ()) or None
+    levels = tuple(tuple(r.get("models") or ()) for r in (team, project, user) if r is not None)
+    metadata = dict((key or {}).get("metadata") or {})
+    if key is not None:
+        metadata.setdefault("key_alias", key.get("key_alias"))
+        metadata.setdefault("tags", key.get("tags") or [])
+        metadata.setdefault("guardrails", key.get("guardrails") or [])
+    return AuthContext(
+        kind=kind, role=effective, key_digest=(key or {}).get("token"),
+        team_id=(team or {}).get("team_id") or (key or {}).get("team_id"),
+        user_id=(user or {}).get("user_id") or (key or {}).get("user_id"),
+        project_id=(project or {}).get("project_id") or (key or {}).get("project_id"),
+        models=key_models, model_levels=levels, metadata=metadata, limits=tuple(limits),
+        admin_teams=admin_teams, member_teams=member_teams, principal=principal,
+    )

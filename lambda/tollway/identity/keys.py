@@ -1,0 +1,200 @@
+"""Virtual keys: generate, info, list, update, block/unblock, regenerate, delete.
+
+A key record lives under its digest (``token``); ``key_alias`` is unique (an alias item
+written in the same transaction). The raw key only exists in the generate/regenerate
+answer. Responses use LiteLLM's field names.
+"""
+
+from __future__ import annotations
+
+import math
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any
+
+from tollway.errors import InvalidRequestError, NotFoundError
+from tollway.identity import keygen, rbac
+from tollway.identity.base import Call, Store, stamp, utcnow
+from tollway.identity.records import LIMIT_FIELDS, KeyFields, KeyGenerate, KeyUpdate
+
+if TYPE_CHECKING:
+    from tollway.storage.identity_repo import Op
+
+KEY_FIELDS = (*LIMIT_FIELDS, "key_alias", "team_id", "user_id", "project_id", "guardrails", "tags", "blocked")
+_CAPS = ("max_budget", "soft_budget", "rpm_limit", "tpm_limit", "max_parallel_requests")
+
+
+def public(record: dict[str, Any]) -> dict[str, Any]:
+    """A key record as the admin API shows it (the digest is LiteLLM's ``token``)."""
+    return {k: v for k, v in record.items() if k != "version"}
+
+
+class KeyService:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.repo = store.repo
+
+    # ------------------------------------------------------------------ helpers
+
+    def find(self, reference: str, *, param: str = "key") -> dict[str, Any]:
+        return self.store.must_get("key", keygen.token_of(reference), param=param)
+
+    def _check_refs(self, call: Call, fields: dict[str, Any]) -> None:
+        """Referenced team/user/project exist, the project is in the team, team admins stay in limits."""
+        team_id, user_id, project_id = fields.get("team_id"), fields.get("user_id"), fields.get("project_id")
+        refs = [(k, v) for k, v in (("team", team_id), ("user", user_id), ("project", project_id)) if v]
+        found = self.repo.get_many(refs)
+        for kind, ident in refs:
+            if (kind, ident) not in found:
+                raise NotFoundError(f"No {kind} with {kind}_id '{ident}'.", param=f"{kind}_id",
+                                    code=f"{kind}_not_found")
+        if project_id:
+            project_team = found[("project", project_id)].get("team_id")
+            if team_id is None:
+                fields["team_id"] = team_id = project_team
+            elif project_team != team_id:
+                raise InvalidRequestError(f"Project '{project_id}' belongs to another team.", param="project_id")
+        if team_id and not rbac.is_admin(call.auth):
+            team = found.get(("team", team_id)) or self.store.must_get("team", team_id, param="team_id")
+            within_team_limits(fields, team)
+
+    def _alias_ops(self, token: str, old: str | None, new: str | None) -> list[Op]:
+        if old == new:
+            return []
+        ops = []
+        if old:
+            ops.append(self.repo.delete("alias", old))
+        if new:
+            ops.append(self.repo.put_new("alias", new, {"token": token},
+                                         conflict=f"A key with key_alias '{new}' already exists."))
+        return ops
+
+    # ------------------------------------------------------------------ operations
+
+    def generate(self, call: Call, body: KeyGenerate) -> dict[str, Any]:
+        fields = body.model_dump(include=set(KEY_FIELDS), exclude_none=True)
+        if "user_id" not in fields and call.auth.user_id and not rbac.administers(call.auth, fields.get("team_id")):
+            fields["user_id"] = call.auth.user_id  # an internal user's key is its own
+        fields.setdefault("blocked", False)
+        self._check_refs(call, fields)
+        rbac.require_key_create(call.auth, fields.get("team_id"), fields.get("user_id"))
+        return self._issue(call, fields, body.duration, action="key.generate")
+
+    def _issue(self, call: Call, fields: dict[str, Any], duration: str | None, *, action: str,
+               previous: dict[str, Any] | None = None) -> dict[str, Any]:
+        ops, answer = self.issue_ops(call, fields, duration, action=action, previous=previous)
+        self.store.commit(ops)
+        return answer
+
+    def issue_ops(self, call: Call, fields: dict[str, Any], duration: str | None, *, action: str,
+                  previous: dict[str, Any] | None = None) -> tuple[list[Op], dict[str, Any]]:
+        """The writes that issue a new secret (for ``fields``, or replacing ``previous``), and the answer."""
+        raw = keygen.new_key()
+        token = keygen.digest(raw)
+        expires = keygen.expiry(duration) if duration else (previous or {}).get("expires")
+        record = {**fields, "token": token, "key_name": keygen.display_name(raw), "expires": expires}
+        record = stamp(record, call, now=utcnow(), previous=previous)  # a regenerated key keeps its history
+        ops = [self.repo.put_new("key", token, record, conflict="Key collision; retry.")]
+        if previous is None:
+            ops += self._alias_ops(token, None, record.get("key_alias"))
+        else:
+            ops.append(self.repo.delete("key", previous["token"], missing="The key was deleted meanwhile."))
+            if previous.get("key_alias") == record.get("key_alias") and record.get("key_alias"):
+                ops.append(self.repo.replace("alias", record["key_alias"], {"token": token}, version=None))
+            else:
+                ops += self._alias_ops(token, previous.get("key_alias"), record.get("key_alias"))
+        ops.append(self.store.audit(call, action, "key", token, before=previous, after=record))
+        return ops, {**public(record), "key": raw}
+
+    def info(self, call: Call, reference: str | None) -> dict[str, Any]:
+        if reference is None:
+            if call.auth.key_digest is None:
+                raise InvalidRequestError("Missing required parameter: 'key'.", param="key")
+            reference = call.auth.key_digest
+        record = self.find(reference)
+        rbac.require_key_read(call.auth, record)
+        return {"key": record["token"], "info": public(record)}
+
+    def listing(self, call: Call, *, page: int, size: int, team_id: str | None = None, user_id: str | None = None,
+             key_alias: str | None = None, full: bool = False) -> dict[str, Any]:
+        records = [r for r in self.repo.listing("key") if rbac.can_read_key(call.auth, r)
+                   and (team_id is None or r.get("team_id") == team_id)
+                   and (user_id is None or r.get("user_id") == user_id)
+                   and (key_alias is None or r.get("key_alias") == key_alias)]
+        chunk = records[(page - 1) * size: page * size]
+        return {"keys": [public(r) for r in chunk] if full else [r["token"] for r in chunk],
+                "total_count": len(records), "current_page": page,
+                "total_pages": max(1, math.ceil(len(records) / size))}
+
+    def update(self, call: Call, body: KeyUpdate) -> dict[str, Any]:
+        previous = self.find(body.key)
+        rbac.require_key_change(call.auth, previous, "update this key")
+        changes = {k: getattr(body, k) for k in body.model_fields_set if k in KEY_FIELDS}
+        if "duration" in body.model_fields_set:
+            changes["expires"] = keygen.expiry(body.duration)
+        return self._change(call, previous, changes, "key.update")
+
+    def set_blocked(self, call: Call, reference: str, blocked: bool) -> dict[str, Any]:
+        previous = self.find(reference)
+        rbac.require_key_change(call.auth, previous, "block or unblock this key")
+        return self._change(call, previous, {"blocked": blocked}, "key.block" if blocked else "key.unblock")
+
+    def _change(self, call: Call, previous: dict[str, Any], changes: dict[str, Any], action: str) -> dict[str, Any]:
+        merged = {**previous, **changes}
+        if {"team_id", "user_id", "project_id", *_CAPS, "models"} & changes.keys():
+            self._check_refs(call, merged)
+            if "team_id" in changes or "user_id" in changes:
+                rbac.require_key_create(call.auth, merged.get("team_id"), merged.get("user_id"))
+        record = stamp(merged, call, now=utcnow(), previous=previous)
+        token = previous["token"]
+        ops = [self.repo.replace("key", token, record, version=previous.get("version")),
+               *self._alias_ops(token, previous.get("key_alias"), record.get("key_alias")),
+               self.store.audit(call, action, "key", token, before=previous, after=record)]
+        self.store.commit(ops)
+        return public(record)
+
+    def regenerate(self, call: Call, reference: str, body: KeyFields | None = None) -> dict[str, Any]:
+        """A new secret for the same key record; the old secret stops working at once."""
+        previous = self.find(reference)
+        rbac.require_key_change(call.auth, previous, "regenerate this key")
+        fields = {k: v for k, v in previous.items()
+                  if k not in ("token", "key_name", "expires", "created_at", "updated_at", "created_by",
+                               "updated_by", "version")}
+        duration = None
+        if body is not None:
+            fields.update({k: getattr(body, k) for k in body.model_fields_set if k in KEY_FIELDS})
+            duration = body.duration
+            if {"team_id", "user_id", "project_id", *_CAPS, "models"} & body.model_fields_set:
+                self._check_refs(call, fields)
+        return self._issue(call, fields, duration, action="key.regenerate", previous=previous)
+
+    def delete(self, call: Call, references: list[str], aliases: list[str]) -> dict[str, Any]:
+        if not references and not aliases:
+            raise InvalidRequestError("Missing required parameter: 'keys'.", param="keys")
+        records = [self.find(ref, param="keys") for ref in references]
+        for alias in aliases:
+            link = self.store.must_get("alias", alias, param="key_aliases")
+            records.append(self.store.must_get("key", link["token"], param="key_aliases"))
+        ops: list[Op] = []
+        for record in {r["token"]: r for r in records}.values():
+            rbac.require_key_change(call.auth, record, "delete this key")
+            ops += self.delete_ops(call, record)
+        self.store.commit(ops)
+        return {"deleted_keys": references + aliases}
+
+    def delete_ops(self, call: Call, record: dict[str, Any]) -> list[Op]:
+        token = record["token"]
+        return [self.repo.delete("key", token, missing=f"No key '{token}'."),
+                *self._alias_ops(token, record.get("key_alias"), None),
+                self.store.audit(call, "key.delete", "key", token, before=record, after=None)]
+
+
+def within_team_limits(fields: dict[str, Any], team: dict[str, Any]) -> None:
+    """A team admin's key may not exceed its team's caps or reach outside its models (403)."""
+    for cap in _CAPS:
+        mine, theirs = fields.get(cap), team.get(cap)
+        if theirs is not None and mine is not None and mine > theirs:
+            raise rbac.deny(f"set {cap} above the team's {cap} ({theirs})")
+    team_models = team.get("models") or []
+    for model in fields.get("models") or []:
+        if team_models and not any(model == m or fnmatchcase(model, m) for m in team_models):
+            raise rbac.deny(f"grant model '{model}', which the team may not use")
