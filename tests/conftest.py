@@ -75,22 +75,32 @@ def start_gateway() -> Iterator[Callable[..., GatewayUnderTest]]:
 
 
 @pytest.fixture(scope="session")
-def dynamodb_endpoint() -> Iterator[str]:
-    """A real DynamoDB endpoint on loopback (moto server) for the whole session."""
+def _moto_dynamodb() -> Iterator[str]:
+    """One moto DynamoDB server on loopback for the whole session."""
     from moto.server import ThreadedMotoServer
-
-    from tollway.storage import client
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = url
-    client.reset_client()
-    yield url
-    os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
-    client.reset_client()
+    yield f"http://{host}:{port}"
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def dynamodb_endpoint(_moto_dynamodb: str) -> Iterator[str]:
+    """A real DynamoDB endpoint on loopback (moto server), set as ``AWS_ENDPOINT_URL_DYNAMODB`` for
+    this module only: modules that do not ask for a store run without one."""
+    from tollway.storage import client
+
+    previous = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = _moto_dynamodb
+    client.reset_client()
+    yield _moto_dynamodb
+    if previous is None:
+        os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+    else:
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = previous
+    client.reset_client()
 
 
 @pytest.fixture(autouse=True)

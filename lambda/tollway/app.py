@@ -19,6 +19,7 @@ from tollway.api.routes import (
     completions,
     health,
     openai,
+    spend,
 )
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ def create_app(gateway: Gateway | None = None) -> FastAPI:
     app.include_router(anthropic.router)
     app.include_router(completions.router)
     app.include_router(health.router)
+    app.include_router(spend.router)
     app.include_router(admin_keys.router)
     app.include_router(admin_teams.router)
     app.include_router(admin_users.router)

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 from tollway.config import load_config
 from tollway.identity import wiring as identity_wiring
-from tollway.metering.meter import NullMeter
 from tollway.providers import registry
 from tollway.providers.base import CallSettings
 from tollway.routing.router import Router
 
 if TYPE_CHECKING:
     from tollway.config.models import Config, Deployment
+    from tollway.metering.dynamo_meter import DynamoMeter
     from tollway.providers.base import Provider
 
 #: where the Lambda package keeps the config when ``TOLLWAY_CONFIG`` is unset
@@ -37,7 +37,7 @@ class Gateway:
             drop_params=config.litellm_settings.drop_params,
         )
         self.auth, self.identity = identity_wiring.build(config.general_settings.master_key)
-        self.meter = NullMeter()
+        self.meter = _meter(config)
         self._providers: dict[str, Provider] = {}
         from tollway.routing.probe import HealthProber
 
@@ -63,6 +63,14 @@ class Gateway:
             adapter = registry.load(deployment.provider)(deployment, settings)
             self._providers[key] = adapter
         return adapter
+
+
+def _meter(config: Config) -> DynamoMeter:
+    """The DynamoDB meter: it uses the store when one is configured (making a local endpoint's
+    tables on first use) and otherwise only prices requests."""
+    from tollway.metering.dynamo_meter import DynamoMeter
+
+    return DynamoMeter(config)
 
 
 _lock = threading.Lock()

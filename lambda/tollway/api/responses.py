@@ -79,6 +79,8 @@ async def _sse(chunks: AsyncIterator[ChatChunk], ctx: RequestContext, include_us
         yield _event(json.dumps(InternalError("The gateway hit an unexpected error.").to_dict()))
         return
     if include_usage and usage_chunk is not None:
+        if ctx.charge is not None and ctx.charge.cost is not None and usage_chunk.usage is not None:
+            usage_chunk.usage.cost = ctx.charge.cost  # type: ignore[attr-defined]  # settled: the stream ended
         yield _event(usage_chunk.model_dump_json(exclude_none=True))
     yield b"data: [DONE]\n\n"
 

@@ -108,6 +108,16 @@ class LiteLLMSettings(_Open):
 class GeneralSettings(_Open):
     master_key: str | None = None
     model_cost_map_sync: bool = False
+    # metering (see docs/metering.md)
+    model_cost_map_url: str | None = None
+    model_cost_map_sync_interval: float = Field(default=3600, gt=0)
+    provider_budgets: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    max_end_user_budget: float | None = Field(default=None, ge=0)
+    refuse_unpriced_models: bool = False
+    spend_logs_retention_days: int = Field(default=90, ge=0)
+    store_prompts_in_spend_logs: bool = False
+    soft_budget_alert_topic_arn: str | None = None
+    reservation_ttl_seconds: float = Field(default=900, gt=0)
 
 
 class Config(_Open):

@@ -8,7 +8,9 @@ Contract (the pipeline relies on exactly this):
   ``await charge.release()`` (nothing answered) follows, also when a stream is abandoned.
 * ``charge.observe(chunk)`` sees every streamed chunk, so an abandoned stream can be
   charged for what was generated so far.
-* ``charge.cost`` is the settled cost in USD (for ``x-tollway-response-cost``).
+* ``charge.cost`` is the settled cost in USD (for ``x-tollway-response-cost``); on streams, whose
+  headers leave before it is known, the final usage chunk carries it as ``usage.cost`` (the
+  stream's settlement has run by the time that chunk is written).
 
 ``NullMeter`` is the no-op used until metering is configured.
 """

@@ -155,19 +155,26 @@ class EmbeddedStore:
 
 
 class _WriteTracker:
-    """WSGI middleware that reports DynamoDB write operations."""
+    """WSGI middleware that applies DynamoDB writes one at a time and reports them.
+
+    DynamoDB applies writes to an item one after another, so a conditional write always sees the
+    previous one; moto's threaded server does not (two conditional updates can interleave and
+    both succeed). Serialising writes keeps budgets and rate limits exact in local mode too.
+    """
 
     def __init__(self, app: Any, on_write: Callable[[], None]) -> None:
         self.app = app
         self.on_write = on_write
+        self._writes = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target.rpartition(".")[2] in _WRITES:
-            try:
-                return self.app(environ, start_response)  # type: ignore[no-any-return]
-            finally:
-                self.on_write()
+            with self._writes:
+                try:
+                    return list(self.app(environ, start_response))
+                finally:
+                    self.on_write()
         return self.app(environ, start_response)  # type: ignore[no-any-return]
 
 

@@ -1,0 +1,229 @@
+"""``DynamoMeter``: the real ``Meter`` (prices, budgets, rate limits, spend logs) over DynamoDB.
+
+Round trips per request: one conditional write before the upstream call (only when some budget or
+limit applies), one transaction after it (settlement + spend log + rollups). Extra calls happen only
+on rare paths: a refusal that finds expired reservations to reclaim, a settlement whose reservation
+had already been reclaimed, and a read per soft budget after settling. Without a DynamoDB store
+(``storage.client.enabled()`` false, checked per request) it only prices requests, for
+``x-tollway-response-cost`` and metrics. On a local endpoint (not AWS) it creates missing tables
+once per endpoint before first use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from tollway.errors import InvalidRequestError, RateLimitError
+from tollway.metering import budgets, ratelimits
+from tollway.metering.catalog import DEFAULT_URL, PriceCatalog
+from tollway.metering.cost import CostBreakdown, cost_of, prompt_bound, worst_case
+from tollway.metering.meter import Charge
+from tollway.metering.periods import period
+from tollway.metering.spend import build_record
+from tollway.storage.counters_repo import Contention, CountersRepo, Lease, Refusal, dec
+from tollway.storage.spend_repo import SpendRepo
+from tollway.tokens import estimate_prompt, estimate_text
+
+if TYPE_CHECKING:
+    from tollway.api.context import RequestContext
+    from tollway.auth.context import AuthContext
+    from tollway.config.models import Config, Deployment
+    from tollway.metering.catalog import ModelPrice
+    from tollway.types.chat import ChatChunk, Usage
+
+log = logging.getLogger(__name__)
+_PENDING: set[asyncio.Future[Any]] = set()
+_READY: set[str] = set()
+
+
+def metrics_enabled() -> bool:
+    return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or os.environ.get("TOLLWAY_EMF_METRICS"))
+
+
+class DynamoMeter:
+    def __init__(self, config: Config, *, store: bool | None = None, catalog: PriceCatalog | None = None,
+                 counters: CountersRepo | None = None, spend: SpendRepo | None = None) -> None:
+        settings = config.general_settings
+        self.settings = settings
+        self._store = store
+        sync_url = (settings.model_cost_map_url or DEFAULT_URL) if settings.model_cost_map_sync else None
+        self.catalog = catalog or PriceCatalog(sync_url=sync_url, sync_interval=settings.model_cost_map_sync_interval)
+        self.counters = counters or CountersRepo()
+        self.spend = spend or SpendRepo()
+
+    @property
+    def store(self) -> bool:
+        """Whether to use DynamoDB: fixed by the constructor, else whether a store is configured now
+        (``tollway serve`` starts its embedded store after building the gateway)."""
+        if self._store is not None:
+            return self._store
+        from tollway.storage import client
+
+        return client.enabled()
+
+    async def ready(self) -> None:
+        """Make the tables of a local endpoint (once per endpoint); on AWS the stack made them."""
+        from tollway.storage import client
+
+        endpoint = client.endpoint_url()
+        if endpoint and endpoint not in _READY and "amazonaws.com" not in endpoint:
+            await asyncio.to_thread(client.ensure_tables)
+            _READY.add(endpoint)
+
+    async def reserve(self, auth: AuthContext, ctx: RequestContext, request: Any,
+                      deployments: list[Deployment]) -> DynamoCharge:
+        now = time.time()
+        self.catalog.maybe_sync()
+        prices = {d.id: self.catalog.price(d) for d in deployments}
+        if self.settings.refuse_unpriced_models and any(p is None for p in prices.values()):
+            raise InvalidRequestError(f"The model '{ctx.model}' has no price, and this gateway refuses unpriced "
+                                      "models.", param="model", code="model_unpriced")
+        bound = prompt_bound(request)
+        limit, choices = getattr(request, "output_limit", None), getattr(request, "n", None) or 1
+        worst = [worst_case(prices[d.id], bound, limit, choices) for d in deployments]
+        worst_cost = max((w[0] for w in worst), default=0.0)
+        worst_tokens = max((w[1] for w in worst), default=bound)
+        end_user = getattr(request, "user", None) or None
+        leases: list[Lease] = []
+        if self.store:
+            await self.ready()
+            leases = budgets.budget_leases(
+                auth, end_user=end_user, providers=[d.provider for d in deployments], amount=worst_cost,
+                provider_budgets=self.settings.provider_budgets, end_user_budget=self.settings.max_end_user_budget,
+                now=now,
+            ) + ratelimits.rate_leases(auth, end_user=end_user, tokens=worst_tokens, now=now)
+        if leases:
+            try:
+                await asyncio.to_thread(self.counters.reserve, leases, ctx.request_id,
+                                        self.settings.reservation_ttl_seconds, now=now)
+            except Refusal as refused:
+                error = (budgets.refusal(refused.lease, refused.current) if refused.lease.kind == "budget"
+                         else ratelimits.refusal(refused.lease, refused.current, time.time()))
+                if metrics_enabled():
+                    from tollway.observability.metrics import emit_request
+
+                    emit_request({"request_id": ctx.request_id, "team_id": auth.team_id, "model": ctx.model,
+                                  "key_digest": auth.key_digest, "status": "refused",
+                                  "error_type": error.error_type, "latency_ms": (time.time() - now) * 1000})
+                raise error from None
+            except Contention:
+                raise RateLimitError("Too many concurrent requests on the same budget; retry shortly.",
+                                     retry_after=1, code="contention") from None
+        return DynamoCharge(self, auth, ctx, request, leases=leases, prices=prices, end_user=end_user,
+                            started=now)
+
+
+class DynamoCharge(Charge):
+    def __init__(self, meter: DynamoMeter, auth: AuthContext, ctx: RequestContext, request: Any, *,
+                 leases: list[Lease], prices: dict[str, ModelPrice | None], end_user: str | None,
+                 started: float) -> None:
+        self.meter, self.auth, self.ctx, self.request = meter, auth, ctx, request
+        self.leases, self.prices, self.end_user, self.started = leases, prices, end_user, started
+        self.breakdown: CostBreakdown | None = None
+        self.record: dict[str, Any] | None = None
+        self._usage: Usage | None = None
+        self._text: list[str] = []
+        self._ttft: float | None = None
+        self._done = False
+
+    def observe(self, chunk: ChatChunk) -> None:
+        if self._ttft is None:
+            self._ttft = time.time()
+        if chunk.usage is not None:
+            self._usage = chunk.usage
+        for choice in chunk.choices:
+            delta = choice.delta
+            self._text += [t for t in (delta.content, delta.reasoning_content, delta.refusal) if t]
+            for call in delta.tool_calls or []:
+                if call.function is not None:
+                    self._text += [t for t in (call.function.name, call.function.arguments) if t]
+
+    async def settle(self, usage: Usage | None, *, deployment: Deployment | None, status: str = "success",
+                     error_type: str | None = None) -> None:
+        if self._done:
+            return
+        self._done = True
+        estimated = False
+        usage = usage or self._usage
+        if usage is None and deployment is not None and (self._text or status == "success"):
+            usage, estimated = self._estimate(), True
+        price = self.price_of(deployment)
+        breakdown = cost_of(price, usage) if deployment is not None else CostBreakdown()
+        self.breakdown = breakdown
+        if deployment is not None:
+            self.cost = breakdown.total
+        ended = time.time()
+        ttft = (self._ttft - self.started) * 1000 if self._ttft else ((ended - self.started) * 1000
+                                                                      if status == "success" else None)
+        settings = self.meter.settings
+        self.record = build_record(
+            request_id=self.ctx.request_id, auth=self.auth, model=self.ctx.model, end_user=self.end_user,
+            deployment=deployment, usage=usage, cost=breakdown, started=self.started, ended=ended, ttft_ms=ttft,
+            status=status, error_type=error_type, request=self.request,
+            store_content=settings.store_prompts_in_spend_logs, usage_estimated=estimated,
+        )
+        if self.meter.store:
+            await _shielded(asyncio.to_thread(self._write, deployment, usage, breakdown.total, ended))
+        if metrics_enabled():
+            from tollway.observability.metrics import emit_request
+
+            emit_request(self.record)
+
+    def price_of(self, deployment: Deployment | None) -> ModelPrice | None:
+        if deployment is None:
+            return None
+        if deployment.id not in self.prices:  # not among the reserved candidates (should not happen)
+            self.prices[deployment.id] = self.meter.catalog.price(deployment)
+        return self.prices[deployment.id]
+
+    async def release(self, *, error_type: str | None = None) -> None:
+        await self.settle(None, deployment=None, status="failure", error_type=error_type)
+
+    def _estimate(self) -> Usage:
+        """Usage for a stream that ended without a usage chunk: estimated from what was relayed."""
+        from tollway.types.chat import Usage
+
+        prompt = estimate_prompt(self.request) if hasattr(self.request, "messages") else 0
+        completion = estimate_text("".join(self._text))
+        return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
+
+    def _write(self, deployment: Deployment | None, usage: Usage | None, cost: float, ended: float) -> None:
+        assert self.record is not None
+        actual: dict[int, Decimal] = {}
+        for index, lease in enumerate(self.leases):
+            if lease.kind == "budget" and deployment is not None and \
+                    (lease.scope != "provider" or lease.scope_id == deployment.provider):
+                actual[index] = dec(round(cost, 12))
+            elif lease.kind == "tpm":
+                actual[index] = Decimal(usage.total_tokens if usage else 0)
+        retention = self.meter.settings.spend_logs_retention_days
+        expires = int(ended + retention * 86400) if retention else None
+        try:
+            self.meter.counters.settle(self.leases, self.ctx.request_id, actual,
+                                       self.meter.spend.record_ops(self.record, expires_at=expires))
+            if cost > 0:
+                self._check_soft_budgets(cost)
+        except Exception:
+            log.exception("settling request %s failed", self.ctx.request_id)
+
+    def _check_soft_budgets(self, cost: float) -> None:
+        for scope, ident, soft, duration in budgets.soft_budgets(self.auth, self.end_user):
+            bucket, _ = period(duration, self.started)
+            spent = float(self.meter.counters.budget(scope, ident, bucket)["spent"])
+            if spent >= soft > spent - cost:
+                from tollway.metering.alerts import soft_budget_crossed
+
+                soft_budget_crossed(scope, ident, spent, soft, self.meter.settings.soft_budget_alert_topic_arn)
+
+
+async def _shielded(work: Any) -> None:
+    """Run ``work`` to completion even if the request is cancelled (a client that went away)."""
+    task = asyncio.ensure_future(work)
+    _PENDING.add(task)
+    task.add_done_callback(_PENDING.discard)
+    await asyncio.shield(task)

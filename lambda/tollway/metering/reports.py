@@ -1,0 +1,42 @@
+"""Spend reports from daily rollups (never from the logs): group by team, model, key, user, provider or day.
+
+Each request adds to exactly one rollup (its day x team x model x key x user x provider), so every
+grouping sums to the same total as the spend logs of the range.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from tollway.storage.spend_repo import SpendRepo
+
+#: group -> the rollup attribute holding the group's value
+GROUPS: dict[str, str] = {"team": "team_id", "model": "model", "key": "key_digest", "user": "user_id",
+                          "provider": "provider", "day": "day"}
+SUMS = ("spend", "requests", "errors", "prompt_tokens", "completion_tokens", "cached_tokens")
+
+
+def report(repo: SpendRepo, group_by: str, start: date, end: date) -> dict[str, Any]:
+    if group_by not in GROUPS:
+        raise ValueError(f"group_by must be one of {', '.join(GROUPS)}")
+    attribute = GROUPS[group_by]
+    totals: dict[str, dict[str, Decimal]] = {}
+    for row in repo.rollups(start, end):
+        bucket = totals.setdefault(str(row.get(attribute) or "-"), {name: Decimal(0) for name in SUMS})
+        for name in SUMS:
+            bucket[name] += Decimal(str(row.get(name) or 0))
+    rows = [{group_by: name, **{k: _plain(v) for k, v in sums.items()}}
+            for name, sums in sorted(totals.items(), key=lambda item: (-item[1]["spend"], item[0]))]
+    if group_by == "day":
+        rows.sort(key=lambda r: r["day"])
+    total = {name: _plain(sum((Decimal(str(r[name])) for r in rows), Decimal(0))) for name in SUMS}
+    return {"group_by": group_by, "start_date": start.isoformat(), "end_date": end.isoformat(), "rows": rows,
+            "total": total}
+
+
+def _plain(value: Decimal) -> float | int:
+    return int(value) if value == value.to_integral_value() and value.as_tuple().exponent == 0 else float(value)
