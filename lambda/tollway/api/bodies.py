@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound=BaseModel)
 
 MAX_BODY_BYTES = int(os.environ.get("TOLLWAY_MAX_REQUEST_BYTES", str(10 * 1024 * 1024)))
+#: deepest nesting of JSON containers accepted (generous for tool schemas; far below what would
+#: exhaust the serialisers further down the line)
+MAX_DEPTH = 128
 #: request fields outside OpenAI's schema that the gateway itself understands
 GATEWAY_FIELDS = frozenset({"drop_params", "fallbacks"})
 
@@ -24,24 +27,84 @@ async def parse_body(request: Request, model: type[M]) -> M:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise _too_large()
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise _too_large()
+    raw = await _read_limited(request)
     if not raw.strip():
         raise InvalidRequestError("The request body is empty; send a JSON object.", code="invalid_json")
-    try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        detail = f": {exc.msg} (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
-        raise InvalidRequestError(
-            f"We could not parse the JSON body of your request{detail}.", code="invalid_json"
-        ) from None
+    data = _load_json(raw)
     if not isinstance(data, dict):
         raise InvalidRequestError("The request body must be a JSON object.", code="invalid_json")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc) from None
+
+
+async def _read_limited(request: Request) -> bytes:
+    """The body, refused with 413 as soon as it passes the limit (a chunked upload declares no length)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _too_large()
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    request._body = raw  # what ``Request.body()`` caches, so later readers still see the body
+    return raw
+
+
+def _load_json(raw: bytes) -> Any:
+    """Strict JSON: no NaN/Infinity (nor numbers that overflow to them), at most ``MAX_DEPTH``
+    levels of nesting, and only text that is valid Unicode (a lone ``\\ud800`` escape is not)."""
+    try:
+        data = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+        json.dumps(data, ensure_ascii=False).encode()  # lone surrogates cannot be sent on or stored
+        if _depth_exceeds(data, MAX_DEPTH):
+            raise RecursionError
+    except RecursionError:
+        raise InvalidRequestError(f"The JSON body of your request is nested too deeply (the limit is {MAX_DEPTH} "
+                                  "levels).", code="invalid_json") from None
+    except UnicodeEncodeError:
+        raise InvalidRequestError("The JSON body of your request contains invalid Unicode (a lone surrogate escape).",
+                                  code="invalid_json") from None
+    except ValueError as exc:
+        if isinstance(exc, json.JSONDecodeError):
+            detail = f": {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        elif isinstance(exc, UnicodeDecodeError):
+            detail = ": the body is not valid UTF-8"
+        else:
+            detail = f": {exc}" if isinstance(exc, _BadNumber) else ""
+        raise InvalidRequestError(
+            f"We could not parse the JSON body of your request{detail}.", code="invalid_json"
+        ) from None
+    return data
+
+
+def _depth_exceeds(data: Any, limit: int) -> bool:
+    """Whether containers nest deeper than ``limit`` (iterative: the point is not to recurse)."""
+    stack: list[tuple[Any, int]] = [(data, 1)] if isinstance(data, (dict, list)) else []
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+class _BadNumber(ValueError):
+    pass
+
+
+def _reject_constant(name: str) -> Any:
+    raise _BadNumber(f"{name} is not a valid JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _BadNumber(f"the number {text[:40]} is out of range")
+    return value
 
 
 def split_extras(body: BaseModel, *, drop_params: bool) -> dict[str, Any]:

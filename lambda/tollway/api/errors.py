@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
@@ -23,11 +23,17 @@ if TYPE_CHECKING:
 
 def error_response(error: TollwayError, request: Request | None = None) -> JSONResponse:
     """OpenAI's envelope; on Anthropic's paths Anthropic's (``{"type": "error", "error": {...}}``)."""
-    if request is not None and request.url.path.rstrip("/").endswith(("/messages", "/messages/count_tokens")):
+    payload = error_payload(error, request.url.path if request is not None else "")
+    return JSONResponse(payload, status_code=error.status_code, headers=error.headers or None)
+
+
+def error_payload(error: TollwayError, path: str) -> dict[str, Any]:
+    """The error body for a request path: Anthropic's envelope on its paths, OpenAI's everywhere else."""
+    if path.rstrip("/").endswith(("/messages", "/messages/count_tokens")):
         from tollway.api.anthropic.stream import error_body
 
-        return JSONResponse(error_body(error), status_code=error.status_code, headers=error.headers or None)
-    return JSONResponse(error.to_dict(), status_code=error.status_code, headers=error.headers or None)
+        return error_body(error)
+    return error.to_dict()
 
 
 async def _tollway_error(request: Request, exc: Exception) -> JSONResponse:

@@ -48,7 +48,7 @@ class RequestContextMiddleware:
             logger.exception("unhandled error", extra={"request_id": request_id})
             ctx.error_type = "internal_error"
             if not started:
-                await _send_internal_error(send_with_id)
+                await _send_internal_error(send_with_id, scope["path"])
         finally:
             log_request(ctx, method=scope["method"], path=scope["path"], status=status)
 
@@ -60,10 +60,12 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def _send_internal_error(send: Any) -> None:
+async def _send_internal_error(send: Any, path: str) -> None:
     import json
 
-    body = json.dumps(InternalError("The gateway hit an unexpected error.").to_dict()).encode()
+    from tollway.api.errors import error_payload
+
+    body = json.dumps(error_payload(InternalError("The gateway hit an unexpected error."), path)).encode()
     await send({"type": "http.response.start", "status": 500,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from pydantic_core import PydanticSerializationError
 from starlette.responses import Response, StreamingResponse
 
 from tollway.errors import InternalError, TollwayError
@@ -35,15 +36,15 @@ def chat_json(response: ChatResponse, ctx: RequestContext) -> Response:
     for choice in data.get("choices", []):
         choice.setdefault("finish_reason", None)
         choice.get("message", {}).setdefault("content", None)
-    return _json(data, ctx)
+    return json_response(data, ctx)
 
 
 def model_json(body: BaseModel, ctx: RequestContext) -> Response:
-    return _json(body.model_dump(mode="json", exclude_none=True), ctx)
+    return json_response(body.model_dump(mode="json", exclude_none=True), ctx)
 
 
-def _json(data: Any, ctx: RequestContext) -> Response:
-    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+def json_response(data: Any, ctx: RequestContext) -> Response:
+    body = _utf8(json.dumps(data, separators=(",", ":"), ensure_ascii=False))
     return Response(body, media_type="application/json", headers=gateway_headers(ctx))
 
 
@@ -66,9 +67,9 @@ async def _sse(chunks: AsyncIterator[ChatChunk], ctx: RequestContext, include_us
                 usage_chunk = chunk.model_copy(update={"choices": []})
                 if not chunk.choices:
                     continue
-                yield _event(chunk.model_copy(update={"usage": None}).model_dump_json(exclude_none=True))
+                yield _event(_chunk_json(chunk.model_copy(update={"usage": None})))
                 continue
-            yield _event(chunk.model_dump_json(exclude_none=True))
+            yield _event(_chunk_json(chunk))
     except TollwayError as exc:
         ctx.error_type = exc.error_type
         yield _event(json.dumps(exc.to_dict()))
@@ -81,9 +82,22 @@ async def _sse(chunks: AsyncIterator[ChatChunk], ctx: RequestContext, include_us
     if include_usage and usage_chunk is not None:
         if ctx.charge is not None and ctx.charge.cost is not None and usage_chunk.usage is not None:
             usage_chunk.usage.cost = ctx.charge.cost  # type: ignore[attr-defined]  # settled: the stream ended
-        yield _event(usage_chunk.model_dump_json(exclude_none=True))
+        yield _event(_chunk_json(usage_chunk))
     yield b"data: [DONE]\n\n"
 
 
+def _chunk_json(chunk: ChatChunk) -> str:
+    try:
+        return chunk.model_dump_json(exclude_none=True)
+    except PydanticSerializationError:  # a lone surrogate in the upstream's text; ``_utf8`` escapes it
+        return json.dumps(chunk.model_dump(mode="json", exclude_none=True), separators=(",", ":"), ensure_ascii=False)
+
+
 def _event(data: str) -> bytes:
-    return f"data: {data}\n\n".encode()
+    return _utf8(f"data: {data}\n\n")
+
+
+def _utf8(json_text: str) -> bytes:
+    """Encode JSON text; a lone surrogate from an upstream (half an emoji split across stream chunks)
+    becomes its JSON escape ``\\udXXX`` rather than an encoding error that loses the answer."""
+    return json_text.encode("utf-8", "backslashreplace")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # ----------------------------------------------------------------------------- request
 
@@ -124,6 +124,13 @@ class Tool(_Open):
 class NamedToolChoice(_Open):
     type: Literal["function"] = "function"
     function: dict[str, str]
+
+    @field_validator("function")
+    @classmethod
+    def _names_a_function(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value.get("name"):
+            raise ValueError("a named tool choice needs 'function.name'")
+        return value
 
 
 ToolChoice = Union[Literal["none", "auto", "required"], NamedToolChoice]

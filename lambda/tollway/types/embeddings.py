@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal, Union
+from typing import Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+#: OpenAI's limit on the number of inputs in one request
+MAX_INPUTS = 2048
 
 
 class EmbeddingRequest(BaseModel):
@@ -15,6 +18,20 @@ class EmbeddingRequest(BaseModel):
     encoding_format: Literal["float", "base64"] | None = None
     dimensions: int | None = Field(default=None, ge=1)
     user: str | None = None
+
+    @field_validator("input")
+    @classmethod
+    def _non_empty(cls, value: Any) -> Any:
+        """OpenAI's rules: no empty input (string or array), at most 2048 items in an array."""
+        if isinstance(value, list):
+            if not value:
+                raise ValueError("the input array must not be empty")
+            if len(value) > MAX_INPUTS:
+                raise ValueError(f"the input array must have at most {MAX_INPUTS} items")
+        items = value if isinstance(value, list) else [value]
+        if any(isinstance(item, (str, list)) and not item for item in items):
+            raise ValueError("inputs must not be empty")
+        return value
 
     @property
     def texts(self) -> list[str] | None:

@@ -21,7 +21,7 @@ def error_body(error: TollwayError) -> dict[str, Any]:
     kinds = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
              404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error", 503: "overloaded_error"}
     inner = error.to_dict()["error"]
-    inner["type"] = kinds.get(error.status_code, "api_error")
+    inner["type"] = kinds.get(error.status_code, "invalid_request_error" if error.status_code < 500 else "api_error")
     return {"type": "error", "error": inner}
 
 

@@ -12,11 +12,15 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
+from tollway.api.anthropic.models import MessagesRequest
+from tollway.api.bodies import validation_error
 from tollway.errors import InvalidRequestError
 from tollway.types.chat import ChatRequest
 
 if TYPE_CHECKING:
-    from tollway.api.anthropic.models import CountTokensRequest, MessagesRequest
+    from tollway.api.anthropic.models import CountTokensRequest
     from tollway.types.chat import ChatResponse, Usage
 
 STOP_REASONS = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use",
@@ -41,22 +45,27 @@ def to_chat_request(body: MessagesRequest | CountTokensRequest) -> ChatRequest:
     if body.tool_choice:
         request.update(_tool_choice(body.tool_choice))
     if body.thinking and body.thinking.get("type") == "enabled":
-        budget = int(body.thinking.get("budget_tokens") or 0)
+        budget = body.thinking.get("budget_tokens") or 0
+        if not isinstance(budget, int) or isinstance(budget, bool):
+            raise InvalidRequestError("'thinking.budget_tokens' must be an integer.", param="thinking.budget_tokens")
         request["reasoning_effort"] = "low" if budget <= 2048 else "medium" if budget <= 8192 else "high"
-    full = body if hasattr(body, "max_tokens") else None
+    full = body if isinstance(body, MessagesRequest) else None  # count_tokens may carry max_tokens as an extra
     if full is not None:
-        request["max_tokens"] = full.max_tokens  # type: ignore[union-attr]
+        request["max_tokens"] = full.max_tokens
         for ours, theirs in (("stop", "stop_sequences"), ("temperature", "temperature"), ("top_p", "top_p")):
             value = getattr(full, theirs)
             if value is not None:
                 request[ours] = value
-        if full.metadata and full.metadata.get("user_id"):  # type: ignore[union-attr]
-            request["user"] = str(full.metadata["user_id"])  # type: ignore[union-attr]
-        fmt = (full.output_config or {}).get("format") if full.output_config else None  # type: ignore[union-attr]
+        if full.metadata and full.metadata.get("user_id"):
+            request["user"] = str(full.metadata["user_id"])
+        fmt = (full.output_config or {}).get("format") if full.output_config else None
         if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
             request["response_format"] = {"type": "json_schema", "json_schema": {
                 "name": "output", "schema": fmt.get("schema", {}), "strict": True}}
-    return ChatRequest.model_validate(request)
+    try:
+        return ChatRequest.model_validate(request)
+    except ValidationError as exc:  # a block field of the wrong type (e.g. a non-string text) is the caller's
+        raise validation_error(exc) from None
 
 
 def _system(system: str | list[dict[str, Any]]) -> str | list[dict[str, Any]]:
@@ -90,12 +99,12 @@ def _assistant_turn(blocks: list[dict[str, Any]]) -> dict[str, Any]:
     for block in blocks:
         kind = block.get("type")
         if kind == "text":
-            texts.append(block.get("text", ""))
+            texts.append(_text(block, "text"))
         elif kind == "tool_use":
             calls.append({"id": block.get("id", ""), "type": "function", "function": {
                 "name": block.get("name", ""), "arguments": json.dumps(block.get("input", {}))}})
         elif kind == "thinking":
-            reasoning.append(block.get("thinking", ""))
+            reasoning.append(_text(block, "thinking"))
     message: dict[str, Any] = {"role": "assistant", "content": "".join(texts) or None}
     if calls:
         message["tool_calls"] = calls
@@ -104,15 +113,27 @@ def _assistant_turn(blocks: list[dict[str, Any]]) -> dict[str, Any]:
     return message
 
 
+def _text(block: dict[str, Any], key: str) -> str:
+    value = block.get(key, "")
+    if not isinstance(value, str):
+        raise InvalidRequestError(f"A '{block.get('type')}' block's '{key}' must be a string.", param="messages")
+    return value
+
+
 def _tool_result_text(block: dict[str, Any]) -> str:
     content = block.get("content", "")
+    if not isinstance(content, str) and not (isinstance(content, list) and all(isinstance(p, dict) for p in content)):
+        raise InvalidRequestError("A tool_result's 'content' must be a string or a list of content blocks.",
+                                  param="messages")
     text = content if isinstance(content, str) else "".join(
-        part.get("text", "") for part in content if part.get("type") == "text")
+        str(part.get("text", "")) for part in content if part.get("type") == "text")
     return f"Error: {text}" if block.get("is_error") else text
 
 
 def _image_url(block: dict[str, Any]) -> str:
-    source = block.get("source") or {}
+    source = block.get("source")
+    if not isinstance(source, dict):
+        raise InvalidRequestError("Image blocks need a 'base64' or 'url' source.", param="messages")
     if source.get("type") == "base64":
         return f"data:{source.get('media_type', 'image/png')};base64,{source.get('data', '')}"
     if source.get("type") == "url":

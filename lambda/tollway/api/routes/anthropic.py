@@ -11,7 +11,7 @@ from tollway.api.anthropic.stream import message_events
 from tollway.api.anthropic.translate import to_chat_request, to_message
 from tollway.api.bodies import parse_body, split_extras
 from tollway.api.deps import caller
-from tollway.api.responses import gateway_headers
+from tollway.api.responses import gateway_headers, json_response
 from tollway.tokens import estimate_prompt
 
 router = APIRouter()
@@ -32,7 +32,7 @@ async def messages(request: Request) -> Response:
         return StreamingResponse(message_events(chunks, ctx, body.model), media_type="text/event-stream",
                                  headers=headers)
     response = await pipeline.chat(gateway, auth, ctx, chat)
-    return JSONResponse(to_message(response, body.model), headers=gateway_headers(ctx))
+    return json_response(to_message(response, body.model), ctx)
 
 
 @router.post("/v1/messages/count_tokens")

@@ -18,6 +18,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from tollway.errors import InvalidRequestError
 from tollway.providers.base import Provider
 from tollway.tokens import estimate_prompt, estimate_text, message_text
 from tollway.types.chat import (
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from tollway.types.embeddings import EmbeddingRequest
 
 DEFAULT_DIMENSIONS = 1536
+MAX_DIMENSIONS = 8192
 
 
 class MockProvider(Provider):
@@ -149,6 +151,9 @@ class MockProvider(Provider):
         await self._latency()
         texts = request.texts or [json.dumps(item) for item in request.input]  # type: ignore[union-attr]
         dims = request.dimensions or int(self._param("dimensions", DEFAULT_DIMENSIONS))
+        if dims > MAX_DIMENSIONS:  # a real model rejects it too; building the vector would hog the process
+            raise InvalidRequestError(f"Invalid value for 'dimensions': at most {MAX_DIMENSIONS} are supported.",
+                                      param="dimensions")
         data = []
         for index, text in enumerate(texts):
             vector = _vector(text, dims)
