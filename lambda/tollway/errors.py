@@ -27,7 +27,23 @@ parameter stays a 4xx, its 429 stays a 429, and its own trouble is 502/503/504.
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+#: credentials an upstream might quote back in an error (OpenAI-style, Anthropic, Groq, xAI, Replicate,
+#: Hugging Face, NVIDIA, Google API keys, bearer tokens); masked in every message a client sees
+_CREDENTIAL = re.compile(
+    r"\b(?:sk|gsk|xai|r8|hf|pk|rk|csk|nvapi)[-_][A-Za-z0-9_\-*.]{12,}|\bAIza[0-9A-Za-z_\-]{30,}"
+    r"|(?i:bearer)\s+[A-Za-z0-9_\-.=]{12,}"
+)
+
+
+def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """``text`` with credential-looking tokens (and the given exact values) masked."""
+    for secret in secrets:
+        if secret and len(secret) >= 8:
+            text = text.replace(secret, "***")
+    return _CREDENTIAL.sub("***", text)
 
 
 class TollwayError(Exception):
@@ -59,7 +75,7 @@ class TollwayError(Exception):
     def to_dict(self) -> dict[str, Any]:
         return {
             "error": {
-                "message": self.message,
+                "message": redact(self.message),
                 "type": self.error_type,
                 "param": self.param,
                 "code": self.code,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from tollway.errors import TollwayError, UpstreamError
+from tollway.errors import TollwayError, UpstreamError, redact
 from tollway.providers.base import Provider
 from tollway.providers.sse import SSEEvent, iter_events
 from tollway.providers.transport import error_from_status, error_from_transport, http_client, timeout
@@ -74,6 +74,8 @@ class HttpProvider(Provider):
                     yield chunk
         except httpx.HTTPError as exc:
             raise error_from_transport(self.name, exc, self.stream_timeout) from None
+        except TollwayError as exc:
+            raise _scrubbed(exc, upstream) from None
 
     async def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
         try:
@@ -83,6 +85,12 @@ class HttpProvider(Provider):
         return self.parse_embed(await self._send_json(upstream), request)
 
     async def _send_json(self, upstream: UpstreamRequest) -> Any:
+        try:
+            return await self._send_json_unscrubbed(upstream)
+        except TollwayError as exc:
+            raise _scrubbed(exc, upstream) from None
+
+    async def _send_json_unscrubbed(self, upstream: UpstreamRequest) -> Any:
         try:
             response = await http_client().request(
                 upstream.method, upstream.url, content=_encode(upstream.json),
@@ -96,6 +104,20 @@ class HttpProvider(Provider):
             return response.json()
         except ValueError:
             raise UpstreamError(f"{self.name}: the upstream answered with invalid JSON") from None
+
+
+_CREDENTIAL_HEADERS = ("authorization", "x-api-key", "api-key", "x-goog-api-key")
+
+
+def _scrubbed(error: TollwayError, upstream: UpstreamRequest) -> TollwayError:
+    """The error without any credential we sent (an upstream may quote the key it was given)."""
+    sent = []
+    for name, value in upstream.headers.items():
+        if name.lower() in _CREDENTIAL_HEADERS:
+            sent.append(value.split(" ", 1)[1] if name.lower() == "authorization" and " " in value else value)
+    error.message = redact(error.message, tuple(sent))
+    error.args = (error.message,)
+    return error
 
 
 def _encode(body: dict[str, Any]) -> bytes:

@@ -87,12 +87,7 @@ def test_health_probes(http: httpx.Client, gateway: Any) -> None:
         assert_error(anonymous.get("/v1/models"), statuses=(401,))
 
 
-_ECHOED_VERBATIM = pytest.mark.xfail(
-    strict=True, reason="providers/transport.py error_from_status forwards a non-401/403 upstream message "
-                        "verbatim; a key the upstream quotes reaches the client (reported, owned by providers)")
-
-
-@pytest.mark.parametrize("status", [401, 403, *(pytest.param(s, marks=_ECHOED_VERBATIM) for s in (400, 429, 500))])
+@pytest.mark.parametrize("status", [401, 403, 400, 429, 500])
 @pytest.mark.parametrize("stream", [False, True])
 def test_upstream_errors_that_quote_our_key_do_not_leak_it(fresh_http: httpx.Client, openai_upstream: Any,
                                                            caplog: pytest.LogCaptureFixture, status: int,

@@ -64,3 +64,15 @@ def test_transport_errors() -> None:
                       errors.GatewayTimeoutError)
     unreachable = error_from_transport("p", httpx.ConnectError("c", request=request), 5)
     assert unreachable.status_code == 502 and unreachable.code == "upstream_unreachable"
+
+
+def test_credentials_in_messages_are_masked() -> None:
+    from tollway.errors import InvalidRequestError, redact
+
+    assert redact("bad key sk-proj-abcdefghijklmnop1234 given") == "bad key *** given"
+    assert redact("header was Bearer abcdefghijklmnopqrstu") == "header was ***"
+    assert redact("token AIzaSyA1234567890abcdefghijklmnopqrstuv ok") == "token *** ok"
+    assert redact("custom secret zzzz-unusual-format-1234", ("zzzz-unusual-format-1234",)) == "custom secret ***"
+    assert redact("model gpt-4o not found") == "model gpt-4o not found"
+    error = InvalidRequestError("openai: Incorrect API key provided: sk-live-0123456789abcdef.")
+    assert "sk-live" not in error.to_dict()["error"]["message"]
