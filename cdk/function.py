@@ -105,6 +105,9 @@ class GatewayFunction(Construct):
                 "AWS_LWA_INVOKE_MODE": "response_stream",
                 "AWS_LWA_READINESS_CHECK_PATH": "/health/liveliness",
                 "PORT": LWA_PORT,
+                # IAM callers arrive in the adapter's x-amzn-request-context header (set by the adapter
+                # from API Gateway's request context); the app reads it only when told to.
+                "TOLLWAY_TRUST_REQUEST_CONTEXT_HEADER": "true",
             })
         return lambda_.Function(
             self,

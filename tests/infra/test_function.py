@@ -44,6 +44,7 @@ def test_streaming_mode_runs_the_web_adapter(streaming: Synth) -> None:
     env = props["Environment"]["Variables"]
     assert env["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/bootstrap"
     assert env["AWS_LWA_INVOKE_MODE"] == "response_stream"
+    assert env["TOLLWAY_TRUST_REQUEST_CONTEXT_HEADER"] == "true"
     assert env["PORT"] == "8080"
     layers = [render(layer) for layer in props["Layers"]]
     assert (f"arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:753240598075:layer:LambdaAdapterLayerArm64:"
@@ -56,6 +57,7 @@ def test_buffered_mode_runs_mangum(buffered: Synth) -> None:
     assert props["Handler"] == "tollway.handler.handler"
     env = props["Environment"]["Variables"]
     assert "AWS_LAMBDA_EXEC_WRAPPER" not in env and "AWS_LWA_INVOKE_MODE" not in env
+    assert "TOLLWAY_TRUST_REQUEST_CONTEXT_HEADER" not in env  # Mangum reads the event itself
     assert len(props["Layers"]) == 1 and "Ref" in props["Layers"][0]
 
 
