@@ -22,7 +22,7 @@ test: install
 	$(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check lambda tests
+	$(BIN)/ruff check lambda tests cdk app.py scripts
 	$(BIN)/mypy
 
 format: install
