@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import date
 
     from tollway.storage.spend_repo import SpendRepo
@@ -20,12 +21,16 @@ GROUPS: dict[str, str] = {"team": "team_id", "model": "model", "key": "key_diges
 SUMS = ("spend", "requests", "errors", "prompt_tokens", "completion_tokens", "cached_tokens")
 
 
-def report(repo: SpendRepo, group_by: str, start: date, end: date) -> dict[str, Any]:
+def report(repo: SpendRepo, group_by: str, start: date, end: date, *,
+           only: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
+    """Sums per group; ``only`` keeps the rollups a caller may see (each carries every dimension)."""
     if group_by not in GROUPS:
         raise ValueError(f"group_by must be one of {', '.join(GROUPS)}")
     attribute = GROUPS[group_by]
     totals: dict[str, dict[str, Decimal]] = {}
     for row in repo.rollups(start, end):
+        if only is not None and not only(row):
+            continue
         bucket = totals.setdefault(str(row.get(attribute) or "-"), {name: Decimal(0) for name in SUMS})
         for name in SUMS:
             bucket[name] += Decimal(str(row.get(name) or 0))

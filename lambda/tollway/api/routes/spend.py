@@ -1,14 +1,15 @@
 """``/spend/logs`` and ``/spend/report``: spend from DynamoDB (logs by day, reports from rollups).
 
-Admin-only for now (the master key or a proxy_admin caller); identity's RBAC will widen this to
-team admins for their own teams. Dates are UTC ``YYYY-MM-DD``, both ends inclusive.
+Who sees what (RBAC): ``proxy_admin`` and ``proxy_admin_viewer`` everything; a team admin the
+teams it administers; anyone else their own spend (their user, or their key when the key has no
+user). Dates are UTC ``YYYY-MM-DD``, both ends inclusive.
 """
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
@@ -24,9 +25,31 @@ MAX_RANGE_DAYS = 366
 LOG_FILTERS = ("key_digest", "team_id", "user_id", "model", "provider", "status", "end_user", "project_id")
 
 
-def _admin(auth: AuthContext) -> None:
-    if not auth.is_admin:
-        raise PermissionDeniedError("Spend endpoints need an admin key.", code="admin_only")
+def _scope(auth: AuthContext, requested: dict[str, str]) -> dict[str, tuple[str, ...]] | None:
+    """The dimensions this caller is confined to (None: everything), checked against the filters asked for."""
+    from tollway.identity.rbac import can_read_all
+
+    if can_read_all(auth):
+        return None
+    if auth.admin_teams:
+        scope: dict[str, tuple[str, ...]] = {"team_id": tuple(auth.admin_teams)}
+    elif auth.user_id:
+        scope = {"user_id": (auth.user_id,)}
+    elif auth.key_digest:
+        scope = {"key_digest": (auth.key_digest,)}
+    else:
+        raise PermissionDeniedError("This caller has no spend of its own to see.", code="spend_not_allowed")
+    for name, allowed in scope.items():
+        if name in requested and requested[name] not in allowed:
+            raise PermissionDeniedError(f"You may not read spend for {name} '{requested[name]}'.",
+                                        param=name, code="spend_not_allowed")
+    return scope
+
+
+def _visible(scope: dict[str, tuple[str, ...]] | None) -> Any:
+    if scope is None:
+        return None
+    return lambda row: all(str(row.get(name) or "") in allowed for name, allowed in scope.items())
 
 
 def _range(request: Request, default_days: int) -> tuple[date, date]:
@@ -53,7 +76,8 @@ def _store() -> None:
 @router.get("/spend/logs")
 async def spend_logs(request: Request) -> JSONResponse:
     _, auth, _ = await caller(request)
-    _admin(auth)
+    filters = {name: request.query_params[name] for name in LOG_FILTERS if request.query_params.get(name)}
+    scope = _scope(auth, filters)
     _store()
     start, end = _range(request, 1)
     params = request.query_params
@@ -63,7 +87,13 @@ async def spend_logs(request: Request) -> JSONResponse:
         raise InvalidRequestError("limit must be an integer.", param="limit") from None
     from tollway.storage.spend_repo import SpendRepo
 
-    filters = {name: params[name] for name in LOG_FILTERS if params.get(name)}
+    if scope is not None:
+        for name, allowed in scope.items():
+            if name not in filters:
+                if len(allowed) != 1:
+                    raise InvalidRequestError(f"Name the {name} to read (you may read {', '.join(allowed)}).",
+                                              param=name)
+                filters[name] = allowed[0]
     try:
         rows, cursor = await asyncio.to_thread(SpendRepo().logs, start, end, filters=filters, limit=limit,
                                                cursor=params.get("cursor"))
@@ -75,7 +105,7 @@ async def spend_logs(request: Request) -> JSONResponse:
 @router.get("/spend/report")
 async def spend_report(request: Request) -> JSONResponse:
     _, auth, _ = await caller(request)
-    _admin(auth)
+    scope = _scope(auth, {})
     _store()
     start, end = _range(request, 30)
     from tollway.metering.reports import GROUPS, report
@@ -84,4 +114,4 @@ async def spend_report(request: Request) -> JSONResponse:
     group_by = request.query_params.get("group_by", "team")
     if group_by not in GROUPS:
         raise InvalidRequestError(f"group_by must be one of: {', '.join(GROUPS)}.", param="group_by")
-    return JSONResponse(await asyncio.to_thread(report, SpendRepo(), group_by, start, end))
+    return JSONResponse(await asyncio.to_thread(report, SpendRepo(), group_by, start, end, only=_visible(scope)))
