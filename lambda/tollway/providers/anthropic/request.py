@@ -26,6 +26,7 @@ from typing import Any
 from tollway.errors import InvalidRequestError
 from tollway.providers.images import parse_data_uri
 from tollway.providers.reasoning import thinking_budget
+from tollway.providers.turns import append_turn, turn_role
 
 #: output cap when neither the caller nor the deployment sets one (Anthropic requires it)
 DEFAULT_MAX_TOKENS = 4096
@@ -66,28 +67,17 @@ def _split_messages(raw: list[dict[str, Any]]) -> tuple[list[Block], list[dict[s
     system: list[Block] = []
     turns: list[dict[str, Any]] = []
     for index, message in enumerate(raw):
-        role = message["role"]
-        if role in ("system", "developer"):
+        role = turn_role(message["role"], index, "anthropic")
+        if role == "system":
             system.extend(_with_message_cache(_text_blocks(message.get("content"), index), message))
             continue
-        if role == "user":
-            turn_role, blocks = "user", _user_blocks(message.get("content"), index)
-        elif role == "assistant":
-            turn_role, blocks = "assistant", _assistant_blocks(message)
-        elif role == "tool":
-            turn_role, blocks = "user", [_tool_result(message, index)]
+        if message["role"] == "user":
+            blocks = _user_blocks(message.get("content"), index)
+        elif message["role"] == "assistant":
+            blocks = _assistant_blocks(message)
         else:
-            raise InvalidRequestError(
-                f"messages[{index}]: role '{role}' is not supported by anthropic; use tools and tool messages",
-                param=f"messages[{index}].role",
-            )
-        blocks = _with_message_cache(blocks, message)
-        if not blocks:
-            continue
-        if turns and turns[-1]["role"] == turn_role:
-            turns[-1]["content"].extend(blocks)
-        else:
-            turns.append({"role": turn_role, "content": blocks})
+            blocks = [_tool_result(message, index)]
+        append_turn(turns, role, _with_message_cache(blocks, message))
     return system, turns
 
 
