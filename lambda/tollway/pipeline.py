@@ -133,7 +133,12 @@ async def _metered(first: ChatChunk, rest: AsyncIterator[ChatChunk], charge: Cha
     try:
         charge.observe(first)
         yield first
-        async for chunk in rest:
+        while True:
+            with ctx.upstream():  # waiting on the provider is not gateway overhead
+                try:
+                    chunk = await rest.__anext__()
+                except StopAsyncIteration:
+                    break
             charge.observe(chunk)
             yield chunk
     except TollwayError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from tollway.providers.registry import PROVIDERS, infer_provider
 
@@ -52,6 +52,7 @@ class Deployment(_Open):
     model_name: str
     litellm_params: LiteLLMParams
     model_info: ModelInfo = Field(default_factory=ModelInfo)
+    _id: str | None = PrivateAttr(default=None)
 
     @field_validator("model_name")
     @classmethod
@@ -79,12 +80,16 @@ class Deployment(_Open):
 
     @property
     def id(self) -> str:
-        """Stable deployment id: ``model_info.id`` or a digest of what makes it distinct."""
-        if self.model_info.id:
-            return self.model_info.id
-        p = self.litellm_params
-        basis = f"{self.model_name}|{p.model}|{p.api_base or ''}|{p.aws_region_name or ''}|{p.api_version or ''}"
-        return hashlib.sha256(basis.encode()).hexdigest()[:12]
+        """Stable deployment id: ``model_info.id`` or a digest of what makes it distinct (computed once)."""
+        if self._id is None:
+            if self.model_info.id:
+                self._id = self.model_info.id
+            else:
+                p = self.litellm_params
+                parts = (self.model_name, p.model, p.api_base or "", p.aws_region_name or "", p.api_version or "")
+                basis = "|".join(parts)
+                self._id = hashlib.sha256(basis.encode()).hexdigest()[:12]
+        return self._id
 
 
 class RouterSettings(_Open):

@@ -57,7 +57,8 @@ async def regenerate(request: Request) -> JSONResponse:
 
 
 @router.post("/key/{key}/regenerate")
-async def regenerate_by_path(request: Request, key: str) -> JSONResponse:
+async def regenerate_by_path(request: Request) -> JSONResponse:
+    key = str(request.path_params["key"])  # not a typed parameter: that makes FastAPI import pydantic.v1
     service, call = await admin_call(request)
     body = await parse_body(request, KeyGenerate) if (await request.body()).strip() else None
     return JSONResponse(await run(service.keys.regenerate, call, key, body))

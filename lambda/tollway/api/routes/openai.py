@@ -60,7 +60,9 @@ async def list_models(request: Request) -> JSONResponse:
 
 @router.get("/v1/models/{model_id:path}")
 @router.get("/models/{model_id:path}", include_in_schema=False)
-async def retrieve_model(request: Request, model_id: str) -> JSONResponse:
+async def retrieve_model(request: Request) -> JSONResponse:
+    # read from path_params: a typed parameter makes FastAPI import pydantic.v1 (slower cold starts)
+    model_id = str(request.path_params["model_id"])
     gateway, auth, _ = await caller(request)
     group = gateway.router.groups.get(model_id)
     if not group or not auth.allows_model(model_id, provider_model=group[0].litellm_params.model,
