@@ -51,3 +51,8 @@ deploy: install node_modules/.package-lock.json
 # Keeps the DynamoDB tables (RemovalPolicy.RETAIN + deletion protection).
 destroy: install node_modules/.package-lock.json
 	$(CDK) destroy --no-notices $(CDK_ARGS)
+
+# Benchmarks (BENCHMARKS.md): Tollway next to LiteLLM and a bare passthrough, loopback only, < 10 minutes.
+.PHONY: bench
+bench: install
+	$(BIN)/python bench/run.py

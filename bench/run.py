@@ -1,0 +1,189 @@
+"""``make bench``: Tollway next to LiteLLM and a bare passthrough, same machine, same run.
+
+Phases (``--only`` picks some): ``load`` (every server under the same load scenarios, one at
+a time, plus DynamoDB round trips for Tollway), ``imports``, ``coldstart``, ``sizes``,
+``profile`` (py-spy on Tollway under load). Results go to bench/results/latest.json and a
+Markdown table to bench/results/latest.md; ``--update-doc`` also rewrites the generated
+section of BENCHMARKS.md. Everything listens on 127.0.0.1 and every load loop is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import contenders
+import footprint
+import report
+import scenarios
+import setup_env
+from procs import BENCH, ROOT, Proc
+
+RESULTS = BENCH / "results"
+PHASES = ("load", "imports", "coldstart", "sizes", "profile")
+
+
+def _stop_all(procs: list[Proc]) -> None:
+    for proc in reversed(procs):
+        proc.stop()
+
+
+def load_phase(results: dict[str, Any], upstream: str, ddb: str, config: Path, d: scenarios.Durations,
+               procs: list[Proc], do_profile: bool) -> None:
+    targets: dict[str, Any] = {}
+    results["targets"] = targets
+
+    def measure(target: contenders.Target, extra: dict[str, Any] | None = None) -> None:
+        print(f"bench: {target.name}", flush=True)
+        entry: dict[str, Any] = {"notes": target.notes, **(extra or {})}
+        targets[target.name] = entry
+        try:
+            entry["scenarios"] = scenarios.run_scenarios(target, d)
+        except Exception as exc:  # one broken contender must not lose the others' figures
+            entry["error"] = f"{type(exc).__name__}: {exc}"
+            print(f"  {target.name}: FAILED {entry['error'][:400]}", flush=True)
+        if target.proc is not None:
+            entry["peak_rss_mb"] = target.proc.peak_rss_mb()
+
+    def server(name: str, start: Callable[[], contenders.Target],
+               then: Callable[[contenders.Target], None] = measure) -> None:
+        """Start one contender, run ``then`` on it, always stop it; a start failure is recorded, not fatal."""
+        try:
+            target = start()
+        except Exception as exc:
+            targets[name] = {"error": f"did not start: {exc}"[:800]}
+            print(f"bench: {name} did not start: {str(exc)[:400]}", flush=True)
+            return
+        assert target.proc is not None
+        procs.append(target.proc)
+        try:
+            then(target)
+        finally:
+            target.proc.stop()
+
+    measure(contenders.Target("direct", upstream, direct_upstream=upstream))
+    server("floor", lambda: contenders.start_passthrough(upstream, "httpx"))
+    server("floor-aiohttp", lambda: contenders.start_passthrough(upstream, "aiohttp"))
+
+    def bare(target: contenders.Target) -> None:
+        measure(target)
+        if do_profile:
+            print("bench: profiling tollway-nostore under c=16 load", flush=True)
+            results.setdefault("profile", {})["tollway-nostore"] = scenarios.profile(target, RESULTS)
+
+    # the app with no store: master key, no DynamoDB at all (like for like with LiteLLM without a DB)
+    server("tollway-nostore", lambda: contenders.start_tollway_nostore(config), bare)
+    # experiment: the same, with httpx sending through aiohttp (what the transport recommendation would buy)
+    server("tollway-nostore-aiohttp", lambda: contenders.start_tollway_nostore(config, aiohttp=True))
+
+    # `tollway serve` with the master key only (spend logged to DynamoDB)
+    counts = RESULTS / "ddb-tollway.json"
+
+    def master(target: contenders.Target) -> None:
+        measure(target)
+        _ddb(targets["tollway"], target, counts, d)
+
+    server("tollway", lambda: contenders.start_tollway("tollway", config, ddb, counts), master)
+
+    # a virtual key: key lookup, budgets, rate limits and spend on
+    counts_m = RESULTS / "ddb-tollway-metered.json"
+
+    def metered(target: contenders.Target) -> None:
+        key, why = contenders.virtual_key(target)
+        status: dict[str, Any] = {"virtual_key": why}
+        if key is None:
+            targets[target.name] = {"notes": [why], "available": False}
+            print(f"bench: tollway-metered not available: {why}", flush=True)
+            return
+        target.key = key
+        active, detail = contenders.metering_active(target, key)
+        status.update(available=True, metering_active=active, metering=detail)
+        target.notes.append(detail)
+        measure(target, status)
+        _ddb(targets[target.name], target, counts_m, d)
+        if do_profile:
+            print("bench: profiling tollway (virtual key) under c=16 load", flush=True)
+            results.setdefault("profile", {})["tollway-metered"] = scenarios.profile(target, RESULTS)
+
+    server("tollway-metered", lambda: contenders.start_tollway("tollway-metered", config, ddb, counts_m), metered)
+    server("litellm", lambda: contenders.start_litellm(config))
+
+
+def _ddb(entry: dict[str, Any], target: contenders.Target, counts: Path, d: scenarios.Durations) -> None:
+    try:
+        entry["dynamodb"] = scenarios.dynamodb_round_trips(target, counts, d.ddb_requests)
+        print(f"  {target.name:>16} DynamoDB round trips/request: "
+              f"{ {k: v['per_request'] for k, v in entry['dynamodb'].items()} }", flush=True)
+    except Exception as exc:
+        entry["dynamodb"] = {"error": f"{type(exc).__name__}: {exc}"}
+        print(f"  {target.name}: DynamoDB count FAILED {exc}", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=",".join(PHASES), help=f"comma-separated phases from {PHASES}")
+    parser.add_argument("--quick", action="store_true", help="short durations (development only)")
+    parser.add_argument("--update-doc", action="store_true", help="rewrite the generated section of BENCHMARKS.md")
+    parser.add_argument("--litellm-size", action="store_true",
+                        help="measure LiteLLM's layer size (~600 MB of downloads, ~3 min) instead of the cached value")
+    args = parser.parse_args()
+    phases = set(args.only.split(","))
+    unknown = phases - set(PHASES)
+    if unknown:
+        parser.error(f"unknown phases: {sorted(unknown)}")
+    d = scenarios.Durations.quick() if args.quick else scenarios.Durations()
+    started = time.monotonic()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+
+    setup_env.ensure_litellm()
+    setup_env.ensure_tools()
+    setup_env.ensure_aiohttp()
+    results: dict[str, Any] = {"started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                               "machine": setup_env.machine(), "quick": args.quick, "phases": sorted(phases),
+                               "loadavg_start": [round(x, 2) for x in os.getloadavg()]}
+    procs: list[Proc] = []
+    try:
+        upstream_proc, upstream = contenders.start_upstream()
+        procs.append(upstream_proc)
+        moto_proc, ddb = contenders.start_moto()
+        procs.append(moto_proc)
+        config = contenders.write_config(upstream, RESULTS / "config.yaml")
+        contenders.ensure_tables(ddb)
+        if "load" in phases:
+            load_phase(results, upstream, ddb, config, d, procs, do_profile="profile" in phases)
+        if "imports" in phases:
+            print("bench: import times (fresh interpreter each)", flush=True)
+            results["imports"] = footprint.import_times(runs=3 if args.quick else 5, slow_runs=2)
+        if "coldstart" in phases:
+            print("bench: emulated Lambda cold starts (awslambdaric + local Runtime API)", flush=True)
+            results["coldstart"] = footprint.cold_starts(config, ddb, runs=1 if args.quick else 3,
+                                                         slow_runs=1 if args.quick else 2)
+        if "sizes" in phases:
+            print("bench: package sizes (manylinux2014_aarch64 wheels, Python 3.11)", flush=True)
+            results["sizes"] = footprint.sizes(measure_litellm=args.litellm_size)
+    except Exception:
+        traceback.print_exc()
+        results["fatal"] = traceback.format_exc()[-2000:]
+    finally:
+        _stop_all(procs)
+    results["elapsed_s"] = round(time.monotonic() - started, 1)
+    results["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=1))
+    table = report.render(results)
+    (RESULTS / "latest.md").write_text(table)
+    if args.update_doc:
+        report.update_doc(ROOT / "BENCHMARKS.md", table)
+    print(table)
+    print(f"bench: done in {results['elapsed_s']} s; results in {RESULTS.relative_to(ROOT)}/latest.{{json,md}}")
+    return 1 if "fatal" in results else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
