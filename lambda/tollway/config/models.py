@@ -104,6 +104,15 @@ class RouterSettings(_Open):
     content_policy_fallbacks: list[dict[str, list[str]]] = Field(default_factory=list)
     default_fallbacks: list[str] = Field(default_factory=list)
 
+    @field_validator("routing_strategy")
+    @classmethod
+    def _known_strategy(cls, value: str) -> str:
+        from tollway.routing.strategies import STRATEGIES
+
+        if value not in STRATEGIES:
+            raise ValueError(f"unknown strategy '{value}' (known: {', '.join(STRATEGIES)})")
+        return value
+
 
 class LiteLLMSettings(_Open):
     drop_params: bool = False

@@ -77,6 +77,7 @@ def test_empty_file_is_an_empty_config(tmp_path: Path) -> None:
     ("model_list:\n  - model_name: x\n    litellm_params: {model: openai/x, rpm: lots}\n",
      "model_list[0].litellm_params.rpm (model_name 'x')"),
     ("router_settings: {num_retries: -1}\n", "router_settings.num_retries"),
+    ("router_settings: {routing_strategy: fastest}\n", "router_settings.routing_strategy: unknown strategy 'fastest'"),
 ])
 def test_mistakes_are_one_clear_line(tmp_path: Path, text: str, expected: str) -> None:
     with pytest.raises(ConfigError) as info:
