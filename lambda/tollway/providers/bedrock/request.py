@@ -27,6 +27,7 @@ from typing import Any
 from tollway.errors import InvalidRequestError, UnsupportedParamError
 from tollway.providers.images import load_image, parse_data_uri
 from tollway.providers.reasoning import thinking_budget
+from tollway.providers.tools import tool_arguments
 from tollway.providers.turns import append_turn, turn_role
 
 DEFAULT_MAX_TOKENS = 4096
@@ -171,19 +172,8 @@ def _assistant_blocks(message: dict[str, Any]) -> list[Block]:
         blocks.extend({"text": p["text"]} for p in content if p.get("type") == "text" and p.get("text"))
     for call in message.get("tool_calls") or []:
         blocks.append({"toolUse": {"toolUseId": call["id"], "name": call["function"]["name"],
-                                   "input": _arguments(call["function"].get("arguments"))}})
+                                   "input": tool_arguments(call["function"].get("arguments"))}})
     return blocks
-
-
-def _arguments(raw: str | None) -> Any:
-    if not raw:
-        return {}
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        raise InvalidRequestError("tool_calls[].function.arguments must be a JSON object",
-                                  param="messages") from None
-    return value if isinstance(value, dict) else {"value": value}
 
 
 def _tool_result(message: dict[str, Any], index: int) -> Block:

@@ -18,6 +18,7 @@ from tollway.providers.gemini.schema import has_properties, to_gemini_schema
 from tollway.providers.gemini.toolids import signature_of
 from tollway.providers.images import load_image, parse_data_uri
 from tollway.providers.reasoning import thinking_budget
+from tollway.providers.tools import tool_arguments
 
 _FILES_API = "https://generativelanguage.googleapis.com/"
 #: what Google documents for function calls whose real signature is unknown
@@ -148,7 +149,8 @@ def _assistant_parts(message: dict[str, Any], names: dict[str, str], index: int)
     for call in calls:
         function = call["function"]
         names[call["id"]] = function["name"]
-        part: dict[str, Any] = {"functionCall": {"name": function["name"], "args": _args(function, index)}}
+        args = tool_arguments(function.get("arguments"), where=f"messages[{index}]")
+        part: dict[str, Any] = {"functionCall": {"name": function["name"], "args": args}}
         signature = signature_of(call["id"])
         if signature:
             part["thoughtSignature"] = signature
@@ -166,17 +168,6 @@ def _sign_foreign_calls(contents: list[dict[str, Any]]) -> None:
         first = next((part for part in content["parts"] if "functionCall" in part), None)
         if first is not None and "thoughtSignature" not in first:
             first["thoughtSignature"] = PLACEHOLDER_SIGNATURE
-
-
-def _args(function: dict[str, Any], index: int) -> dict[str, Any]:
-    raw = function.get("arguments") or "{}"
-    try:
-        args = json.loads(raw)
-    except ValueError:
-        raise InvalidRequestError(
-            f"messages[{index}]: tool call arguments for '{function['name']}' are not valid JSON", param="messages"
-        ) from None
-    return args if isinstance(args, dict) else {"value": args}
 
 
 def _function_response(name: str, content: Any) -> dict[str, Any]:

@@ -8,11 +8,11 @@ live under ``options`` (``max_tokens`` is ``num_predict``), structured output is
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from tollway.errors import InvalidRequestError, UnsupportedParamError
 from tollway.providers.images import load_image
+from tollway.providers.tools import tool_arguments
 from tollway.tokens import message_text
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ async def _messages(messages: list[Message]) -> list[dict[str, Any]]:
             calls = getattr(message, "tool_calls", None) or []
             if calls:
                 item["tool_calls"] = [
-                    {"function": {"name": call.function.name, "arguments": _arguments(call.function.arguments)}}
+                    {"function": {"name": call.function.name, "arguments": tool_arguments(call.function.arguments)}}
                     for call in calls
                 ]
                 names.update({call.id: call.function.name for call in calls})
@@ -137,11 +137,3 @@ async def _user(content: Any) -> dict[str, Any]:
     if images:
         item["images"] = images
     return item
-
-
-def _arguments(arguments: str) -> Any:
-    """OpenAI sends arguments as a JSON string; Ollama wants the object."""
-    try:
-        return json.loads(arguments) if arguments else {}
-    except ValueError:
-        raise InvalidRequestError("tool call arguments must be a JSON object string", param="messages") from None
