@@ -30,14 +30,14 @@ PACKAGED_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
 class Gateway:
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.router = Router(config)
+        self.meter = _meter(config)
+        self.router = Router(config, price=self.meter.catalog.per_token)
         self.settings = CallSettings(
             timeout=config.default_timeout,
             stream_timeout=config.router_settings.stream_timeout,
             drop_params=config.litellm_settings.drop_params,
         )
         self.auth, self.identity = identity_wiring.build(config.general_settings.master_key)
-        self.meter = _meter(config)
         self._providers: dict[str, Provider] = {}
         from tollway.routing.probe import HealthProber
 

@@ -65,7 +65,7 @@ async def chat(gateway: Gateway, auth: AuthContext, ctx: RequestContext, request
             return await gateway.provider(deployment, drop_params=drop_params).chat(request)
 
     response, deployment, charge = await _reserve_and_run(
-        gateway, auth, ctx, request, attempt, fallbacks=fallbacks, prompt_tokens=estimate_prompt(request))
+        gateway, auth, ctx, request, attempt, fallbacks=fallbacks, prompt_tokens=lambda: estimate_prompt(request))
     ctx.usage = response.usage
     await charge.settle(response.usage, deployment=deployment)
     return response
@@ -85,7 +85,7 @@ async def chat_stream(
             return await chunks.__anext__(), chunks
 
     (first, rest), deployment, charge = await _reserve_and_run(
-        gateway, auth, ctx, request, attempt, fallbacks=fallbacks, prompt_tokens=estimate_prompt(request),
+        gateway, auth, ctx, request, attempt, fallbacks=fallbacks, prompt_tokens=lambda: estimate_prompt(request),
         streaming=True)
     return _metered(first, rest, charge, ctx, deployment)
 
@@ -109,7 +109,7 @@ async def embed(
 async def _reserve_and_run(
     gateway: Gateway, auth: AuthContext, ctx: RequestContext, request: ChatRequest | EmbeddingRequest,
     attempt: Callable[[Deployment], Awaitable[T]], *, fallbacks: list[str] | None,
-    prompt_tokens: int | None = None, streaming: bool = False,
+    prompt_tokens: Callable[[], int] | None = None, streaming: bool = False,
 ) -> tuple[T, Deployment, Charge]:
     """Route (404/403), reserve (429), run with retries and fallbacks; release the charge if nothing answered."""
     group = candidates(gateway, auth, ctx, request.model)

@@ -156,6 +156,11 @@ class PriceCatalog:
             merged["mode"] = info.mode
         return ModelPrice.from_entry(merged, source="override" if overrides else "catalog")
 
+    def per_token(self, deployment: Deployment) -> float | None:
+        """Input plus output price per token (what cost-based routing compares), None when unpriced."""
+        price = self.price(deployment)
+        return None if price is None else price.input + price.output
+
     # ------------------------------------------------------------------ sync
 
     def maybe_sync(self) -> None:

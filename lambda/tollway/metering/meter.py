@@ -12,16 +12,14 @@ Contract (the pipeline relies on exactly this):
   headers leave before it is known, the final usage chunk carries it as ``usage.cost`` (the
   stream's settlement has run by the time that chunk is written).
 
-``NullMeter`` is the no-op used until metering is configured.
+``Charge`` itself records nothing: the base of the real charge (``dynamo_meter``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tollway.api.context import RequestContext
-    from tollway.auth.context import AuthContext
     from tollway.config.models import Deployment
     from tollway.types.chat import ChatChunk, Usage
 
@@ -40,9 +38,3 @@ class Charge:
 
     async def release(self, *, error_type: str | None = None) -> None:
         return None
-
-
-class NullMeter:
-    async def reserve(self, auth: AuthContext, ctx: RequestContext, request: Any,
-                      deployments: list[Deployment]) -> Charge:
-        return Charge()

@@ -23,6 +23,7 @@ misconfiguration: the call moves to an untried sibling at once, without spending
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -47,12 +48,13 @@ T = TypeVar("T")
 
 
 class Router:
-    def __init__(self, config: Config, *, rng: random.Random | None = None) -> None:
+    def __init__(self, config: Config, *, rng: random.Random | None = None,
+                 price: Callable[[Deployment], float | None] | None = None) -> None:
         settings = config.router_settings
         self.settings = settings
         self.groups = config.groups()
         self._rng = rng or random.Random()
-        self.strategy = strategy_for(settings.routing_strategy, self._rng)
+        self.strategy = strategy_for(settings.routing_strategy, self._rng, price)
         self.health = Health(allowed_fails=settings.allowed_fails, cooldown_time=settings.cooldown_time)
         extras = settings.model_extra or {}
         self.retry_policy: dict[str, int] | None = extras.get("retry_policy")
@@ -98,10 +100,16 @@ class Router:
         attempt: Callable[[Deployment], Awaitable[T]],
         *,
         fallbacks: list[str] | None = None,
-        prompt_tokens: int | None = None,
+        prompt_tokens: Callable[[], int] | None = None,
         streaming: bool = False,
     ) -> tuple[T, Deployment]:
-        """Run ``attempt`` with retries and fallbacks; returns its result and the deployment that answered."""
+        """Run ``attempt`` with retries and fallbacks; returns its result and the deployment that answered.
+
+        ``prompt_tokens`` estimates the prompt; it is called (once) only when a group declares
+        ``max_input_tokens``, so requests to groups without limits never pay for the estimate.
+        """
+        if prompt_tokens is not None:
+            prompt_tokens = functools.cache(prompt_tokens)
         model = group[0].model_name
         current, used = group, 0
         while True:
@@ -117,7 +125,7 @@ class Router:
 
     async def _run_group(
         self, group: list[Deployment], ctx: RequestContext, attempt: Callable[[Deployment], Awaitable[T]],
-        prompt_tokens: int | None, streaming: bool,
+        prompt_tokens: Callable[[], int] | None, streaming: bool,
     ) -> tuple[T, Deployment]:
         _check_context_window(group, prompt_tokens)
         tried: set[str] = set()
@@ -167,18 +175,15 @@ class Router:
         own = deployment.litellm_params.max_retries
         return own if own is not None else self.settings.num_retries
 
-    def pick(self, deployments: list[Deployment]) -> Deployment:
-        """One deployment by the strategy (health probes, tools)."""
-        return self.strategy.choose(deployments, self.health, streaming=False)
 
-
-def _check_context_window(group: list[Deployment], prompt_tokens: int | None) -> None:
-    if prompt_tokens is None:
-        return
+def _check_context_window(group: list[Deployment], prompt_tokens: Callable[[], int] | None) -> None:
     limits = [d.model_info.max_input_tokens for d in group]
-    if all(limit is not None and prompt_tokens > limit for limit in limits):
+    if prompt_tokens is None or any(limit is None for limit in limits):
+        return
+    tokens = prompt_tokens()
+    if all(tokens > limit for limit in limits if limit is not None):
         raise ContextWindowExceededError(
-            f"The prompt (about {prompt_tokens} tokens) exceeds the context window of '{group[0].model_name}' "
+            f"The prompt (about {tokens} tokens) exceeds the context window of '{group[0].model_name}' "
             f"({max(limit or 0 for limit in limits)} tokens).",
         )
 

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Protocol
 from tollway.errors import ConfigError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tollway.config.models import Deployment
     from tollway.routing.stats import Health
 
@@ -80,13 +82,14 @@ class UsageBased:
 
 
 class CostBased:
-    """The cheapest deployment by price per token (config override, else the price catalog)."""
+    """The cheapest deployment per token, as priced by ``price`` (the meter's catalog with overrides)."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, price: Callable[[Deployment], float | None] | None = None) -> None:
         self.rng = rng
+        self.price = price or _override_price
 
     def choose(self, deployments: list[Deployment], health: Health, *, streaming: bool) -> Deployment:
-        prices = {d.id: _price(d) for d in deployments}
+        prices = {d.id: self.price(d) for d in deployments}
         known = [p for p in prices.values() if p is not None]
         if not known:
             return self.rng.choice(deployments)
@@ -94,15 +97,12 @@ class CostBased:
         return self.rng.choice([d for d in deployments if prices[d.id] == cheapest])
 
 
-def _price(deployment: Deployment) -> float | None:
+def _override_price(deployment: Deployment) -> float | None:
+    """Prices from the config entry alone (when no catalog is wired in)."""
     params = deployment.litellm_params
-    if params.input_cost_per_token is not None or params.output_cost_per_token is not None:
-        return (params.input_cost_per_token or 0.0) + (params.output_cost_per_token or 0.0)
-    try:
-        from tollway.metering.catalog import price_per_token  # type: ignore[attr-defined]
-    except ImportError:
+    if params.input_cost_per_token is None and params.output_cost_per_token is None:
         return None
-    return price_per_token(deployment)  # type: ignore[no-any-return]
+    return (params.input_cost_per_token or 0.0) + (params.output_cost_per_token or 0.0)
 
 
 STRATEGIES: dict[str, type] = {
@@ -115,9 +115,11 @@ STRATEGIES: dict[str, type] = {
 }
 
 
-def strategy_for(name: str, rng: random.Random) -> Strategy:
+def strategy_for(name: str, rng: random.Random,
+                 price: Callable[[Deployment], float | None] | None = None) -> Strategy:
     try:
-        return STRATEGIES[name](rng)  # type: ignore[no-any-return]
+        kind = STRATEGIES[name]
     except KeyError:
         known = ", ".join(STRATEGIES)
         raise ConfigError(f"router_settings.routing_strategy: unknown strategy '{name}' (known: {known})") from None
+    return kind(rng, price) if kind is CostBased else kind(rng)  # type: ignore[no-any-return]

@@ -317,3 +317,20 @@ def test_health_probes_every_deployment(start_gateway, upstreams) -> None:  # ty
     again = httpx.get(f"{gateway.url}/health", headers=headers).json()
     assert again == report and len(bad.requests) == 1  # cached briefly
     assert httpx.get(f"{gateway.url}/health").status_code == 401
+
+
+def test_cost_based_routing_uses_the_price_catalog(start_gateway, upstreams) -> None:  # type: ignore[no-untyped-def]
+    dear, cheap = upstreams(), upstreams()
+    gateway = start_gateway({
+        "model_list": [  # no price overrides: only the bundled catalog knows gpt-4o costs more than gpt-4o-mini
+            {"model_name": "m", "litellm_params": {"model": "openai/gpt-4o", "api_base": dear.base_url, "api_key": "k"},
+             "model_info": {"id": "dear"}},
+            {"model_name": "m", "litellm_params": {"model": "openai/gpt-4o-mini", "api_base": cheap.base_url,
+                                                   "api_key": "k"}, "model_info": {"id": "cheap"}},
+        ],
+        "router_settings": {"routing_strategy": "cost-based-routing"},
+    })
+    client = client_for(gateway)
+    picks = Counter(client.chat.completions.with_raw_response.create(model="m", messages=MESSAGES)
+                    .headers["x-tollway-deployment"] for _ in range(5))
+    assert picks == {"cheap": 5} and not dear.requests
