@@ -29,6 +29,9 @@ class RequestContext:
     error_type: str | None = None
     charge: Charge | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: ``time.monotonic()`` by which the request must be answered and settled (the Lambda invocation's
+    #: remaining time, when known); upstream deadlines never run past it
+    deadline: float | None = None
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
