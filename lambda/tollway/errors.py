@@ -17,6 +17,7 @@ else that escapes is a bug and is answered as a generic 500 without details.
     ├── RateLimitError ............. 429 rate_limit_error  (retry_after seconds)
     │   └── BudgetExceededError          type=budget_exceeded
     ├── InternalError .............. 500 internal_error
+    ├── StoreUnavailableError ...... 503 service_unavailable  code=store_unavailable (retry-after)
     └── UpstreamError .............. 502 upstream_error    (the provider failed us)
         ├── ServiceUnavailableError  503 service_unavailable
         └── GatewayTimeoutError .... 504 timeout
@@ -154,6 +155,23 @@ class BudgetExceededError(RateLimitError):
 class InternalError(TollwayError):
     status_code = 500
     error_type = "internal_error"
+
+
+class StoreUnavailableError(TollwayError):
+    """Tollway's own store (DynamoDB or the embedded SQLite) could not be reached or timed out.
+
+    Not the caller's fault and not the provider's: nothing is retried on another deployment.
+    """
+
+    status_code = 503
+    error_type = "service_unavailable"
+    default_code = "store_unavailable"
+
+    def __init__(self, message: str = "The gateway's store is unavailable; retry shortly.", *,
+                 retry_after: float = 1.0, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+        self.headers.setdefault("retry-after", str(max(1, round(retry_after))))
 
 
 class UpstreamError(TollwayError):
