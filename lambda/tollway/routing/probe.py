@@ -28,7 +28,8 @@ class HealthProber:
         async with self._lock:
             if self._cached and time.monotonic() - self._cached[0] < self.cache_seconds:
                 return self._cached[1]
-            results = await asyncio.gather(*(self._probe(d) for d in self.gateway.config.model_list))
+            deployments = [d for d in self.gateway.config.model_list if not d.is_pattern]  # wildcards: no model
+            results = await asyncio.gather(*(self._probe(d) for d in deployments))
             healthy = [r for r in results if r["healthy"]]
             unhealthy = [r for r in results if not r["healthy"]]
             report = {"healthy_endpoints": healthy, "unhealthy_endpoints": unhealthy,

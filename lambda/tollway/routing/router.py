@@ -34,6 +34,7 @@ from tollway.errors import (
     ServiceUnavailableError,
     TollwayError,
 )
+from tollway.routing.groups import ModelGroups
 from tollway.routing.retries import backoff, retries_for, upstream_auth_failure
 from tollway.routing.stats import Health
 from tollway.routing.strategies import strategy_for
@@ -52,6 +53,8 @@ class Router:
                  price: Callable[[Deployment], float | None] | None = None) -> None:
         settings = config.router_settings
         self.settings = settings
+        self.models = ModelGroups(config)
+        #: the configured groups by ``model_name`` as written (wildcard patterns included), for listings
         self.groups = config.groups()
         self._rng = rng or random.Random()
         self.strategy = strategy_for(settings.routing_strategy, self._rng, price)
@@ -68,7 +71,8 @@ class Router:
     # ------------------------------------------------------------------ groups
 
     def group(self, model: str) -> list[Deployment]:
-        deployments = self.groups.get(model)
+        """The deployments serving ``model`` (exact, alias or wildcard; see ``routing.groups``); 404 if none."""
+        deployments = self.models.resolve(model)
         if not deployments:
             raise NotFoundError(
                 f"The model '{model}' does not exist or is not served by this gateway.",
@@ -89,7 +93,7 @@ class Router:
                 self._fallbacks.get(model) or list(self.settings.default_fallbacks))
             if error is None:
                 chain = [*chain, *self._context_fallbacks.get(model, []), *self._policy_fallbacks.get(model, [])]
-        return [m for m in dict.fromkeys(chain) if m != model and m in self.groups][: self.max_fallbacks]
+        return [m for m in dict.fromkeys(chain) if m != model and self.models.resolve(m)][: self.max_fallbacks]
 
     # ------------------------------------------------------------------ calls
 
@@ -119,7 +123,7 @@ class Router:
                 chain = self.fallback_models(model, error, fallbacks)
                 if used >= len(chain):
                     raise
-                current = self.groups[chain[used]]
+                current = self.group(chain[used])
                 used += 1
                 ctx.extra["fallbacks_used"] = used
 
