@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
 from tollway import pipeline
-from tollway.api import model_cards
+from tollway.api import legacy_functions, model_cards
 from tollway.api.bodies import parse_body, split_extras
 from tollway.api.deps import caller
 from tollway.api.responses import chat_json, model_json, sse_response
@@ -24,10 +24,12 @@ async def chat_completions(request: Request) -> Response:
     extras = split_extras(body, drop_params=gateway.settings.drop_params)
     fallbacks = pipeline.requested_fallbacks(gateway, auth, ctx, extras.get("fallbacks"))
     drop = extras.get("drop_params") is True
+    legacy = legacy_functions.upgrade(body)
     if body.stream:
         chunks = await pipeline.chat_stream(gateway, auth, ctx, body, fallbacks=fallbacks, drop_params=drop)
-        return sse_response(chunks, ctx, include_usage=body.wants_usage_chunk)
-    return chat_json(await pipeline.chat(gateway, auth, ctx, body, fallbacks=fallbacks, drop_params=drop), ctx)
+        return sse_response(legacy.stream(chunks), ctx, include_usage=body.wants_usage_chunk)
+    response = await pipeline.chat(gateway, auth, ctx, body, fallbacks=fallbacks, drop_params=drop)
+    return chat_json(legacy.response(response), ctx)
 
 
 @router.post("/v1/embeddings")
