@@ -7,6 +7,9 @@ structured-output replies that validate. Supported: ``type`` (one or a list), ``
 (``#/$defs/...``, ``#/definitions/...``), numeric bounds and ``multipleOf``, string lengths and
 the common ``format`` values. ``pattern`` is not solved (use ``enum`` or ``const`` for exact strings).
 
+Objects get their ``required`` properties (as a model calling a tool sends them); an object schema
+that lists no ``required`` gets every property.
+
 ``hints`` map property names to strings found in the conversation (a path for ``file_path``, a URL
 for ``url``): a string property whose name contains a hint's key takes that value.
 """
@@ -87,7 +90,8 @@ class _Generator:
     def _object(self, schema: dict[str, Any], depth: int) -> dict[str, Any]:
         properties: dict[str, Any] = schema.get("properties") or {}
         required = [r for r in schema.get("required") or [] if isinstance(r, str)]
-        names = list(dict.fromkeys([*required, *(properties if depth < MAX_DEPTH else [])]))
+        optional = list(properties) if "required" not in schema and depth < MAX_DEPTH else []
+        names = list(dict.fromkeys([*required, *optional]))
         out = {key: self.value(properties.get(key, {}), key, depth + 1) for key in names}
         minimum = int(schema.get("minProperties") or 0)
         extra = schema.get("additionalProperties")
