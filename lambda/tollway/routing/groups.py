@@ -24,6 +24,8 @@ from tollway.config import wildcards
 from tollway.config.models import Deployment
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tollway.config.models import AliasTarget, Config
 
 #: concrete deployments kept per router (requested names outside the cache are rebuilt, not refused)
@@ -41,6 +43,9 @@ class ModelGroups:
         self.aliases: dict[str, AliasTarget] = config.router_settings.aliases()
         self.max_concrete = max_concrete
         self._concrete: OrderedDict[str, list[Deployment]] = OrderedDict()
+        #: called with the deployments of a concrete model leaving the cache, so that state kept
+        #: per deployment id elsewhere (health, adapters) stays bounded too
+        self.on_evict: list[Callable[[list[Deployment]], None]] = []
 
     def resolve(self, name: str) -> list[Deployment] | None:
         """The deployments serving ``name`` (None: nothing does)."""
@@ -69,7 +74,9 @@ class ModelGroups:
             if group:
                 self._concrete[name] = group
                 if len(self._concrete) > self.max_concrete:
-                    self._concrete.popitem(last=False)
+                    _, evicted = self._concrete.popitem(last=False)
+                    for forget in self.on_evict:
+                        forget(evicted)
                 return group
         return None
 

@@ -54,6 +54,7 @@ class Router:
         settings = config.router_settings
         self.settings = settings
         self.models = ModelGroups(config)
+        self.models.on_evict.append(self._forget)
         #: the configured groups by ``model_name`` as written (wildcard patterns included), for listings
         self.groups = config.groups()
         self._rng = rng or random.Random()
@@ -79,6 +80,10 @@ class Router:
                 param="model", code="model_not_found",
             )
         return deployments
+
+    def _forget(self, group: list[Deployment]) -> None:
+        for deployment in group:
+            self.health.forget(deployment.id)
 
     def fallback_models(self, model: str, error: TollwayError | None, requested: list[str] | None) -> list[str]:
         """The fallback chain for ``model`` after ``error`` (None: every chain, for reservations)."""

@@ -67,3 +67,17 @@ def test_hidden_aliases_are_not_visible() -> None:
     models = groups(LIST, {"gpt-4": "gpt-4o", "legacy": {"model": "gpt-4o", "hidden": True}})
     assert models.visible_aliases() == {"gpt-4": "gpt-4o"}
     assert models.resolve("legacy") is models.resolve("gpt-4o")
+
+
+def test_state_kept_per_concrete_deployment_is_bounded_with_the_cache() -> None:
+    from tollway.gateway import Gateway
+
+    gateway = Gateway(parse_config({"model_list": [{"model_name": "*", "litellm_params": {"model": "mock/*"}}]}))
+    gateway.router.models.max_concrete = 3
+    for n in range(20):
+        [deployment] = gateway.router.group(f"model-{n}")
+        gateway.provider(deployment)
+        gateway.provider(deployment, drop_params=True)
+        gateway.router.health.released(deployment.id)  # a finished call leaves stats behind
+    assert len(gateway.router.models._concrete) == 3
+    assert len(gateway._providers) == 6 and len(gateway.router.health._stats) == 3
