@@ -49,7 +49,8 @@ async def list_cards(request: Request, gateway: Gateway, auth: AuthContext) -> l
 
 def retrieve_card(gateway: Gateway, auth: AuthContext, model_id: str) -> dict[str, Any]:
     """The card of one name the caller may use (any name the gateway serves); 404 otherwise."""
-    group = gateway.router.models.resolve(model_id)
+    models = gateway.router.models
+    group = models.resolve(model_id) or models.patterns.get(model_id)  # a listed pattern may be retrieved too
     if not group or not _allows(auth, group[0]):
         raise NotFoundError(f"The model '{model_id}' does not exist.", param="model", code="model_not_found")
     return card(model_id, group[0].provider)

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from tollway.config import wildcards
 from tollway.config.names import PROVIDER_NAMES, STRATEGY_NAMES, infer_provider
 
 #: ``Deployment.provider`` of a ``model: "*"`` entry (the provider is named by each request)
@@ -186,6 +187,16 @@ class Config(_Open):
         if value is None:
             return [] if info.field_name == "model_list" else {}
         return value
+
+    @model_validator(mode="after")
+    def _aliases_name_models(self) -> Config:
+        names = {d.model_name for d in self.model_list}
+        patterns = [n for n in names if "*" in n]
+        for alias, target in self.router_settings.aliases().items():
+            if target.model not in names and not any(wildcards.match(p, target.model) for p in patterns):
+                raise ValueError(f"router_settings.model_group_alias.{alias}: '{target.model}' is not a model_name "
+                                 "in model_list (nor matched by a wildcard entry)")
+        return self
 
     def groups(self) -> dict[str, list[Deployment]]:
         """Deployments by client-facing model name, in config order."""

@@ -110,6 +110,7 @@ def test_an_unreachable_lister_falls_back_to_the_configured_entry(start_gateway:
     gw = start_gateway(config("http://127.0.0.1:9/v1"))
     ids = [m.id for m in client(gw).models.list()]
     assert ids == ["gpt-4o-mini", "openai/*", "*", "gpt-4"]
+    assert client(gw).models.retrieve("openai/*").owned_by == "openai"
 
 
 def test_without_a_catch_all_unknown_names_are_404(start_gateway: Any, upstream: tuple[ListingOpenAI, str]) -> None:

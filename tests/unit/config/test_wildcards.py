@@ -59,3 +59,11 @@ def test_names_module_is_a_leaf_matching_the_registries() -> None:
 
     assert set(PROVIDERS) == names.PROVIDER_NAMES
     assert tuple(STRATEGIES) == names.STRATEGY_NAMES
+
+
+def test_an_alias_must_name_a_served_model() -> None:
+    entries = [{"model_name": "gpt-4o", "litellm_params": {"model": "openai/gpt-4o"}},
+               {"model_name": "anthropic/*", "litellm_params": {"model": "anthropic/*"}}]
+    parse_config({"model_list": entries, "router_settings": {"model_group_alias": {"claude": "anthropic/claude-x"}}})
+    with pytest.raises(ConfigError, match=r"^config: router_settings\.model_group_alias\.gpt-4: 'gpt-5' is not a"):
+        parse_config({"model_list": entries, "router_settings": {"model_group_alias": {"gpt-4": "gpt-5"}}})
