@@ -7,6 +7,7 @@ marked ``hidden``. Each is filtered by the caller's model allowlists as the conc
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -28,18 +29,13 @@ async def list_cards(request: Request, gateway: Gateway, auth: AuthContext) -> l
     """Model cards for every name ``auth`` may use, in config order, each name once."""
     discovery = _discovery(request, gateway)
     models = gateway.router.models
-    entries: dict[str, tuple[str, str]] = {}  # name -> (provider, provider model)
-    for name, group in models.exact.items():
-        entries.setdefault(name, (group[0].provider, group[0].litellm_params.model))
-    for pattern, templates in models.patterns.items():
-        for template in templates:
-            served = await discovery.served_names(template)
-            for served_name in served or [pattern]:
-                entries.setdefault(served_name, (template.provider, _provider_model(template, pattern, served_name)))
-    out = [
-        card(name, provider) for name, (provider, provider_model) in entries.items()
-        if auth.allows_model(name, provider_model=provider_model, access_groups=_groups(gateway, name))
-    ]
+    entries: dict[str, Deployment] = {name: group[0] for name, group in models.exact.items()}
+    templates = [(pattern, t) for pattern, group in models.patterns.items() for t in group]
+    served = await asyncio.gather(*(discovery.served_names(t) for _, t in templates))  # each ask is bounded
+    for (pattern, template), names in zip(templates, served, strict=True):
+        for name in names or [pattern]:
+            entries.setdefault(name, _as_served(template, pattern, name))
+    out = [card(name, d.provider) for name, d in entries.items() if _allows(auth, d, name)]
     for alias in models.visible_aliases():
         target = models.resolve(alias)
         if alias not in entries and target and _allows(auth, target[0]):
@@ -60,19 +56,18 @@ def card(name: str, provider: str) -> dict[str, Any]:
     return {"id": name, "object": "model", "created": _STARTED, "owned_by": provider}
 
 
-def _allows(auth: AuthContext, deployment: Deployment) -> bool:
-    return auth.allows_model(deployment.model_name, provider_model=deployment.litellm_params.model,
+def _allows(auth: AuthContext, deployment: Deployment, name: str | None = None) -> bool:
+    return auth.allows_model(name or deployment.model_name, provider_model=deployment.litellm_params.model,
                              access_groups=tuple(deployment.model_info.access_groups))
 
 
-def _provider_model(template: Deployment, pattern: str, name: str) -> str:
+def _as_served(template: Deployment, pattern: str, name: str) -> Deployment:
+    """``template`` as it would serve ``name`` (for allowlist checks; not cached, not routed to)."""
     captures = wildcards.match(pattern, name)
-    return wildcards.fill(template.litellm_params.model, captures) if captures else template.litellm_params.model
-
-
-def _groups(gateway: Gateway, name: str) -> tuple[str, ...]:
-    group = gateway.router.models.exact.get(name)
-    return tuple(group[0].model_info.access_groups) if group else ()
+    if captures is None:
+        return template
+    model = wildcards.fill(template.litellm_params.model, captures)
+    return template.model_copy(update={"litellm_params": template.litellm_params.model_copy(update={"model": model})})
 
 
 def _discovery(request: Request, gateway: Gateway) -> ModelDiscovery:
