@@ -67,3 +67,14 @@ def test_an_alias_must_name_a_served_model() -> None:
     parse_config({"model_list": entries, "router_settings": {"model_group_alias": {"claude": "anthropic/claude-x"}}})
     with pytest.raises(ConfigError, match=r"^config: router_settings\.model_group_alias\.gpt-4: 'gpt-5' is not a"):
         parse_config({"model_list": entries, "router_settings": {"model_group_alias": {"gpt-4": "gpt-5"}}})
+
+
+def test_the_example_config_serves_claude_names_offline() -> None:
+    from pathlib import Path
+
+    from tollway.config.loader import load_config
+    from tollway.routing.groups import ModelGroups
+
+    config = load_config(Path(__file__).parents[3] / "config.example.yaml")
+    [deployment] = ModelGroups(config).resolve("claude-sonnet-4-5-20250929") or []
+    assert deployment.litellm_params.model == "mock/claude-sonnet-4-5-20250929"
