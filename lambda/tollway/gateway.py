@@ -43,7 +43,8 @@ class Gateway:
         from tollway.routing.probe import HealthProber
 
         self.prober = HealthProber(
-            self, cache_seconds=float((config.router_settings.model_extra or {}).get("health_check_cache_seconds", 10))
+            config.model_list, self.provider, self.router.health,
+            cache_seconds=float((config.router_settings.model_extra or {}).get("health_check_cache_seconds", 10)),
         )
 
     @classmethod

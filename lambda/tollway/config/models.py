@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from tollway.config import wildcards
 from tollway.config.names import PROVIDER_NAMES, STRATEGY_NAMES, infer_provider
+from tollway.config.wildcards import match as matches_pattern
 
 #: ``Deployment.provider`` of a ``model: "*"`` entry (the provider is named by each request)
 ANY_PROVIDER = "*"
@@ -193,7 +193,7 @@ class Config(_Open):
         names = {d.model_name for d in self.model_list}
         patterns = [n for n in names if "*" in n]
         for alias, target in self.router_settings.aliases().items():
-            if target.model not in names and not any(wildcards.match(p, target.model) for p in patterns):
+            if target.model not in names and not any(matches_pattern(p, target.model) for p in patterns):
                 raise ValueError(f"router_settings.model_group_alias.{alias}: '{target.model}' is not a model_name "
                                  "in model_list (nor matched by a wildcard entry)")
         return self
