@@ -81,3 +81,15 @@ def test_state_kept_per_concrete_deployment_is_bounded_with_the_cache() -> None:
         gateway.router.health.released(deployment.id)  # a finished call leaves stats behind
     assert len(gateway.router.models._concrete) == 3
     assert len(gateway._providers) == 6 and len(gateway.router.health._stats) == 3
+
+
+def test_wildcard_served_models_are_priced_as_the_concrete_model() -> None:
+    from tollway.metering.catalog import PriceCatalog
+
+    models = groups([*LIST, {"model_name": "direct", "litellm_params": {"model": "anthropic/claude-haiku-4-5"}}])
+    catalog = PriceCatalog()
+    [concrete] = models.resolve("anthropic/claude-haiku-4-5") or []
+    [direct] = models.resolve("direct") or []
+    price = catalog.price(concrete)
+    assert price is not None and price == catalog.price(direct)
+    assert catalog.price((models.patterns["anthropic/*"])[0]) is None  # the pattern itself has no price
