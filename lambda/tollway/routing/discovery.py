@@ -59,11 +59,12 @@ class ModelDiscovery:
         import httpx
 
         from tollway.providers.openai.adapter import OpenAIProvider
+        from tollway.providers.openai_compatible.adapter import CompatProvider
         from tollway.providers.transport import http_client, timeout
 
         adapter = self.adapter_for(template)
-        if not isinstance(adapter, OpenAIProvider):  # the OpenAI-compatible catalog included
-            return None
+        if not isinstance(adapter, OpenAIProvider) or type(adapter) not in (OpenAIProvider, CompatProvider):
+            return None  # Azure and Hugging Face subclass OpenAI's adapter but do not list models this way
         try:
             url, headers = f"{adapter.base_url}/models", await adapter.headers()
             async with asyncio.timeout(self.timeout):
