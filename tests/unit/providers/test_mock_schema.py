@@ -79,7 +79,7 @@ _schemas = st.recursive(_scalar, lambda inner: st.one_of(
 ), max_leaves=12)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(_schemas)
 def test_generated_schemas_validate(schema: dict[str, Any]) -> None:
     jsonschema.validate(value_for(schema), schema, format_checker=jsonschema.FormatChecker())
