@@ -57,6 +57,12 @@ class ModelGroups:
             return self.exact.get(alias.model) or self._from_patterns(alias.model)
         return self._from_patterns(name)
 
+    def pattern_of(self, name: str) -> str | None:
+        """The wildcard pattern serving ``name`` when no exact group does (its fallbacks apply to ``name``)."""
+        if name in self.exact:
+            return None
+        return next((p for p in self.patterns if wildcards.match(p, name) is not None), None)
+
     def visible_aliases(self) -> dict[str, str]:
         """Aliases listed by ``/v1/models`` (not hidden), with the model each names."""
         return {name: alias.model for name, alias in self.aliases.items() if not alias.hidden}

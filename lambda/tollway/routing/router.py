@@ -88,17 +88,26 @@ class Router:
     def fallback_models(self, model: str, error: TollwayError | None, requested: list[str] | None) -> list[str]:
         """The fallback chain for ``model`` after ``error`` (None: every chain, for reservations)."""
         if isinstance(error, ContextWindowExceededError):
-            chain = self._context_fallbacks.get(model, [])
+            chain = self._chain(self._context_fallbacks, model)
         elif isinstance(error, ContentPolicyError):
-            chain = self._policy_fallbacks.get(model, [])
+            chain = self._chain(self._policy_fallbacks, model)
         elif error is not None and not error.retryable:
             return []
         else:
             chain = requested if requested is not None else (
-                self._fallbacks.get(model) or list(self.settings.default_fallbacks))
+                self._chain(self._fallbacks, model) or list(self.settings.default_fallbacks))
             if error is None:
-                chain = [*chain, *self._context_fallbacks.get(model, []), *self._policy_fallbacks.get(model, [])]
+                chain = [*chain, *self._chain(self._context_fallbacks, model),
+                         *self._chain(self._policy_fallbacks, model)]
         return [m for m in dict.fromkeys(chain) if m != model and self.models.resolve(m)][: self.max_fallbacks]
+
+    def _chain(self, mapping: dict[str, list[str]], model: str) -> list[str]:
+        """The chain configured for ``model``, else for the wildcard pattern that serves it."""
+        chain = mapping.get(model)
+        if chain is None:
+            pattern = self.models.pattern_of(model)
+            chain = mapping.get(pattern, []) if pattern else []
+        return chain
 
     # ------------------------------------------------------------------ calls
 

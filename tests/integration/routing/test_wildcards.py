@@ -182,3 +182,18 @@ def test_budgets_and_prices_apply_to_wildcard_served_models(store: None, gateway
                      headers={"authorization": f"Bearer {MASTER_KEY}"}).json()["data"]
     assert sorted((log["model"], log["status"]) for log in logs) == [("cheap-model", "success")] * 2
     assert sum(log["cost"] for log in logs) == pytest.approx(0.01)
+
+
+def test_a_wildcard_served_model_falls_back_by_its_pattern(start_gateway: Any,
+                                                          upstream: tuple[ListingOpenAI, str]) -> None:
+    from tests.fakes.openai_upstream import Scripted
+
+    fake, base_url = upstream
+    fake.reset()
+    settings = config(base_url)
+    settings["router_settings"]["fallbacks"] = [{"openai/*": ["gpt-4"]}]  # an alias as the fallback
+    sdk = client(start_gateway(settings))
+    fake.queue.append(Scripted(status=500, body={"error": {"message": "boom", "type": "server_error"}}))
+    raw = sdk.chat.completions.with_raw_response.create(model="openai/gpt-4o", messages=HI)
+    assert raw.parse().choices[0].message.content == "This is a mock response from Tollway. You said: hi"
+    assert raw.headers["x-tollway-attempts"] == "2" and len(fake.requests) == 1

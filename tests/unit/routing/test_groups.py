@@ -93,3 +93,18 @@ def test_wildcard_served_models_are_priced_as_the_concrete_model() -> None:
     price = catalog.price(concrete)
     assert price is not None and price == catalog.price(direct)
     assert catalog.price((models.patterns["anthropic/*"])[0]) is None  # the pattern itself has no price
+
+
+def test_fallbacks_of_a_wildcard_pattern_apply_to_the_models_it_serves() -> None:
+    from tollway.errors import UpstreamError
+    from tollway.routing.router import Router
+
+    config = parse_config({"model_list": LIST, "router_settings": {
+        "fallbacks": [{"anthropic/*": ["gpt-4o"]}, {"anthropic/claude-own": ["openai/o3"]}],
+        "model_group_alias": {"gpt-4": "gpt-4o"}}})
+    router = Router(config)
+    error = UpstreamError("upstream failed")
+    assert router.fallback_models("anthropic/claude-x", error, None) == ["gpt-4o"]
+    assert router.fallback_models("anthropic/claude-own", error, None) == ["openai/o3"]  # its own chain wins
+    assert router.fallback_models("gpt-4o", error, None) == []  # an exact group uses only its own chain
+    assert router.models.pattern_of("mistral/x") == "*" and router.models.pattern_of("gpt-4o") is None
