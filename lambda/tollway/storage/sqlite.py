@@ -9,9 +9,10 @@ Guarantees:
 * A write returns only after its transaction committed in WAL mode with ``synchronous=FULL``: the
   WAL is fsynced on every commit, so an acknowledged write survives ``kill -9`` and power loss
   (``NORMAL`` would survive ``kill -9`` but could lose the last commits on power loss).
-* Every write and transaction runs under ``BEGIN IMMEDIATE``: one writer at a time across threads
+* Every write and transaction runs inside ``BEGIN IMMEDIATE``: one writer at a time across threads
   and processes, conditions evaluated on the items as they are inside that transaction, so budgets
-  and rate limits stay exact with several ``tollway serve`` processes on one data dir.
+  and rate limits stay exact with several ``tollway serve`` processes on one data dir. A process's
+  concurrent writes share one transaction and one fsync (``sqlite_commit.GroupCommitter``).
 * A writer waits up to the busy timeout for the lock; past it, or on a disk error, the call raises
   ``StoreUnavailableError`` (503).
 * Items whose TTL attribute is in the past are treated as absent by reads and writes, and a
@@ -34,6 +35,7 @@ from tollway.storage import apply, values
 from tollway.storage.backend import Store
 from tollway.storage.errors import ConditionFailed, StoreUnavailableError
 from tollway.storage.ops import Key, Page, decode_cursor, encode_cursor
+from tollway.storage.sqlite_commit import GroupCommitter
 from tollway.storage.tables import TABLES, physical_name
 
 if TYPE_CHECKING:
@@ -78,6 +80,7 @@ class SQLiteStore(Store):
             conn.execute("PRAGMA journal_mode=WAL")
             for statement in _SCHEMA:
                 conn.execute(statement)
+        self._committer = GroupCommitter(self._conn, wait_seconds=busy_timeout + 30, on_error=_log_failure)
         self._purger: threading.Thread | None = None
         if purge_interval:
             self._purger = threading.Thread(target=self._purge_loop, args=(purge_interval,),
@@ -103,31 +106,17 @@ class SQLiteStore(Store):
         """Map lock timeouts and disk failures to StoreUnavailableError."""
         try:
             yield
-        except sqlite3.OperationalError as exc:
-            log.warning("embedded store unavailable: %s", exc)
-            raise StoreUnavailableError() from exc
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.Error as exc:
             if isinstance(exc, sqlite3.IntegrityError | sqlite3.ProgrammingError | sqlite3.InterfaceError):
                 raise
-            log.error("embedded store failed: %s", exc)
+            _log_failure(exc)
             raise StoreUnavailableError() from exc
-
-    @contextlib.contextmanager
-    def _write_tx(self) -> Iterator[sqlite3.Connection]:
-        with self._guard():
-            conn = self._conn()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
 
     def close(self) -> None:
         self._stopping.set()
         if self._purger is not None:
             self._purger.join(timeout=5)
+        self._committer.stop()
         with self._connections_lock:
             for conn in self._connections:
                 with contextlib.suppress(sqlite3.Error):
@@ -207,7 +196,8 @@ class SQLiteStore(Store):
         if len(set(keys)) != len(keys):
             raise ValueError("a transaction may touch each item only once")
         now = int(time.time())
-        with self._write_tx() as conn:
+
+        def work(conn: sqlite3.Connection) -> None:
             old = [_load(conn, name, key, now) for name, key in keys]
             failed = [(i, item) for i, (op, item) in enumerate(zip(ops, old, strict=True))
                       if not apply.all_hold(op, item)]
@@ -220,22 +210,29 @@ class SQLiteStore(Store):
                 else:
                     _save(conn, name, op.table, new)
 
+        self._committer.run(work)
+
     def put_raw(self, table_name: str, spec: TableSpec, items: list[Item]) -> None:
-        """Insert or replace items unconditionally in one transaction (the snapshot import)."""
-        with self._write_tx() as conn:
+        """Insert or replace items unconditionally in one transaction (the snapshot import, benchmarks)."""
+
+        def work(conn: sqlite3.Connection) -> None:
             for item in items:
                 _save(conn, table_name, spec, item)
+
+        self._committer.run(work)
 
     # ------------------------------------------------------------------ TTL
 
     def purge(self, *, now: float | None = None) -> int:
         """Delete up to one batch of expired items per table pass; the number deleted."""
         moment = int(time.time() if now is None else now)
-        with self._write_tx() as conn:
-            cursor = conn.execute(
-                "DELETE FROM items WHERE (tbl, pk, sk) IN (SELECT tbl, pk, sk FROM items "
-                "WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)", (moment, PURGE_BATCH))
-            return cursor.rowcount
+
+        def work(conn: sqlite3.Connection) -> int:
+            return conn.execute("DELETE FROM items WHERE (tbl, pk, sk) IN (SELECT tbl, pk, sk FROM items "
+                                "WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)",
+                                (moment, PURGE_BATCH)).rowcount
+
+        return self._committer.run(work)
 
     def _purge_loop(self, interval: float) -> None:
         while not self._stopping.wait(interval):
@@ -244,6 +241,10 @@ class SQLiteStore(Store):
                     time.sleep(0.05)  # let request writers in between batches
             except StoreUnavailableError:
                 continue  # busy or failing: try again next round
+
+
+def _log_failure(exc: sqlite3.Error) -> None:
+    log.warning("embedded store unavailable: %s", exc)
 
 
 def _json_path(attr: str) -> str:

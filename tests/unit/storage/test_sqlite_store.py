@@ -115,3 +115,37 @@ def test_the_old_snapshot_is_imported_once_and_renamed(tmp_path: Path) -> None:
     assert len(list(store.scan(AUDIT))) == 1
     assert import_snapshot(store) is None  # once
     store.close()
+
+
+def test_one_batch_commits_the_good_writes_and_fails_only_the_bad_ones(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path, purge_interval=None)
+    store.write(Put(IDENTITY, {"pk": "taken", "sk": "x"}))
+    holder = sqlite3.connect(store.path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # writers queue up behind this lock: they commit as one batch
+    outcomes: dict[str, str] = {}
+
+    def write(name: str, op: Put) -> None:
+        try:
+            store.write(op)
+            outcomes[name] = "ok"
+        except ConditionFailed:
+            outcomes[name] = "condition"
+        except TypeError:
+            outcomes[name] = "type"
+
+    ops = {f"good{i}": Put(IDENTITY, {"pk": f"good{i}", "sk": "x"}, when=(Cond.not_exists(),)) for i in range(4)}
+    ops["dup"] = Put(IDENTITY, {"pk": "taken", "sk": "x", "v": 1}, when=(Cond.not_exists(),))
+    ops["bad"] = Put(IDENTITY, {"pk": "bad", "sk": "x", "v": object()})
+    threads = [threading.Thread(target=write, args=item) for item in ops.items()]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.3)
+    assert outcomes == {}  # nothing acknowledged while the batch could not commit
+    holder.execute("ROLLBACK")
+    holder.close()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert outcomes == {**{f"good{i}": "ok" for i in range(4)}, "dup": "condition", "bad": "type"}
+    assert {i["pk"] for i in store.scan(IDENTITY)} == {"taken", "good0", "good1", "good2", "good3"}
+    assert store.get(IDENTITY, Key("taken", "x")) == {"pk": "taken", "sk": "x"}
+    store.close()
