@@ -174,8 +174,10 @@ def test_two_serve_processes_on_one_data_dir_stay_exact(tmp_path: Path) -> None:
                    if r.status_code == 200)
         logs = [row for row in _spend_logs(servers[1].url) if row["status"] == "success"]
         assert len(logs) == 21 and sum(row["cost"] for row in logs) == pytest.approx(told)
-        info = httpx.get(f"{servers[1].url}/key/info", params={"key": budget}, headers=ADMIN).json()
-        assert json.dumps(info)  # readable by the other process
+        odd = {"": 1, "nested": {"": {"ü✓": [None, 1e-30, 12345678901234567890]}}, "deep": [[[[[[{"a": []}]]]]]]}
+        made = httpx.post(f"{servers[0].url}/key/generate", headers=ADMIN, json={"metadata": odd}).json()
+        info = httpx.get(f"{servers[1].url}/key/info", params={"key": made["key"]}, headers=ADMIN)
+        assert info.status_code == 200 and info.json()["info"]["metadata"] == odd  # the old store's poison value
     finally:
         for server in servers:
             server.stop()

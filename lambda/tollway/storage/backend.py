@@ -1,9 +1,11 @@
 """The storage interface both backends implement (``DynamoStore``, ``SQLiteStore``).
 
 Every method blocks; async code calls them through ``asyncio.to_thread``. Each public call is one
-round trip to the store (counted in ``round_trips`` by operation, for tests and benchmarks).
-Reads are strongly consistent. Expired items (TTL attribute in the past) are never returned by the
-SQLite backend; DynamoDB removes them within days, so repositories that care also check expiry.
+request to the store (counted in ``round_trips`` by operation, for tests and benchmarks; a DynamoDB
+query or batch read that pages makes more than one HTTP call). Reads are strongly consistent and
+never return an item whose TTL attribute is in the past. For writes, the SQLite backend treats such
+an item as absent; DynamoDB sees it until its TTL sweep deletes it, which the repositories' keys
+make irrelevant (an expired counter window or period is never written again).
 """
 
 from __future__ import annotations

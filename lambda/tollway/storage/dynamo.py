@@ -1,13 +1,15 @@
 """The DynamoDB backend: the one place that builds DynamoDB requests and expressions.
 
 Items cross as plain values (``values``); boto3's attribute-value shapes, expressions and
-exceptions stay in this module. Connection failures, timeouts and throttling that outlast
-botocore's retries raise ``StoreUnavailableError``.
+exceptions stay in this module. Reads skip items whose TTL has passed, as the SQLite backend
+does. Connection failures, timeouts and throttling that outlast botocore's retries raise
+``StoreUnavailableError``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +68,12 @@ def to_item(item: Item) -> dict[str, Any]:
 
 def from_item(item: dict[str, Any]) -> Item:
     return {k: from_attr(v) for k, v in item.items()}
+
+
+def _live(table: TableSpec, item: dict[str, Any]) -> bool:
+    """False for an item whose TTL has passed (DynamoDB deletes it later, within days)."""
+    expiry = item.get(table.ttl_attribute or "", {}).get("N")
+    return expiry is None or Decimal(expiry) > int(time.time())
 
 
 def _key(key: Key) -> dict[str, Any]:
@@ -192,7 +200,7 @@ class DynamoStore(Store):
     def _get(self, table: TableSpec, key: Key) -> Item | None:
         with self._calls() as client:
             item = client.get_item(TableName=physical_name(table), Key=_key(key), ConsistentRead=True).get("Item")
-        return from_item(item) if item else None
+        return from_item(item) if item and _live(table, item) else None
 
     def _get_many(self, table: TableSpec, keys: list[Key]) -> list[Item]:
         name = physical_name(table)
@@ -204,7 +212,7 @@ class DynamoStore(Store):
             while pending:
                 with self._calls() as client:
                     answer = client.batch_get_item(RequestItems=pending)
-                found += [from_item(item) for item in answer.get("Responses", {}).get(name, [])]
+                found += [from_item(item) for item in answer.get("Responses", {}).get(name, []) if _live(table, item)]
                 pending = answer.get("UnprocessedKeys") or {}
         return found
 
@@ -249,9 +257,13 @@ class DynamoStore(Store):
             condition += f" AND begins_with({sort_name}, {expr.value(query.sk_prefix)})"
         request: dict[str, Any] = {"TableName": physical_name(query.table), "KeyConditionExpression": condition,
                                    "ScanIndexForward": not query.descending}
-        filters = " AND ".join(f"{expr.name(k)} = {expr.value(v)}" for k, v in query.filters.items())
+        filters = [f"{expr.name(k)} = {expr.value(v)}" for k, v in query.filters.items()]
+        ttl = query.table.ttl_attribute
+        if ttl:  # expired items wait for DynamoDB's TTL sweep (up to days): never return them meanwhile
+            name = expr.name(ttl)
+            filters.append(f"(attribute_not_exists({name}) OR {name} > {expr.value(int(time.time()))})")
         if filters:
-            request["FilterExpression"] = filters
+            request["FilterExpression"] = " AND ".join(filters)
         if query.index:
             request["IndexName"] = query.index
         else:
@@ -277,4 +289,4 @@ class DynamoStore(Store):
     def scan(self, table: TableSpec) -> Iterator[Item]:
         with self._calls() as client:
             for page in client.get_paginator("scan").paginate(TableName=physical_name(table)):
-                yield from (from_item(item) for item in page["Items"])
+                yield from (from_item(item) for item in page["Items"] if _live(table, item))

@@ -85,6 +85,11 @@ class Update:
     remove: tuple[str, ...] = ()
     when: tuple[Cond, ...] = ()
 
+    def __post_init__(self) -> None:
+        names = [*self.add, *self.set, *self.remove]
+        if len(set(names)) != len(names):
+            raise ValueError("an update may name each attribute once (in add, set or remove)")
+
 
 @dataclass(frozen=True)
 class Delete:

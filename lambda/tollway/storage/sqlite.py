@@ -51,6 +51,7 @@ BUSY_TIMEOUT_SECONDS = 10.0
 PURGE_INTERVAL_SECONDS = 60.0
 PURGE_BATCH = 500
 _COLUMNS = ("pk", "sk", "gsi1pk", "gsi1sk")
+_INSERT = "INSERT OR REPLACE INTO items (tbl, pk, sk, gsi1pk, gsi1sk, expires_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)"
 _SELECT = "SELECT pk, sk, gsi1pk, gsi1sk, doc FROM items WHERE tbl = ? AND (expires_at IS NULL OR expires_at > ?)"
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS items (tbl TEXT NOT NULL, pk TEXT NOT NULL, sk TEXT NOT NULL, gsi1pk TEXT, "
@@ -215,9 +216,10 @@ class SQLiteStore(Store):
     def put_raw(self, table_name: str, spec: TableSpec, items: list[Item]) -> None:
         """Insert or replace items unconditionally in one transaction (the snapshot import, benchmarks)."""
 
+        rows = [_row(table_name, spec, item) for item in items]
+
         def work(conn: sqlite3.Connection) -> None:
-            for item in items:
-                _save(conn, table_name, spec, item)
+            conn.executemany(_INSERT, rows)
 
         self._committer.run(work)
 
@@ -263,9 +265,11 @@ def _item(row: tuple[Any, ...]) -> Item:
 
 
 def _save(conn: sqlite3.Connection, table: str, spec: TableSpec, item: Item) -> None:
+    conn.execute(_INSERT, _row(table, spec, item))
+
+
+def _row(table: str, spec: TableSpec, item: Item) -> tuple[Any, ...]:
     doc = {k: v for k, v in item.items() if k not in _COLUMNS}
     expires = doc.get(spec.ttl_attribute) if spec.ttl_attribute else None
-    conn.execute(
-        "INSERT OR REPLACE INTO items (tbl, pk, sk, gsi1pk, gsi1sk, expires_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (table, item["pk"], item["sk"], item.get("gsi1pk"), item.get("gsi1sk"),
-         int(expires) if isinstance(expires, int | float | Decimal) else None, values.dumps(doc)))
+    return (table, item["pk"], item["sk"], item.get("gsi1pk"), item.get("gsi1sk"),
+            int(expires) if isinstance(expires, int | float | Decimal) else None, values.dumps(doc))

@@ -149,3 +149,8 @@ def test_one_batch_commits_the_good_writes_and_fails_only_the_bad_ones(tmp_path:
     assert {i["pk"] for i in store.scan(IDENTITY)} == {"taken", "good0", "good1", "good2", "good3"}
     assert store.get(IDENTITY, Key("taken", "x")) == {"pk": "taken", "sk": "x"}
     store.close()
+
+
+def test_an_update_names_each_attribute_once() -> None:
+    with pytest.raises(ValueError):
+        Update(COUNTERS, Key("a", "b"), set={"r_x": 1}, remove=("r_x",))
