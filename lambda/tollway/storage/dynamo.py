@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tollway.storage.backend import Store
-from tollway.storage.errors import ConditionFailed, StoreUnavailableError, TransactionConflict
+from tollway.storage.errors import ConditionFailed, StoreError, StoreUnavailableError, TransactionConflict
 from tollway.storage.ops import Cond, Page, Put, Update, decode_cursor, encode_cursor
 from tollway.storage.tables import TABLES, physical_name
 from tollway.storage.values import from_text, number
@@ -239,7 +239,8 @@ class DynamoStore(Store):
                     raise ConditionFailed(failed) from None
                 if any(r.get("Code") in ("TransactionConflict", "ThrottlingError") for r in reasons):
                     raise TransactionConflict() from None
-                raise
+                codes = sorted({str(r.get("Code")) for r in reasons} - {"None"})
+                raise StoreError(f"DynamoDB cancelled the transaction: {', '.join(codes)}") from None
 
     def _query(self, query: Query) -> Page:
         part, sort = query.key_names()

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from tollway.errors import ConflictError, InternalError, InvalidRequestError, NotFoundError
-from tollway.storage.errors import ConditionFailed, InvalidCursor, TransactionConflict
+from tollway.storage.errors import ConditionFailed, InvalidCursor, StoreError, TransactionConflict
 from tollway.storage.ops import Cond, Delete, Key, Put, Query
 from tollway.storage.tables import AUDIT, IDENTITY
 from tollway.storage.values import plain
@@ -167,7 +167,7 @@ class IdentityRepo:
             raise ops[failed.indexes[0]].on_conflict from None
         except TransactionConflict:
             raise ConflictError("A concurrent change touched the same records; retry.") from None
-        except (TypeError, ValueError):
+        except (StoreError, TypeError, ValueError):
             raise InternalError("The identity store rejected the change.") from None
 
     # ------------------------------------------------------------------ audit reads
