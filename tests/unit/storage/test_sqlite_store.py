@@ -6,6 +6,7 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,9 +22,9 @@ from tollway.storage.tables import AUDIT, COUNTERS, IDENTITY, SPEND
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> SQLiteStore:
+def db(tmp_path: Path) -> Iterator[SQLiteStore]:
     store = SQLiteStore(tmp_path, purge_interval=None)
-    yield store  # type: ignore[misc]
+    yield store
     store.close()
 
 
