@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,16 +117,26 @@ def ensure_tables(ddb_endpoint: str) -> None:
                    timeout=60)
 
 
-def start_tollway(name: str, config: Path, ddb_endpoint: str, counts: Path | None) -> Target:
+def start_tollway(name: str, config: Path, ddb_endpoint: str | None, counts: Path | None, *,
+                  data_dir: Path | None = None, fresh: bool = True) -> Target:
+    """``tollway serve`` on DynamoDB (``ddb_endpoint``) or, with None, on its embedded SQLite store in
+    ``data_dir`` (default bench/results/data-<name>, emptied first unless ``fresh`` is false)."""
     port = free_port()
-    data_dir = BENCH / "results" / f"data-{name}"
+    data_dir = data_dir or BENCH / "results" / f"data-{name}"
+    if ddb_endpoint is None:
+        if fresh:
+            shutil.rmtree(data_dir, ignore_errors=True)
+        env = {"AWS_ENDPOINT_URL_DYNAMODB": "", "TOLLWAY_TABLE_IDENTITY": ""}
+    else:
+        env = _store_env(ddb_endpoint, counts)
     proc = Proc(name, [str(ROOT / ".venv" / "bin" / "tollway"), "serve", "--config", str(config),
-                       "--port", str(port), "--data-dir", str(data_dir)],
-                env=_store_env(ddb_endpoint, counts)).start()
+                       "--port", str(port), "--data-dir", str(data_dir)], env=env).start()
     url = f"http://127.0.0.1:{port}"
     wait_ready(proc, f"{url}/v1/chat/completions", json_body=chat_body("bench-0"),
                headers={"authorization": f"Bearer {MASTER_KEY}"}, timeout=60)
-    return Target(name, url, proc=proc)
+    target = Target(name, url, proc=proc)
+    target.notes.append("store: DynamoDB (moto stand-in)" if ddb_endpoint else "store: embedded SQLite")
+    return target
 
 
 def start_tollway_nostore(config: Path, *, aiohttp: bool = False) -> Target:

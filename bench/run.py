@@ -1,7 +1,8 @@
 """``make bench``: Tollway next to LiteLLM and a bare passthrough, same machine, same run.
 
 Phases (``--only`` picks some): ``load`` (every server under the same load scenarios, one at
-a time, plus DynamoDB round trips for Tollway), ``imports``, ``coldstart``, ``sizes``,
+a time, plus DynamoDB round trips for Tollway), ``store`` (metered req/s and RSS on the SQLite
+store after 10k, 100k and 1M stored spend logs), ``imports``, ``coldstart``, ``sizes``,
 ``profile`` (py-spy on Tollway under load). Results go to bench/results/latest.json and a
 Markdown table to bench/results/latest.md; ``--update-doc`` also rewrites the generated
 section of BENCHMARKS.md. Everything listens on 127.0.0.1 and every load loop is bounded.
@@ -24,10 +25,11 @@ import footprint
 import report
 import scenarios
 import setup_env
+import store_scale
 from procs import BENCH, ROOT, Proc
 
 RESULTS = BENCH / "results"
-PHASES = ("load", "imports", "coldstart", "sizes", "profile")
+PHASES = ("load", "store", "imports", "coldstart", "sizes", "profile")
 
 
 def _stop_all(procs: list[Proc]) -> None:
@@ -92,8 +94,8 @@ def load_phase(results: dict[str, Any], upstream: str, ddb: str, config: Path, d
 
     server("tollway", lambda: contenders.start_tollway("tollway", config, ddb, counts), master)
 
-    # a virtual key: key lookup, budgets, rate limits and spend on
-    counts_m = RESULTS / "ddb-tollway-metered.json"
+    # a virtual key: key lookup, budgets, rate limits and spend on, on the embedded SQLite store
+    # (what `tollway serve` uses without AWS)
 
     def metered(target: contenders.Target) -> None:
         key, why = contenders.virtual_key(target)
@@ -107,12 +109,11 @@ def load_phase(results: dict[str, Any], upstream: str, ddb: str, config: Path, d
         status.update(available=True, metering_active=active, metering=detail)
         target.notes.append(detail)
         measure(target, status)
-        _ddb(targets[target.name], target, counts_m, d)
         if do_profile:
             print("bench: profiling tollway (virtual key) under c=16 load", flush=True)
             results.setdefault("profile", {})["tollway-metered"] = scenarios.profile(target, RESULTS)
 
-    server("tollway-metered", lambda: contenders.start_tollway("tollway-metered", config, ddb, counts_m), metered)
+    server("tollway-metered", lambda: contenders.start_tollway("tollway-metered", config, None, None), metered)
     server("litellm", lambda: contenders.start_litellm(config))
 
 
@@ -158,6 +159,10 @@ def main() -> int:
         contenders.ensure_tables(ddb)
         if "load" in phases:
             load_phase(results, upstream, ddb, config, d, procs, do_profile="profile" in phases)
+        if "store" in phases:
+            print("bench: store scale (SQLite; metered req/s and RSS by stored spend logs)", flush=True)
+            results["store_scale"] = store_scale.run(config, store_scale.SIZES if not args.quick
+                                                     else (10_000, 100_000), duration=2.0 if args.quick else 4.0)
         if "imports" in phases:
             print("bench: import times (fresh interpreter each)", flush=True)
             results["imports"] = footprint.import_times(runs=3 if args.quick else 5, slow_runs=2)
