@@ -16,11 +16,7 @@ import os
 import threading
 from typing import TYPE_CHECKING, Any
 
-from tollway.storage.tables import TABLES, TableSpec, create_table_request, physical_name
-
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from tollway.storage.backend import Store
 
 _lock = threading.Lock()
@@ -67,7 +63,7 @@ def _make(selector: tuple[str, str]) -> Store:
     if selector[0] == "dynamodb":
         from tollway.storage.dynamo import DynamoStore
 
-        return DynamoStore()
+        return DynamoStore(client_factory=dynamodb)
     from tollway.storage.sqlite import SQLiteStore
 
     return SQLiteStore(selector[1])
@@ -106,30 +102,3 @@ def reset_client() -> None:
 def ensure_tables() -> list[str]:
     """Create whatever the configured store needs (tables on a local DynamoDB endpoint); their names."""
     return store().ensure_tables()
-
-
-def ensure_dynamodb_tables(specs: Iterable[TableSpec] = TABLES, *, prefix: str | None = None,
-                           client: Any = None) -> list[str]:
-    """Create any missing DynamoDB table (on-demand, with TTL) and return all their names.
-
-    Meant for local and test endpoints; on AWS the tables come from the CDK stack.
-    """
-    client = client or dynamodb()
-    existing: set[str] = set()
-    for page in client.get_paginator("list_tables").paginate():
-        existing.update(page["TableNames"])
-    names = []
-    for spec in specs:
-        name = physical_name(spec, prefix)
-        names.append(name)
-        if name in existing:
-            continue
-        try:
-            client.create_table(**create_table_request(spec, name))
-        except client.exceptions.ResourceInUseException:
-            continue  # another process created it meanwhile
-        if spec.ttl_attribute:
-            client.update_time_to_live(
-                TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute}
-            )
-    return names

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from tollway.storage.backend import Store
 from tollway.storage.errors import ConditionFailed, StoreError, StoreUnavailableError, TransactionConflict
 from tollway.storage.ops import Cond, Page, Put, Update, decode_cursor, encode_cursor
-from tollway.storage.tables import TABLES, physical_name
+from tollway.storage.tables import TABLES, TableSpec, create_table_request, physical_name
 from tollway.storage.values import from_text, number
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
     from tollway.storage.ops import Item, Key, Query, Transaction, Write
     from tollway.storage.tables import TableSpec
@@ -159,19 +159,22 @@ def _request(op: Write) -> tuple[str, dict[str, Any]]:
 # ---------------------------------------------------------------------- the backend
 
 class DynamoStore(Store):
-    """Over a boto3 DynamoDB client (by default the process's, from ``storage.client``)."""
+    """Over a boto3 DynamoDB client, or the one ``client_factory`` returns at each call (the process's,
+    which ``storage.client`` passes in so that a changed endpoint is picked up)."""
 
-    def __init__(self, client: Any = None) -> None:
+    def __init__(self, client: Any = None, *, client_factory: Callable[[], Any] | None = None) -> None:
         super().__init__()
+        if client is None and client_factory is None:
+            raise ValueError("DynamoStore needs a client or a client factory")
         self._client = client
+        self._factory = client_factory
 
     @property
     def client(self) -> Any:
         if self._client is not None:
             return self._client
-        from tollway.storage.client import dynamodb
-
-        return dynamodb()
+        assert self._factory is not None
+        return self._factory()
 
     @property
     def description(self) -> str:  # type: ignore[override]
@@ -179,8 +182,6 @@ class DynamoStore(Store):
         return f"DynamoDB at {endpoint}"
 
     def ensure_tables(self) -> list[str]:
-        from tollway.storage.client import ensure_dynamodb_tables
-
         return ensure_dynamodb_tables(TABLES, client=self.client)
 
     @contextlib.contextmanager
@@ -291,3 +292,28 @@ class DynamoStore(Store):
         with self._calls() as client:
             for page in client.get_paginator("scan").paginate(TableName=physical_name(table)):
                 yield from (from_item(item) for item in page["Items"] if _live(table, item))
+
+
+def ensure_dynamodb_tables(specs: Iterable[TableSpec], *, client: Any, prefix: str | None = None) -> list[str]:
+    """Create any missing DynamoDB table (on-demand, with TTL) and return all their names.
+
+    Meant for local and test endpoints; on AWS the tables come from the CDK stack.
+    """
+    existing: set[str] = set()
+    for page in client.get_paginator("list_tables").paginate():
+        existing.update(page["TableNames"])
+    names = []
+    for spec in specs:
+        name = physical_name(spec, prefix)
+        names.append(name)
+        if name in existing:
+            continue
+        try:
+            client.create_table(**create_table_request(spec, name))
+        except client.exceptions.ResourceInUseException:
+            continue  # another process created it meanwhile
+        if spec.ttl_attribute:
+            client.update_time_to_live(
+                TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute}
+            )
+    return names

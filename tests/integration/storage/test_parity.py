@@ -13,8 +13,7 @@ import boto3
 import pytest
 
 from tollway.errors import StoreUnavailableError
-from tollway.storage.client import ensure_dynamodb_tables
-from tollway.storage.dynamo import DynamoStore
+from tollway.storage.dynamo import DynamoStore, ensure_dynamodb_tables
 from tollway.storage.errors import ConditionFailed
 from tollway.storage.ops import Cond, Delete, Key, Put, Query, Update
 from tollway.storage.sqlite import SQLiteStore
