@@ -78,7 +78,7 @@ def count(body: dict[str, Any]) -> int:
     return 3 + len(json.dumps([body.get("system"), body["messages"], body.get("tools")])) // 4
 
 
-SIGNATURE = "sig-abc"
+SIGNATURE = "EqQBCkgIBRABGAIiQHp" + "Zm9vYmFy" * 20
 
 
 def _thinking_on(body: dict[str, Any]) -> bool:
@@ -86,9 +86,10 @@ def _thinking_on(body: dict[str, Any]) -> bool:
 
 
 def check_thinking_replay(body: dict[str, Any]) -> str | None:
-    """Anthropic's rule: with thinking on, an assistant turn that used a tool starts with the signed thinking
-    block of that turn, sent back unchanged."""
-    if not _thinking_on(body):
+    """Anthropic's documented rule for extended thinking (``type: enabled``): an assistant turn that used a tool
+    starts with the signed thinking block of that turn, sent back unchanged. (Claude Code omits the block under
+    adaptive thinking, so the fake does not enforce the rule there.)"""
+    if (body.get("thinking") or {}).get("type") != "enabled":
         return None
     for index, message in enumerate(body["messages"]):
         content = message["content"]
@@ -110,7 +111,7 @@ _READ = re.compile(r"please read (\S+)", re.I)
 
 
 def _last_user_text(body: dict[str, Any]) -> tuple[str, int]:
-    last = body["messages"][-1]
+    last = next(m for m in reversed(body["messages"]) if m["role"] == "user")  # system turns may follow it
     content = last["content"]
     if isinstance(content, str):
         return content, 0
