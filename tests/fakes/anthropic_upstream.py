@@ -8,7 +8,9 @@ first when thinking is enabled (or adaptive), otherwise text echoing the last us
 results, documents and images counted). Like Anthropic, with thinking on it refuses a tool-use
 turn whose assistant message does not replay the signed thinking block it issued. Usage
 reports cache reads when the request carries any ``cache_control``.
-``POST /v1/messages/count_tokens`` answers ``count(body)``.
+``POST /v1/messages/count_tokens`` answers ``count(body)``. Vertex AI's Claude endpoints
+(``.../publishers/anthropic/models/{model}:rawPredict`` and ``:streamRawPredict``) take the same
+body without ``model`` and with ``anthropic_version: vertex-2023-10-16``.
 """
 
 from __future__ import annotations
@@ -37,18 +39,33 @@ class FakeAnthropic:
         #: what it answered, byte for byte: one body, or the stream's events
         self.sent: list[list[bytes]] = []
         self.app = Starlette(routes=[Route("/v1/messages", self.messages, methods=["POST"]),
-                                     Route("/v1/messages/count_tokens", self.count_tokens, methods=["POST"])])
+                                     Route("/v1/messages/count_tokens", self.count_tokens, methods=["POST"]),
+                                     Route("/v1/projects/{project}/locations/{location}/publishers/anthropic/models/"
+                                           "{call:path}", self.vertex, methods=["POST"])])
+        #: the Vertex paths called, in order
+        self.paths: list[str] = []
 
     def reset(self) -> None:
+        self.paths.clear()
         self.sent.clear()
         self.requests.clear()
         self.headers.clear()
         self.queue.clear()
 
-    async def messages(self, request: Request) -> Response:
+    async def vertex(self, request: Request) -> Response:
+        model, _, method = request.path_params["call"].partition(":")
+        self.paths.append(request.url.path)
+        return await self.messages(request, vertex=(model, method == "streamRawPredict"))
+
+    async def messages(self, request: Request, vertex: tuple[str, bool] | None = None) -> Response:
         body = json.loads(await request.body())
         self.requests.append(body)
         self.headers.append(dict(request.headers))
+        if vertex is not None:
+            if body.get("anthropic_version") != "vertex-2023-10-16" or "model" in body:
+                return JSONResponse({"error": {"code": 400, "message": "bad vertex body",
+                                               "status": "INVALID_ARGUMENT"}}, status_code=400)
+            body = {**body, "model": vertex[0], **({"stream": True} if vertex[1] else {})}
         script = self.queue.pop(0) if self.queue else None
         if script and script.status >= 400:
             return JSONResponse(script.body, status_code=script.status, headers=script.headers)

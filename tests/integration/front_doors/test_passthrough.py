@@ -126,3 +126,14 @@ def test_chat_stream_passes_through_with_the_usage_chunk_as_asked(  # type: igno
         assert usage["usage"].pop("cost") > 0 and usage["usage"] == upstream_usage
     else:
         assert tail == b""
+
+
+def test_chat_fields_outside_openais_schema_are_named_when_translated(mixed_gateway, claude_upstream) -> None:  # type: ignore[no-untyped-def]
+    """Translated for Claude, a field the gateway does not know cannot be carried: a 400 naming it, or dropped."""
+    body = {"model": "claude", "messages": [{"role": "user", "content": "hi"}], "x_vendor_knob": 1}
+    url = f"{mixed_gateway.url}/v1/chat/completions"
+    refused = httpx.post(url, json=body, headers=HEADERS, timeout=30)
+    assert refused.status_code == 400 and refused.json()["error"]["param"] == "x_vendor_knob"
+    assert claude_upstream.requests == []
+    dropped = httpx.post(url, json={**body, "drop_params": True}, headers=HEADERS, timeout=30)
+    assert dropped.status_code == 200 and "x_vendor_knob" not in claude_upstream.requests[0]

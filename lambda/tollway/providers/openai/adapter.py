@@ -60,6 +60,8 @@ class OpenAIProvider(HttpProvider):
 
     async def build_chat(self, request: ChatRequest, *, stream: bool) -> UpstreamRequest:
         body = self.prepare(request)
+        for message in body["messages"]:
+            message.pop("thinking_blocks", None)  # Anthropic's signed blocks (from /v1/messages): not OpenAI's
         for old, new in self.spec.rename.items():
             if old in body:
                 body[new] = body.pop(old)
