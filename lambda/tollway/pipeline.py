@@ -141,7 +141,8 @@ async def respond_stream(
     (native, first, rest), deployment, charge = await _reserve_and_run(
         gateway, auth, ctx, request, attempt, fallbacks=fallbacks, prompt_tokens=lambda: _estimate(request),
         streaming=True)
-    relayed = _metered(first, rest, charge, ctx, deployment, hooks=hooks, native=native)
+    relayed = _metered(first, rest, charge, ctx, deployment, hooks=hooks, native=native,
+                       prompt_tokens=lambda: _estimate(request))
     return Streamed(events=relayed) if native else Streamed(chunks=relayed)
 
 
@@ -203,13 +204,18 @@ async def _reserve_and_run(
 
 
 async def _metered(first: Any, rest: AsyncIterator[Any], charge: Charge, ctx: RequestContext,
-                   deployment: Deployment, *, hooks: CallHooks, native: bool) -> AsyncIterator[Any]:
+                   deployment: Deployment, *, hooks: CallHooks, native: bool,
+                   prompt_tokens: Callable[[], int]) -> AsyncIterator[Any]:
+    from tollway.passthrough import metering as native_metering
+
     status, error_type = "success", None
+    relayed = 0
     try:
         item = first
         while True:
             if native:
-                _observe_native(charge, ctx, item, first=item is first)
+                native_metering.observe(charge, ctx, item, first=relayed == 0)
+                relayed += 1
             else:
                 charge.observe(item)
             yield await hooks.on_event(ctx, item)
@@ -228,15 +234,6 @@ async def _metered(first: Any, rest: AsyncIterator[Any], charge: Charge, ctx: Re
         aclose = getattr(rest, "aclose", None)
         if aclose is not None:
             await aclose()
+        if native and status != "success":
+            ctx.usage = native_metering.cut_short(ctx.usage, relayed, prompt_tokens)
         await charge.settle(ctx.usage, deployment=deployment, status=status, error_type=error_type)
-
-
-def _observe_native(charge: Charge, ctx: RequestContext, event: NativeEvent, *, first: bool) -> None:
-    """Native events reach metering only when they matter: the first (time to first token) and
-    those that carry usage; the rest are never parsed."""
-    if event.usage is not None:
-        ctx.usage = event.usage
-    if first or event.usage is not None:
-        from tollway.types.chat import ChatChunk
-
-        charge.observe(ChatChunk(id="", created=0, model="", usage=event.usage))

@@ -107,3 +107,14 @@ def test_wire_request_reads_for_metering_come_from_the_body() -> None:
     assert chat.user == "u" and chat.n == 2 and chat.output_limit == 5 and chat.metadata == {"tags": ["a"]}
     with pytest.raises(TypeError):
         chat.canonical()
+
+
+def test_a_stream_cut_short_is_charged_for_what_was_relayed() -> None:
+    from tollway.passthrough.metering import cut_short
+    from tollway.types.chat import Usage
+
+    assert cut_short(None, 7, lambda: 20) == Usage(prompt_tokens=20, completion_tokens=7, total_tokens=27)
+    reported = Usage(prompt_tokens=11, completion_tokens=1, total_tokens=12)  # Anthropic's message_start
+    assert cut_short(reported, 5, lambda: 99).completion_tokens == 5
+    final = Usage(prompt_tokens=11, completion_tokens=40, total_tokens=51)
+    assert cut_short(final, 5, lambda: 99) is final
