@@ -55,8 +55,8 @@ def bedrock_upstream(_bedrock_server: tuple[FakeBedrock, str],
 
 @pytest.fixture
 def mixed_gateway(start_gateway, claude_upstream, bedrock_upstream, openai_upstream):  # type: ignore[no-untyped-def]
-    """``claude`` (Anthropic), ``bedrock-claude`` (Bedrock InvokeModel), ``gpt`` (OpenAI); ``claude-or-gpt``
-    falls back from Claude to GPT; ``gpt-dropping`` drops what GPT cannot take."""
+    """``claude`` (Anthropic), ``bedrock-claude`` (Bedrock InvokeModel), ``gpt`` (OpenAI), ``nova`` (Bedrock
+    Converse); ``claude-or-gpt`` falls back from Claude to GPT."""
     claude = {"model": "anthropic/claude-sonnet-4-5", "api_base": claude_upstream.url, "api_key": "sk-ant-up"}
     gpt = {"model": "openai/gpt-4o", "api_base": openai_upstream.base_url, "api_key": "sk-up"}
     config: dict[str, Any] = {
@@ -67,6 +67,9 @@ def mixed_gateway(start_gateway, claude_upstream, bedrock_upstream, openai_upstr
                 "model": f"bedrock/{BEDROCK_CLAUDE}", "api_base": bedrock_upstream.url,
                 "aws_region_name": "us-west-2", "anthropic_beta": ["context-1m-2025-08-07"]}},
             {"model_name": "gpt", "litellm_params": gpt},
+            {"model_name": "nova", "litellm_params": {
+                "model": "bedrock/us.amazon.nova-pro-v1:0", "api_base": bedrock_upstream.url,
+                "aws_region_name": "us-west-2"}},
         ],
         "router_settings": {"num_retries": 0, "fallbacks": [{"claude-or-gpt": ["gpt"]}]},
     }

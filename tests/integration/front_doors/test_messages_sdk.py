@@ -189,3 +189,15 @@ def test_count_tokens_asks_claude_upstreams_and_estimates_otherwise(  # type: ig
         assert counted.input_tokens == count(body)
     else:
         assert claude_upstream.requests == [] and 0 < counted.input_tokens < count(body) * 4
+
+
+def test_nova_on_bedrock_gets_converse_with_top_k_and_system_turns(claude_client, bedrock_upstream) -> None:  # type: ignore[no-untyped-def]
+    message = claude_client.messages.create(
+        model="nova", max_tokens=50, system="top", extra_body={"top_k": 3},
+        messages=[{"role": "user", "content": "hi nova"}, {"role": "system", "content": "be kind"},  # type: ignore[list-item]
+                  {"role": "user", "content": "again"}])
+    (call,) = bedrock_upstream.calls
+    assert call.operation == "converse" and call.model_id == "us.amazon.nova-pro-v1:0"
+    assert call.body["additionalModelRequestFields"] == {"inferenceConfig": {"topK": 3}}
+    assert [s["text"] for s in call.body["system"]] == ["top", "be kind"]
+    assert message.content[0].text.startswith("echo:")

@@ -41,6 +41,7 @@ UNSUPPORTED = frozenset({
 class BedrockProvider(Provider):
     name = "bedrock"
     unsupported_params = UNSUPPORTED
+    extension_params = frozenset({"top_k"})
     native_formats = frozenset({ANTHROPIC_MESSAGES})
 
     @property
