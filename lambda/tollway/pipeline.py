@@ -81,8 +81,7 @@ async def chat(gateway: Gateway, auth: AuthContext, ctx: RequestContext, request
                fallbacks: list[str] | None = None, drop_params: bool = False) -> ChatResponse:
     """A canonical request's complete answer (front doors without a native wire format)."""
     answer = await respond(gateway, auth, ctx, request, fallbacks=fallbacks, drop_params=drop_params)
-    assert not _is_native(answer)
-    return answer  # type: ignore[return-value]
+    return cast("ChatResponse", answer)  # a ChatRequest is never sent natively
 
 
 async def chat_stream(
@@ -103,12 +102,12 @@ async def respond(gateway: Gateway, auth: AuthContext, ctx: RequestContext, requ
     async def attempt(deployment: Deployment) -> ChatResponse | NativeResponse:
         provider = gateway.provider(deployment, drop_params=drop_params)
         if _speaks(provider, request):
-            wire = await hooks.before_call(ctx, request)
+            wire = await hooks.before_call(ctx, cast("WireRequest", request))
             with ctx.upstream():
-                return await provider.send_native(wire)  # type: ignore[arg-type]
+                return await provider.send_native(wire)
         canonical = await hooks.before_call(ctx, _canonical(request))
         with ctx.upstream():
-            return await provider.chat(canonical)  # type: ignore[arg-type]
+            return await provider.chat(canonical)
 
     answer, deployment, charge = await _reserve_and_run(
         gateway, auth, ctx, request, attempt, fallbacks=fallbacks, prompt_tokens=lambda: _estimate(request))
@@ -153,17 +152,17 @@ def _estimate(request: WireRequest | ChatRequest) -> int:
 
 
 def _speaks(provider: Provider, request: WireRequest | ChatRequest) -> bool:
-    wire_format = getattr(request, "format", None)
-    return isinstance(wire_format, str) and provider.speaks(wire_format)
+    """Whether this attempt sends the client's body as is (a ``WireRequest`` the deployment speaks)."""
+    from tollway.passthrough.wire import WireRequest
+
+    return isinstance(request, WireRequest) and provider.speaks(request.format)
 
 
 def _canonical(request: WireRequest | ChatRequest) -> ChatRequest:
-    canonical = getattr(request, "canonical", None)
-    return canonical() if callable(canonical) else request  # type: ignore[return-value]
+    """The canonical form for a translated attempt (built once per request, on the first such attempt)."""
+    from tollway.passthrough.wire import WireRequest
 
-
-def _is_native(answer: object) -> bool:
-    return hasattr(answer, "content") and hasattr(answer, "format")
+    return request.canonical() if isinstance(request, WireRequest) else request
 
 
 async def embed(

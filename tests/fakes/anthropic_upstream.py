@@ -95,6 +95,7 @@ def count(body: dict[str, Any]) -> int:
     return 3 + len(json.dumps([body.get("system"), body["messages"], body.get("tools")])) // 4
 
 
+#: shaped like Anthropic's (opaque base64, a few hundred characters)
 SIGNATURE = "EqQBCkgIBRABGAIiQHp" + "Zm9vYmFy" * 20
 
 

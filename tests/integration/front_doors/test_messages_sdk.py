@@ -9,6 +9,7 @@ from typing import Any
 import anthropic
 import pytest
 
+from tests.fakes.anthropic_upstream import SIGNATURE
 from tests.fakes.openai_upstream import Scripted
 from tests.integration.front_doors.conftest import BEDROCK_CLAUDE
 
@@ -32,7 +33,7 @@ def test_thinking_and_tool_loop_replays_the_signed_block(  # type: ignore[no-unt
     else:
         first = claude_client.messages.create(**args, messages=USER)
     thinking, use = first.content
-    assert thinking.type == "thinking" and thinking.signature == "sig-abc"
+    assert thinking.type == "thinking" and thinking.signature == SIGNATURE
     assert use.type == "tool_use" and use.input == {"file_path": "/etc/motd"} and first.stop_reason == "tool_use"
     turns = [*USER, {"role": "assistant", "content": first.content},
              {"role": "user", "content": [{"type": "tool_result", "tool_use_id": use.id, "content": "hello motd"}]}]

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import MASTER_KEY
+from tests.fakes.anthropic_upstream import SIGNATURE
 from tests.integration.front_doors.conftest import BEDROCK_CLAUDE
 
 HEADERS = {"authorization": f"Bearer {MASTER_KEY}", "anthropic-version": "2023-06-01",
@@ -71,7 +72,7 @@ def test_bedrock_claude_gets_the_native_body(mixed_gateway, bedrock_upstream) ->
     assert call.body == expected
     assert call.headers["authorization"].startswith("AWS4-HMAC-SHA256")
     message = response.json()
-    assert message["model"] == BEDROCK_CLAUDE and message["content"][0]["signature"] == "sig-abc"
+    assert message["model"] == BEDROCK_CLAUDE and message["content"][0]["signature"] == SIGNATURE
 
 
 def test_bedrock_claude_stream_relays_each_part_as_an_event(mixed_gateway, bedrock_upstream) -> None:  # type: ignore[no-untyped-def]
