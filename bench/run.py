@@ -2,7 +2,8 @@
 
 Phases (``--only`` picks some): ``load`` (every server under the same load scenarios, one at
 a time, plus DynamoDB round trips for Tollway), ``store`` (metered req/s and RSS on the SQLite
-store after 10k, 100k and 1M stored spend logs), ``imports``, ``coldstart``, ``sizes``,
+store after 10k, 100k and 1M stored spend logs), ``paths`` (stream CPU per request with the body
+passed through vs translated, per front door), ``imports``, ``coldstart``, ``sizes``,
 ``profile`` (py-spy on Tollway under load). Results go to bench/results/latest.json and a
 Markdown table to bench/results/latest.md; ``--update-doc`` also rewrites the generated
 section of BENCHMARKS.md. Everything listens on 127.0.0.1 and every load loop is bounded.
@@ -29,7 +30,7 @@ import store_scale
 from procs import BENCH, ROOT, Proc
 
 RESULTS = BENCH / "results"
-PHASES = ("load", "store", "imports", "coldstart", "sizes", "profile")
+PHASES = ("load", "store", "paths", "imports", "coldstart", "sizes", "profile")
 
 
 def _stop_all(procs: list[Proc]) -> None:
@@ -117,6 +118,26 @@ def load_phase(results: dict[str, Any], upstream: str, ddb: str, config: Path, d
     server("litellm", lambda: contenders.start_litellm(config))
 
 
+def paths_phase(results: dict[str, Any], upstream: str, d: scenarios.Durations, procs: list[Proc]) -> None:
+    """The same upstream stream passed through vs translated, per front door (no store: the path's own cost)."""
+    print("bench: stream CPU per request, passthrough vs translated", flush=True)
+    config = contenders.write_paths_config(upstream, RESULTS / "config-paths.yaml")
+    try:
+        target = contenders.start_tollway_nostore(config, ready_model="path-openai", name="tollway-paths")
+    except Exception as exc:
+        results["stream_paths"] = {"error": f"did not start: {exc}"[:800]}
+        return
+    assert target.proc is not None
+    procs.append(target.proc)
+    try:
+        results["stream_paths"] = scenarios.stream_paths(target, d)
+    except Exception as exc:  # the other phases' figures still count
+        results["stream_paths"] = {"error": f"{type(exc).__name__}: {exc}"[:800]}
+        print(f"  stream paths FAILED {exc}", flush=True)
+    finally:
+        target.proc.stop()
+
+
 def _ddb(entry: dict[str, Any], target: contenders.Target, counts: Path, d: scenarios.Durations) -> None:
     try:
         entry["dynamodb"] = scenarios.dynamodb_round_trips(target, counts, d.ddb_requests)
@@ -143,9 +164,10 @@ def main() -> int:
     started = time.monotonic()
     RESULTS.mkdir(parents=True, exist_ok=True)
 
-    setup_env.ensure_litellm()
-    setup_env.ensure_tools()
-    setup_env.ensure_aiohttp()
+    if phases - {"paths"}:  # the stream-path comparison is Tollway alone: no contender to install
+        setup_env.ensure_litellm()
+        setup_env.ensure_tools()
+        setup_env.ensure_aiohttp()
     results: dict[str, Any] = {"started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                                "machine": setup_env.machine(), "quick": args.quick, "phases": sorted(phases),
                                "loadavg_start": [round(x, 2) for x in os.getloadavg()]}
@@ -163,6 +185,8 @@ def main() -> int:
             print("bench: store scale (SQLite; metered req/s and RSS by stored spend logs)", flush=True)
             results["store_scale"] = store_scale.run(config, store_scale.SIZES if not args.quick
                                                      else (10_000, 100_000), duration=2.0 if args.quick else 4.0)
+        if "paths" in phases:
+            paths_phase(results, upstream, d, procs)
         if "imports" in phases:
             print("bench: import times (fresh interpreter each)", flush=True)
             results["imports"] = footprint.import_times(runs=3 if args.quick else 5, slow_runs=2)

@@ -32,8 +32,8 @@ DAYS = 30
 def seed(data_dir: Path, start: int, stop: int) -> None:
     """Store spend logs ``start``..``stop``-1 (a separate process runs this: its memory is not the server's)."""
     sys.path.insert(0, str(ROOT / "lambda"))
-    from tollway.storage.sqlite import SQLiteStore
     from tollway.storage.spend_repo import SpendRepo
+    from tollway.storage.sqlite import SQLiteStore
     from tollway.storage.tables import SPEND, physical_name
 
     store = SQLiteStore(data_dir, purge_interval=None)
