@@ -60,7 +60,7 @@ def synth(tmp: Path, **overrides: Any) -> Synth:
 
 @pytest.fixture(scope="session")
 def streaming(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    """Every option on: streaming, Bedrock + secret references, Bearer routes, KMS, email, principals."""
+    """Every option on: streaming, Bedrock + secret references, Bearer routes, KMS, email, principals, SnapStart."""
     return synth(
         tmp_path_factory.mktemp("streaming"),
         config=str(CONFIGS / "bedrock.yaml"),
@@ -69,6 +69,7 @@ def streaming(tmp_path_factory: pytest.TempPathFactory) -> Synth:
         alarm_email="ops@example.com",
         allowed_principals=ALLOWED_ROLE,
         reserved_concurrency="20",
+        snapstart="true",
     )
 
 

@@ -30,12 +30,14 @@ def test_arm64_newest_runtime_tracing_and_limits(streaming: Synth, buffered: Syn
         assert props["Runtime"] == newest_python_runtime().name
         assert props["TracingConfig"] == {"Mode": "Active"}
         assert props["MemorySize"] == 1024
-        assert props["Timeout"] == 300
         env = props["Environment"]["Variables"]
         assert env["POWERTOOLS_SERVICE_NAME"] == "tollway"
         assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Tollway"
-    assert _function(streaming)["ReservedConcurrentExecutions"] == 20
-    assert "ReservedConcurrentExecutions" not in _function(buffered)
+        assert env["TOLLWAY_SETTLEMENT_MARGIN_MS"] == "2000"
+    assert _function(streaming)["Timeout"] == 300
+    assert _function(buffered)["Timeout"] == 28  # below API Gateway's 29 s buffered integration timeout
+    assert _function(streaming)["ReservedConcurrentExecutions"] == 20  # given
+    assert _function(buffered)["ReservedConcurrentExecutions"] == 200  # derived: 50 rps x 4 s
 
 
 def test_streaming_mode_runs_the_web_adapter(streaming: Synth) -> None:
@@ -46,6 +48,7 @@ def test_streaming_mode_runs_the_web_adapter(streaming: Synth) -> None:
     assert env["AWS_LWA_INVOKE_MODE"] == "response_stream"
     assert env["TOLLWAY_TRUST_REQUEST_CONTEXT_HEADER"] == "true"
     assert env["PORT"] == "8080"
+    assert env["PYTHONUNBUFFERED"] == "1"  # EMF lines reach CloudWatch with their request
     layers = [render(layer) for layer in props["Layers"]]
     assert (f"arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:753240598075:layer:LambdaAdapterLayerArm64:"
             f"{LWA_LAYER_VERSION}") in layers
