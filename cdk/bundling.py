@@ -24,6 +24,17 @@ from aws_cdk import ILocalBundling
 
 #: Lambda's arm64 Python runtimes run on glibc >= 2.26 (AL2) / 2.34 (AL2023)
 PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
+#: paths in the layer no import of the gateway reaches (globs under ``python/``), removed after pip: powertools
+#: utilities other than logging/parameters/metrics/tracing, and PyYAML's optional C loader (the gateway uses
+#: ``yaml.safe_load``, pure Python). ``bench/layer_check.py`` imports and serves from the pruned layer alone.
+LAYER_PRUNE = (
+    "aws_lambda_powertools/event_handler",
+    *(f"aws_lambda_powertools/utilities/{name}" for name in (
+        "auth_alpha", "batch", "circuit_breaker", "data_classes", "data_masking", "feature_flags", "idempotency",
+        "kafka", "parser", "streaming", "validation")),
+    "yaml/_yaml.*.so",
+    "_yaml",
+)
 _SKIP_DIRS = {"__pycache__", ".mypy_cache", ".pytest_cache"}
 _SKIP_SUFFIXES = (".pyc", ".egg-info")
 
@@ -100,10 +111,16 @@ class PipLayer:
         return True
 
 
-def prune(root: Path) -> None:
-    """Drop whatever bytecode pip left (it may be for another interpreter) and files no import needs."""
+def prune(root: Path, paths: Sequence[str] = LAYER_PRUNE) -> None:
+    """Drop whatever bytecode pip left (it may be for another interpreter) and the ``paths`` no import needs."""
     for cache in list(root.rglob("__pycache__")):
         shutil.rmtree(cache, ignore_errors=True)
+    for pattern in paths:
+        for path in root.glob(pattern):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
 
 
 def interpreter_for(python_version: str) -> str | None:

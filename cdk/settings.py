@@ -57,6 +57,10 @@ class Settings:
     latency_p99_ms: int | None = None
     provider_keys_secret: str = "tollway/provider-keys"  # noqa: S105 - a secret name, not a secret
     layer_dir: str | None = None
+    #: import the provider-keys secret by name (it survived an earlier ``make destroy``) instead of creating it
+    provider_keys_existing: bool = False
+    #: let this stack set API Gateway's account-wide CloudWatch logging role (false: keep the account's own)
+    api_logging_role: bool = True
     #: SnapStart on the published version (Python: billed per GB-second cached, so opt-in)
     snapstart: bool = False
     #: extra function environment variables (``-c env=NAME=value,NAME2=value``) for ``os.environ/`` references
@@ -125,6 +129,8 @@ def from_context(node: ContextReader) -> Settings:
         provider_keys_secret=_text(node, "provider_keys_secret", d.provider_keys_secret),
         layer_dir=_optional_text(node, "layer_dir"),
         env=_pairs(node, "env"),
+        provider_keys_existing=_bool(node, "provider_keys_existing", d.provider_keys_existing),
+        api_logging_role=_bool(node, "api_logging_role", d.api_logging_role),
         snapstart=_bool(node, "snapstart", d.snapstart),
     )
     if not settings.stage.replace("-", "").isalnum():

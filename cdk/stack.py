@@ -39,7 +39,8 @@ class TollwayStack(Stack):
         self.key = self._build_key() if settings.kms else None
         self.data = DataTables(self, "Data", key=self.key)
         self.secrets = GatewaySecrets(self, "Secrets", stage=settings.stage,
-                                      provider_keys_name=settings.provider_keys_secret, key=self.key)
+                                      provider_keys_name=settings.provider_keys_secret, key=self.key,
+                                      provider_keys_existing=settings.provider_keys_existing)
         self.settlement = SettlementQueue(self, "Settlement", key=self.key)
         self.gateway = self._build_function()
         self.api = GatewayApi(self, "Api", settings=settings, function=self.gateway.alias,

@@ -98,3 +98,30 @@ def test_rendered_alias_arn_is_used_for_streaming_invocations(streaming: Synth) 
     (method, *_rest) = streaming.resources("AWS::ApiGateway::Method").values()
     uri = render(method["Properties"]["Integration"]["Uri"])
     assert "response-streaming-invocations" in json.dumps(uri)
+
+
+def test_provider_keys_outlive_the_stack_and_the_account_logging_role_is_opt_out(tmp_path, buffered) -> None:  # type: ignore[no-untyped-def]
+    from tests.infra.conftest import synth
+
+    (keys,) = [v for k, v in buffered.resources("AWS::SecretsManager::Secret").items()
+               if k.startswith("SecretsProviderKeys")]
+    assert keys["DeletionPolicy"] == "Retain" and keys["UpdateReplacePolicy"] == "Retain"
+    (account,) = buffered.resources("AWS::ApiGateway::Account").values()
+    assert account["DeletionPolicy"] == "Retain"
+    s = synth(tmp_path, streaming="false", provider_keys_existing="true", api_logging_role="false",
+              **{"aws:cdk:bundling-stacks": []})
+    assert not [k for k in s.resources("AWS::SecretsManager::Secret") if k.startswith("SecretsProviderKeys")]
+    assert not s.resources("AWS::ApiGateway::Account")  # the account's own logging role stays as it is
+    grants = json.dumps(s.resources("AWS::IAM::Policy"))
+    assert "secret:tollway/provider-keys-??????" in grants  # the imported secret is still readable
+
+
+def test_importing_the_cdk_package_silences_jsiis_node_banner() -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"}
+    result = subprocess.run([sys.executable, "-c", "import cdk, aws_cdk"], capture_output=True, text=True,
+                            env=env, timeout=120, check=True)
+    assert "end-of-life" not in result.stderr + result.stdout

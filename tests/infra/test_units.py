@@ -166,7 +166,7 @@ def test_provider_extras_go_into_the_layer_only_when_used(tmp_path: Path) -> Non
     assert f"--requirement {layers / 'requirements.txt'} --requirement {layers / 'vertex_ai.txt'}" in command
     vertex = [line.split("==")[0].lower() for line in (layers / "vertex_ai.txt").read_text().splitlines()
               if line and not line.startswith("#")]
-    assert vertex == ["google-auth", "packaging"]  # google-auth's urllib3 transport imports packaging
+    assert vertex == ["google-auth[urllib3]"]  # its urllib3 transport (token refresh) needs packaging
 
 
 def test_layer_bundler_reports_pip_failure(tmp_path: Path) -> None:
