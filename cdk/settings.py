@@ -38,7 +38,7 @@ class Settings:
     stage: str = "dev"
     config_path: str = "config.example.yaml"
     streaming: bool = True
-    memory_mb: int = 1024
+    memory_mb: int = 512
     #: None = the mode's default (300 s streamed, 28 s buffered)
     timeout: int | None = None
     #: time kept between the gateway's own deadline and Lambda's, to answer and settle spend

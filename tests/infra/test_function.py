@@ -29,7 +29,7 @@ def test_arm64_newest_runtime_tracing_and_limits(streaming: Synth, buffered: Syn
         assert props["Architectures"] == ["arm64"]
         assert props["Runtime"] == newest_python_runtime().name
         assert props["TracingConfig"] == {"Mode": "Active"}
-        assert props["MemorySize"] == 1024
+        assert props["MemorySize"] == 512  # docs/deploy.md, Memory sizing
         env = props["Environment"]["Variables"]
         assert env["POWERTOOLS_SERVICE_NAME"] == "tollway"
         assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Tollway"
