@@ -74,7 +74,7 @@ class GatewayApi(Construct):
             deploy_options=self._stage_options(),
             # the logging role is account-wide: set it only where the account has none (api_logging_role)
             cloud_watch_role=self.settings.api_logging_role,
-            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN if self.settings.api_logging_role else None,
             policy=self._resource_policy(),
         )
         api.root.add_method("ANY", self.integration)

@@ -14,7 +14,6 @@ from aws_cdk import (
     Annotations,
     AssetHashType,
     BundlingOptions,
-    CfnResource,
     DockerImage,
     Duration,
     Fn,
@@ -178,7 +177,7 @@ class GatewayFunction(Construct):
         cfn = cast("lambda_.CfnFunction", self.function.node.default_child)
         cfn.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
         policy = iam.Policy(self, "TraceWrites", statements=[xray_statement()], roles=[self.role])
-        cfn.add_dependency(cast("CfnResource", policy.node.default_child))
+        self.function.node.add_dependency(policy)
         return policy
 
     def _build_alias(self) -> lambda_.Alias:

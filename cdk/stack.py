@@ -69,7 +69,9 @@ class TollwayStack(Stack):
                        "TOLLWAY_MASTER_KEY_SECRET": self.secrets.master_key.secret_arn}
         gateway = GatewayFunction(self, "Gateway", settings=self.settings, config_path=self.gateway_config.path,
                                   environment=environment, providers=self.gateway_config.providers)
-        secret_arns = [self.secrets.master_key.secret_arn, self.secrets.provider_keys.secret_arn]
+        provider_keys_arn = (iam_policies.secret_arn_for(self, self.settings.provider_keys_secret)
+                             if self.settings.provider_keys_existing else self.secrets.provider_keys.secret_arn)
+        secret_arns = [self.secrets.master_key.secret_arn, provider_keys_arn]
         secret_arns += [iam_policies.secret_arn_for(self, secret_id) for secret_id in self.gateway_config.secret_ids
                         if secret_id != self.settings.provider_keys_secret]
         gateway.grant(

@@ -59,24 +59,6 @@ def test_settlement_queue_is_encrypted_retained_14_days_and_tls_only(streaming: 
     assert queue["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
 
 
-def test_no_reserved_concurrency_is_allowed_with_a_warning(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from aws_cdk.assertions import Annotations
-
-    from tests.infra.conftest import synth
-
-    s = synth(tmp_path, streaming="false", reserved_concurrency="0", **{"aws:cdk:bundling-stacks": []})
-    _id, props = _function(s)
-    assert "ReservedConcurrentExecutions" not in props
-    warnings = Annotations.from_stack(s.stack).find_warning("*", _any_message())
-    assert any("reserved_concurrency=0" in json.dumps(w.entry.data) for w in warnings)
-
-
-def _any_message():  # type: ignore[no-untyped-def]
-    from aws_cdk.assertions import Match
-
-    return Match.string_like_regexp("reserved_concurrency")
-
-
 def test_cdk_nag_fails_on_an_added_wildcard_grant(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """IAM5 is acknowledged for X-Ray's own policy and the profile ARNs only, not role-wide."""
     from aws_cdk import aws_iam as iam
@@ -100,16 +82,23 @@ def test_rendered_alias_arn_is_used_for_streaming_invocations(streaming: Synth) 
     assert "response-streaming-invocations" in json.dumps(uri)
 
 
-def test_provider_keys_outlive_the_stack_and_the_account_logging_role_is_opt_out(tmp_path, buffered) -> None:  # type: ignore[no-untyped-def]
+def test_opt_outs_no_reservation_existing_provider_keys_and_the_accounts_own_logging_role(tmp_path, buffered) -> None:  # type: ignore[no-untyped-def]
+    """One synth for three opt-outs: reserved_concurrency=0 (warned), provider_keys_existing, api_logging_role."""
+    from aws_cdk.assertions import Annotations, Match
+
     from tests.infra.conftest import synth
 
     (keys,) = [v for k, v in buffered.resources("AWS::SecretsManager::Secret").items()
                if k.startswith("SecretsProviderKeys")]
-    assert keys["DeletionPolicy"] == "Retain" and keys["UpdateReplacePolicy"] == "Retain"
+    assert keys["DeletionPolicy"] == "Retain" and keys["UpdateReplacePolicy"] == "Retain"  # outlives the stack
     (account,) = buffered.resources("AWS::ApiGateway::Account").values()
     assert account["DeletionPolicy"] == "Retain"
-    s = synth(tmp_path, streaming="false", provider_keys_existing="true", api_logging_role="false",
-              **{"aws:cdk:bundling-stacks": []})
+    s = synth(tmp_path, streaming="false", reserved_concurrency="0", provider_keys_existing="true",
+              api_logging_role="false", **{"aws:cdk:bundling-stacks": []})
+    _id, props = _function(s)
+    assert "ReservedConcurrentExecutions" not in props
+    warnings = Annotations.from_stack(s.stack).find_warning("*", Match.string_like_regexp("reserved_concurrency=0"))
+    assert warnings
     assert not [k for k in s.resources("AWS::SecretsManager::Secret") if k.startswith("SecretsProviderKeys")]
     assert not s.resources("AWS::ApiGateway::Account")  # the account's own logging role stays as it is
     grants = json.dumps(s.resources("AWS::IAM::Policy"))
