@@ -32,9 +32,9 @@ def build_app(context: dict[str, Any] | None = None, outdir: str | None = None, 
         if not config_path.is_absolute():
             config_path = ROOT / config_path
         gateway_config = load_gateway_config(config_path)
+        stack = TollwayStack(app, settings.stack_name, settings=settings, gateway_config=gateway_config)
     except (SettingsError, ConfigValidationError) as exc:
         raise SynthError(f"tollway synth: {exc}") from None
-    stack = TollwayStack(app, settings.stack_name, settings=settings, gateway_config=gateway_config)
     found = lambda_checks.problems(
         gateway_config.config, provided_env=stack.gateway.function_environment,
         upstream_budget_seconds=settings.upstream_budget_seconds, timeout_seconds=settings.timeout_seconds,

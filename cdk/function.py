@@ -27,7 +27,7 @@ from constructs import Construct
 
 from cdk.bundling import PLATFORMS, CodeWithConfig, PipLayer
 from cdk.iam_policies import xray_statement
-from cdk.settings import Settings
+from cdk.settings import Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_DIR = ROOT / "lambda"
@@ -52,6 +52,15 @@ def newest_python_runtime() -> lambda_.Runtime:
     return runtime
 
 
+def python_runtime(version: str) -> lambda_.Runtime:
+    """The runtime for ``3.13`` (context ``python``), e.g. to match an interpreter that can precompile bytecode."""
+    name = f"PYTHON_{version.replace('.', '_')}"
+    runtime = getattr(lambda_.Runtime, name, None)
+    if not isinstance(runtime, lambda_.Runtime):
+        raise SettingsError(f"context 'python': no Lambda runtime python{version} in this aws-cdk-lib")
+    return runtime
+
+
 class GatewayFunction(Construct):
     """Exposes ``function``, ``alias`` (what API Gateway invokes), ``role``, ``log_group``, ``layer``,
     ``runtime`` and ``function_environment`` (the variables the function gets)."""
@@ -61,7 +70,7 @@ class GatewayFunction(Construct):
         super().__init__(scope, construct_id)
         self.settings = settings
         self.providers = providers
-        self.runtime = newest_python_runtime()
+        self.runtime = python_runtime(settings.python) if settings.python else newest_python_runtime()
         self.role = self._build_role()
         self.log_group = self._build_log_group()
         self.layer = self._build_layer()

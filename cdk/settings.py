@@ -7,6 +7,7 @@ accepted. A wrong value fails synth with a message that names the context key.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -61,6 +62,8 @@ class Settings:
     provider_keys_existing: bool = False
     #: let this stack set API Gateway's account-wide CloudWatch logging role (false: keep the account's own)
     api_logging_role: bool = True
+    #: Python runtime version (``3.13``); None = the newest aws-cdk-lib offers
+    python: str | None = None
     #: SnapStart on the published version (Python: billed per GB-second cached, so opt-in)
     snapstart: bool = False
     #: extra function environment variables (``-c env=NAME=value,NAME2=value``) for ``os.environ/`` references
@@ -132,9 +135,15 @@ def from_context(node: ContextReader) -> Settings:
         provider_keys_existing=_bool(node, "provider_keys_existing", d.provider_keys_existing),
         api_logging_role=_bool(node, "api_logging_role", d.api_logging_role),
         snapstart=_bool(node, "snapstart", d.snapstart),
+        python=_optional_text(node, "python"),
     )
     if not settings.stage.replace("-", "").isalnum():
         raise SettingsError(f"context 'stage': use letters, digits and '-' (got {settings.stage!r})")
+    if settings.python and not re.fullmatch(r"3\.\d{1,2}", settings.python):
+        raise SettingsError(f"context 'python': expected a version like 3.13 (got {settings.python!r})")
+    if settings.snapstart and settings.python and int(settings.python.split(".")[1]) < 12:
+        raise SettingsError(f"context 'snapstart': SnapStart needs Python 3.12 or later (context 'python' is "
+                            f"{settings.python})")
     if settings.alarm_email and "@" not in settings.alarm_email:
         raise SettingsError(f"context 'alarm_email': not an email address ({settings.alarm_email!r})")
     check_time_budget(settings)

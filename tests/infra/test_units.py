@@ -59,6 +59,8 @@ def test_reserved_concurrency_from_throttle_and_expected_duration() -> None:
     ({"timeout": "3", "settlement_margin_ms": "3000"}, ["context 'settlement_margin_ms'", "3000 ms", "3 s"]),
     ({"streaming": "false", "latency_p99_ms": "30000"}, ["context 'latency_p99_ms'", "30000 ms", "29000 ms"]),
     ({"env": "no-equals-sign"}, ["context 'env'"]),
+    ({"python": "three"}, ["context 'python'", "'three'"]),
+    ({"python": "3.11", "snapstart": "true"}, ["context 'snapstart'", "3.11"]),
 ])
 def test_inconsistent_budgets_are_refused_naming_the_values(context: dict[str, str], names: list[str]) -> None:
     with pytest.raises(SettingsError) as caught:
@@ -188,3 +190,11 @@ def test_region_from_environment_reference_means_stack_region(tmp_path: Path) ->
     config.write_text("model_list:\n  - model_name: m\n    litellm_params:\n"
                       "      model: bedrock/us.amazon.nova-pro-v1:0\n      aws_region_name: os.environ/AWS_REGION\n")
     assert load_gateway_config(config).bedrock_targets == [BedrockTarget("amazon.nova-pro-v1:0", profile="us")]
+
+
+def test_runtime_can_be_pinned_to_a_version_this_machine_can_precompile() -> None:
+    from cdk.function import python_runtime
+
+    assert python_runtime("3.12").name == "python3.12"
+    with pytest.raises(SettingsError, match=r"context 'python': no Lambda runtime python3\.99"):
+        python_runtime("3.99")
