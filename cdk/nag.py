@@ -28,6 +28,7 @@ class TollwayStack(Protocol):
     settlement: Any
     key: Any
     gateway_config: Any
+    settings: Any
 
 PACK = "AwsSolutions::AwsSolutions-"
 
@@ -68,6 +69,11 @@ def _function(stack: TollwayStack) -> None:
             "Reached only through the configured inference profile (condition bedrock:InferenceProfileArn), "
             "as AWS documents for cross-region and application inference profiles: the profile decides the "
             "destination region (or model), and AWS changes that list over time.")
+    if stack.settings.python:
+        ack(stack.gateway.function, "L1",
+            f"The operator pinned the runtime with -c python={stack.settings.python} (docs/deploy.md, Layer): "
+            "the build machine has that interpreter, so the assets ship precompiled bytecode. Unset it to follow "
+            "the newest Python runtime.")
     if stack.key is not None:
         for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
             ack(role, f"IAM5[Action::{action}]",
