@@ -30,7 +30,7 @@ import store_scale
 from procs import BENCH, ROOT, Proc
 
 RESULTS = BENCH / "results"
-PHASES = ("load", "store", "paths", "imports", "coldstart", "sizes", "profile")
+PHASES = ("load", "store", "paths", "imports", "coldstart", "sizes", "profile", "layer", "memory")
 
 
 def _stop_all(procs: list[Proc]) -> None:
@@ -194,9 +194,21 @@ def main() -> int:
             print("bench: emulated Lambda cold starts (awslambdaric + local Runtime API)", flush=True)
             results["coldstart"] = footprint.cold_starts(config, ddb, runs=1 if args.quick else 3,
                                                          slow_runs=1 if args.quick else 2)
+            results["coldstart_primed"] = footprint.primed_cold_starts(config, ddb, runs=1 if args.quick else 3)
         if "sizes" in phases:
             print("bench: package sizes (manylinux2014_aarch64 wheels, Python 3.11)", flush=True)
             results["sizes"] = footprint.sizes(measure_litellm=args.litellm_size)
+        if "memory" in phases:
+            import memory
+
+            print("bench: memory sizing (peak RSS, CPU per request)", flush=True)
+            results["memory"] = memory.sizing(config, ddb, warm=20 if args.quick else 50)
+        if "layer" in phases:
+            import layer_check
+
+            print("bench: the layer alone (chat + Vertex token refresh, no project venv)", flush=True)
+            results["layer_check"] = layer_check.check()
+            print(f"  layer check ok={results['layer_check'].get('ok')}", flush=True)
     except Exception:
         traceback.print_exc()
         results["fatal"] = traceback.format_exc()[-2000:]

@@ -90,12 +90,17 @@ def test_two_store_round_trips_per_limited_request(store_backend, start_gateway,
     assert calls == Counter({"transact": 2})  # reserve (6 counters) + settle (counters, log, rollups)
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
     [doc] = emf
-    meta = doc["_aws"]["CloudWatchMetrics"][0]
-    assert meta["Namespace"] == "Tollway"
-    assert [sorted(d) for d in meta["Dimensions"]] == [["Team"], ["Model"], ["Model", "Team"], ["Provider"]]
+    directives = doc["_aws"]["CloudWatchMetrics"]
+    assert {d["Namespace"] for d in directives} == {"Tollway"}
+    # only the dimension sets the dashboard reads, each with only the metrics read under it
+    assert {tuple(d["Dimensions"][0]): sorted(m["Name"] for m in d["Metrics"]) for d in directives} == {
+        ("Team",): ["CostUSD", "Requests"],
+        ("Model",): ["CachedTokens", "CostUSD", "InputTokens", "LatencyMs", "OutputTokens", "TTFTMs"],
+        ("Provider",): ["CostUSD", "Errors"],
+    }
     assert doc["Team"] == f"t-{uid}" and doc["Model"] == "metered" and doc["Provider"] == "mock"
-    assert doc["CostUSD"] == [pytest.approx(0.005)] and doc["OutputTokens"] == [5.0]  # powertools lists values
-    assert doc["key_digest"] == f"k-{uid}" and doc["Requests"] == [1.0] and doc["Errors"] == [0.0]
+    assert doc["CostUSD"] == pytest.approx(0.005) and doc["OutputTokens"] == 5
+    assert doc["key_digest"] == f"k-{uid}" and doc["Requests"] == 1 and doc["Errors"] == 0
 
 
 def test_abandoned_stream_is_charged_for_what_was_generated(store_backend, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
