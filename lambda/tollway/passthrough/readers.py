@@ -112,7 +112,7 @@ class OpenAIStream:
         if not isinstance(data, dict):
             raise UpstreamError(f"{self.provider}: unexpected chunk shape in the upstream stream")
         if "error" in data:
-            from tollway.providers.openai.adapter import stream_error
+            from tollway.providers.openai.errors import stream_error
 
             raise stream_error(self.provider, data)
         usage = body_usage(OPENAI_CHAT, data) if has_usage else None

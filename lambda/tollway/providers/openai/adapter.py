@@ -19,14 +19,13 @@ from tollway.errors import InternalError, UpstreamError
 from tollway.passthrough.wire import OPENAI_CHAT
 from tollway.providers.catalog import OPENAI, CompatSpec
 from tollway.providers.http_provider import HttpProvider, UpstreamRequest
-from tollway.providers.transport import error_from_status
+from tollway.providers.openai.errors import stream_error
 from tollway.types.chat import ChatChunk, ChatResponse
 from tollway.types.embeddings import EmbeddingResponse
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from tollway.errors import TollwayError
     from tollway.passthrough.wire import WireRequest
     from tollway.providers.sse import SSEEvent
     from tollway.types.chat import ChatRequest
@@ -115,19 +114,3 @@ class OpenAIProvider(HttpProvider):
             return EmbeddingResponse.model_validate(data)
         except ValidationError:
             raise UpstreamError(f"{self.name}: unexpected embeddings shape from the upstream") from None
-
-
-def stream_error(provider: str, payload: dict[str, Any]) -> TollwayError:
-    """The gateway error for an ``{"error": ...}`` event inside a stream."""
-    return error_from_status(provider, _status_of(payload), payload)
-
-
-def _status_of(payload: dict[str, Any]) -> int:
-    """Mid-stream errors carry no HTTP status; infer a sensible one from the error body."""
-    error = payload.get("error")
-    code = str(error.get("code") or error.get("type") or "") if isinstance(error, dict) else ""
-    if "rate" in code or code == "429":
-        return 429
-    if "invalid" in code or code == "400" or "context" in code:
-        return 400
-    return 500
