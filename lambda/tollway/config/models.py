@@ -8,7 +8,7 @@ kept as written here and resolved only when used.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -132,6 +132,9 @@ class GeneralSettings(_Open):
     store_prompts_in_spend_logs: bool = False
     soft_budget_alert_topic_arn: str | None = None
     reservation_ttl_seconds: float = Field(default=900, gt=0)
+    # Responses API state (docs/responses.md)
+    responses_visibility: Literal["key", "team"] = "key"
+    responses_retention_days: float = Field(default=30, gt=0)
 
 
 class Config(_Open):

@@ -1,0 +1,136 @@
+"""OpenAI's Responses API: ``POST /v1/responses`` for any model, and the stored-response routes.
+
+Crossing formats (every provider but OpenAI's own) goes through the canonical chat model, so
+routing, metering, retries, fallbacks and logging are the chat pipeline's.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from tollway import pipeline
+from tollway.api.bodies import parse_body, split_extras
+from tollway.api.deps import caller
+from tollway.api.responses import gateway_headers, json_response
+from tollway.api.responses_api import state
+from tollway.api.responses_api.models import ResponsesRequest
+from tollway.api.responses_api.stream import ResponseEvents, response_events
+from tollway.api.responses_api.translate import input_items, new_id, skeleton, to_chat_request, to_response
+from tollway.errors import InvalidRequestError, StoreUnavailableError
+from tollway.observability.logging import logger
+from tollway.types.chat import StreamOptions
+
+if TYPE_CHECKING:
+    from tollway.api.context import RequestContext
+    from tollway.auth.context import AuthContext
+    from tollway.gateway import Gateway
+
+router = APIRouter()
+
+
+@router.post("/v1/responses")
+@router.post("/responses", include_in_schema=False)
+async def create_response(request: Request) -> Response:
+    gateway, auth, ctx = await caller(request)
+    body = await parse_body(request, ResponsesRequest)
+    extras = split_extras(body, drop_params=gateway.settings.drop_params)
+    fallbacks = pipeline.requested_fallbacks(gateway, auth, ctx, extras.get("fallbacks"))
+    drop = gateway.settings.drop_params or extras.get("drop_params") is True
+    if body.background:
+        raise InvalidRequestError("Background responses are not supported by this gateway; send the request "
+                                  "without 'background' (or stream it).", param="background")
+    previous = await state.history(gateway, auth, body.previous_response_id) if body.previous_response_id else []
+    items = input_items(body)
+    chat = to_chat_request(body, previous, drop_params=drop)
+    response_id = new_id("resp")
+
+    async def store(response: dict[str, Any]) -> None:
+        _add_cost(response, ctx)
+        if body.stores:
+            await _save(gateway, auth, response, (items, previous), ctx)
+
+    if body.stream:
+        chat.stream = True
+        chat.stream_options = StreamOptions(include_usage=True)
+        chunks = await pipeline.chat_stream(gateway, auth, ctx, chat, fallbacks=fallbacks, drop_params=drop)
+        events = ResponseEvents(skeleton(body, response_id))
+        headers = {**gateway_headers(ctx), "cache-control": "no-cache", "x-accel-buffering": "no"}
+        return StreamingResponse(response_events(chunks, events, ctx, store), media_type="text/event-stream",
+                                 headers=headers)
+    answer = await pipeline.chat(gateway, auth, ctx, chat, fallbacks=fallbacks, drop_params=drop)
+    response = to_response(answer, body, response_id)
+    await store(response)
+    return json_response(response, ctx)
+
+
+@router.get("/v1/responses/{response_id}")
+@router.get("/responses/{response_id}", include_in_schema=False)
+async def retrieve_response(request: Request) -> Response:
+    gateway, auth, ctx = await caller(request)
+    if request.query_params.get("stream", "false").lower() == "true":
+        raise InvalidRequestError("Streaming a stored response again is not supported; retrieve it without "
+                                  "'stream'.", param="stream")
+    record = await state.load(gateway, auth, str(request.path_params["response_id"]))
+    return json_response(record["response"], ctx)
+
+
+@router.get("/v1/responses/{response_id}/input_items")
+@router.get("/responses/{response_id}/input_items", include_in_schema=False)
+async def list_input_items(request: Request) -> Response:
+    gateway, auth, ctx = await caller(request)
+    query = request.query_params
+    limit = _int_param(query.get("limit"), "limit", default=20, low=1, high=100)
+    order = query.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise InvalidRequestError("Invalid value for 'order': expected 'asc' or 'desc'.", param="order")
+    record = await state.load(gateway, auth, str(request.path_params["response_id"]))
+    return json_response(state.page(record.get("input_items", []), after=query.get("after"), limit=limit,
+                                    order=order), ctx)
+
+
+@router.delete("/v1/responses/{response_id}")
+@router.delete("/responses/{response_id}", include_in_schema=False)
+async def delete_response(request: Request) -> JSONResponse:
+    gateway, auth, _ = await caller(request)
+    response_id = str(request.path_params["response_id"])
+    await state.delete(gateway, auth, response_id)
+    return JSONResponse({"id": response_id, "object": "response", "deleted": True})
+
+
+@router.post("/v1/responses/{response_id}/cancel")
+@router.post("/responses/{response_id}/cancel", include_in_schema=False)
+async def cancel_response(request: Request) -> JSONResponse:
+    gateway, auth, _ = await caller(request)
+    await state.load(gateway, auth, str(request.path_params["response_id"]))
+    raise InvalidRequestError("Only background responses can be cancelled, and this gateway runs none: the "
+                              "response has already finished.", param="response_id")
+
+
+async def _save(gateway: Gateway, auth: AuthContext, response: dict[str, Any],
+                turn: tuple[list[dict[str, Any]], list[dict[str, Any]]], ctx: RequestContext) -> None:
+    """Store the response with ``turn`` (its input items, the history before them); a store outage
+    loses the conversation state, never the answer."""
+    try:
+        await state.save(gateway, auth, response, *turn)
+    except StoreUnavailableError:
+        logger.warning("response not stored: the store is unavailable",
+                       extra={"request_id": ctx.request_id, "response_id": response["id"]})
+        response["store"] = False
+
+
+def _add_cost(response: dict[str, Any], ctx: RequestContext) -> None:
+    usage = response.get("usage")
+    if usage is not None and ctx.charge is not None and ctx.charge.cost is not None:
+        usage["cost"] = ctx.charge.cost
+
+
+def _int_param(raw: str | None, name: str, *, default: int, low: int, high: int) -> int:
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        raise InvalidRequestError(f"Invalid value for '{name}': expected an integer from {low} to {high}.",
+                                  param=name)
+    return int(raw)
