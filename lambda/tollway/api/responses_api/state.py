@@ -15,7 +15,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from tollway.api.responses_api.translate import new_id, output_as_input
-from tollway.errors import NotFoundError
+from tollway.errors import InvalidRequestError, NotFoundError
+from tollway.storage import client as storage
 
 if TYPE_CHECKING:
     from tollway.auth.context import AuthContext
@@ -51,8 +52,16 @@ def _repo(gateway: Gateway) -> ResponsesRepo:
     return _REPO
 
 
+def enabled() -> bool:
+    """Whether responses can be stored: the gateway runs with a store (DynamoDB or the embedded one)."""
+    return storage.enabled()
+
+
 async def load(gateway: Gateway, auth: AuthContext, response_id: str, *, param: str = "response_id") -> dict[str, Any]:
     """The caller's stored record, or 404 (also for another caller's)."""
+    if not enabled():
+        raise InvalidRequestError("This gateway runs without a store, so it keeps no responses; send the whole "
+                                  "conversation in 'input' with 'store': false.", param=param)
     record: dict[str, Any] | None = await asyncio.to_thread(_repo(gateway).get, response_id)
     if record is None or not _visible(record, auth, gateway.config.general_settings.responses_visibility):
         raise NotFoundError(f"Response with id '{response_id}' not found.", param=param, code="response_not_found")

@@ -44,20 +44,21 @@ class _Item:
         self.key = key
         self.text = ""
 
-    def done(self) -> dict[str, Any]:
+    def done(self, spaces: frozenset[str]) -> dict[str, Any]:
         if self.kind == "message":
             return {"id": self.id, "type": "message", "role": "assistant", "status": "completed",
                     "content": [output_text(self.text)]}
         if self.kind == "reasoning":
             return reasoning_item(self.id, self.text)
-        return function_call_item(self.id, self.call_id, self.name, self.text)
+        return function_call_item(self.id, self.call_id, self.name, self.text, spaces=spaces)
 
 
 class ResponseEvents:
     """Turns chunks into events for one response; ``response`` holds the final object once done."""
 
-    def __init__(self, response: dict[str, Any]) -> None:
+    def __init__(self, response: dict[str, Any], *, spaces: frozenset[str] = frozenset()) -> None:
         self.response = response
+        self._spaces = spaces
         self._sequence = 0
         self._item: _Item | None = None
         self._finish_reason: str | None = None
@@ -116,7 +117,7 @@ class ResponseEvents:
             events.append(self.event("response.reasoning_summary_part.added", **where, summary_index=0,
                                      part={"type": "summary_text", "text": ""}))
         else:
-            added = function_call_item(item.id, call_id, name, "", status="in_progress")
+            added = function_call_item(item.id, call_id, name, "", status="in_progress", spaces=self._spaces)
             events.append(self.event("response.output_item.added", item=added, output_index=item.output_index))
         return events
 
@@ -148,9 +149,9 @@ class ResponseEvents:
             events.append(self.event("response.reasoning_summary_part.done", **where, summary_index=0,
                                      part={"type": "summary_text", "text": item.text}))
         else:
-            events.append(self.event("response.function_call_arguments.done", **where, name=item.name,
-                                     arguments=item.text))
-        done = item.done()
+            events.append(self.event("response.function_call_arguments.done", **where,
+                                     name=item.done(self._spaces)["name"], arguments=item.text))
+        done = item.done(self._spaces)
         self.response["output"].append(done)
         events.append(self.event("response.output_item.done", item=done, output_index=item.output_index))
         return events

@@ -21,7 +21,11 @@ if TYPE_CHECKING:
 #: reasoning efforts the canonical model knows; the Responses API's extremes map to the nearest
 _EFFORT = {"minimal": "minimal", "low": "low", "medium": "medium", "high": "high", "xhigh": "high"}
 #: request fields that only steer OpenAI's own service (caching, tiers, abuse tracking): no effect elsewhere
-_OPENAI_HINTS = ("service_tier", "prompt_cache_key", "safety_identifier", "stream_options", "max_tool_calls")
+_OPENAI_HINTS = ("service_tier", "prompt_cache_key", "safety_identifier", "stream_options", "max_tool_calls",
+                 "client_metadata")
+#: how a namespaced function (``{"type": "namespace", "name": "crm", "tools": [...]}``) is named for
+#: providers without namespaces; calls are split back into ``namespace`` and ``name``
+NAMESPACE_SEPARATOR = "__"
 
 
 def new_id(prefix: str) -> str:
@@ -83,8 +87,11 @@ def to_messages(items: list[dict[str, Any]], *, offset: int = 0) -> list[dict[st
                 reasoning = []
             messages.append(message)
         elif kind == "function_call":
+            name = _required(item, "name", where)
+            if isinstance(item.get("namespace"), str) and item["namespace"]:
+                name = f"{item['namespace']}{NAMESPACE_SEPARATOR}{name}"
             call = {"id": _required(item, "call_id", where), "type": "function",
-                    "function": {"name": _required(item, "name", where), "arguments": item.get("arguments") or ""}}
+                    "function": {"name": name, "arguments": item.get("arguments") or ""}}
             last = messages[-1] if messages else None
             if last is not None and last["role"] == "assistant" and not reasoning:
                 last.setdefault("tool_calls", []).append(call)
@@ -193,8 +200,15 @@ def _tools(body: ResponsesRequest, *, drop_params: bool) -> dict[str, Any]:
     tools: list[dict[str, Any]] = []
     for i, tool in enumerate(body.tools or []):
         if tool.get("type") == "function" and tool.get("name"):
-            function = {k: tool[k] for k in ("name", "description", "parameters", "strict") if tool.get(k) is not None}
-            tools.append({"type": "function", "function": function})
+            tools.append(_function(tool))
+        elif tool.get("type") == "namespace" and tool.get("name"):
+            for j, inner in enumerate(tool.get("tools") or []):
+                if isinstance(inner, dict) and inner.get("type") == "function" and inner.get("name"):
+                    tools.append(_function(inner, namespace=tool["name"]))
+                elif not drop_params:
+                    raise UnsupportedParamError(f"The tool 'tools[{i}].tools[{j}]' of type '{inner.get('type')}' "
+                                                "cannot be sent to this model (set drop_params to drop it).",
+                                                param=f"tools[{i}].tools[{j}].type")
         elif not drop_params:
             raise UnsupportedParamError(f"The tool 'tools[{i}]' of type '{tool.get('type')}' is OpenAI's own and "
                                         "cannot be sent to this model (set drop_params to drop it).",
@@ -217,6 +231,18 @@ def _tools(body: ResponsesRequest, *, drop_params: bool) -> dict[str, Any]:
             raise UnsupportedParamError(f"The tool choice '{choice.get('type')}' cannot be sent to this model.",
                                         param="tool_choice")
     return fields
+
+
+def _function(tool: dict[str, Any], *, namespace: str | None = None) -> dict[str, Any]:
+    function = {k: tool[k] for k in ("name", "description", "parameters", "strict") if tool.get(k) is not None}
+    if namespace:
+        function["name"] = f"{namespace}{NAMESPACE_SEPARATOR}{function['name']}"
+    return {"type": "function", "function": function}
+
+
+def namespaces(body: ResponsesRequest) -> frozenset[str]:
+    """The names of the request's namespace tools (to split flattened call names back)."""
+    return frozenset(t["name"] for t in body.tools or [] if t.get("type") == "namespace" and t.get("name"))
 
 
 def _text_format(text: dict[str, Any] | None, *, drop_params: bool) -> dict[str, Any]:
@@ -308,7 +334,7 @@ def to_response(chat: ChatResponse, body: ResponsesRequest, response_id: str) ->
                                        "status": "completed", "content": content})
         for call in message.tool_calls or []:
             response["output"].append(function_call_item(new_id("fc"), call.id, call.function.name,
-                                                         call.function.arguments))
+                                                         call.function.arguments, spaces=namespaces(body)))
     return finished(response, choice.finish_reason if choice else None, chat.usage)
 
 
@@ -320,10 +346,14 @@ def reasoning_item(item_id: str, text: str) -> dict[str, Any]:
     return {"id": item_id, "type": "reasoning", "summary": [{"type": "summary_text", "text": text}]}
 
 
-def function_call_item(item_id: str, call_id: str, name: str, arguments: str, *,
-                       status: str = "completed") -> dict[str, Any]:
-    return {"id": item_id, "type": "function_call", "call_id": call_id, "name": name, "arguments": arguments,
+def function_call_item(item_id: str, call_id: str, name: str, arguments: str, *, status: str = "completed",
+                       spaces: frozenset[str] = frozenset()) -> dict[str, Any]:
+    item = {"id": item_id, "type": "function_call", "call_id": call_id, "name": name, "arguments": arguments,
             "status": status}
+    space, _, inner = name.partition(NAMESPACE_SEPARATOR)
+    if inner and space in spaces:
+        item.update(namespace=space, name=inner)
+    return item
 
 
 def output_as_input(output: list[dict[str, Any]]) -> list[dict[str, Any]]:

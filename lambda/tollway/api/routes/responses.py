@@ -18,7 +18,14 @@ from tollway.api.responses import gateway_headers, json_response
 from tollway.api.responses_api import state
 from tollway.api.responses_api.models import ResponsesRequest
 from tollway.api.responses_api.stream import ResponseEvents, response_events
-from tollway.api.responses_api.translate import input_items, new_id, skeleton, to_chat_request, to_response
+from tollway.api.responses_api.translate import (
+    input_items,
+    namespaces,
+    new_id,
+    skeleton,
+    to_chat_request,
+    to_response,
+)
 from tollway.errors import InvalidRequestError, StoreUnavailableError
 from tollway.observability.logging import logger
 from tollway.types.chat import StreamOptions
@@ -49,14 +56,16 @@ async def create_response(request: Request) -> Response:
 
     async def store(response: dict[str, Any]) -> None:
         _add_cost(response, ctx)
-        if body.stores:
+        if body.stores and state.enabled():
             await _save(gateway, auth, response, (items, previous), ctx)
+        else:
+            response["store"] = False
 
     if body.stream:
         chat.stream = True
         chat.stream_options = StreamOptions(include_usage=True)
         chunks = await pipeline.chat_stream(gateway, auth, ctx, chat, fallbacks=fallbacks, drop_params=drop)
-        events = ResponseEvents(skeleton(body, response_id))
+        events = ResponseEvents(skeleton(body, response_id), spaces=namespaces(body))
         headers = {**gateway_headers(ctx), "cache-control": "no-cache", "x-accel-buffering": "no"}
         return StreamingResponse(response_events(chunks, events, ctx, store), media_type="text/event-stream",
                                  headers=headers)
@@ -113,11 +122,13 @@ async def _save(gateway: Gateway, auth: AuthContext, response: dict[str, Any],
                 turn: tuple[list[dict[str, Any]], list[dict[str, Any]]], ctx: RequestContext) -> None:
     """Store the response with ``turn`` (its input items, the history before them); a store outage
     loses the conversation state, never the answer."""
+    from tollway.storage.responses_repo import RecordTooLarge
+
     try:
         await state.save(gateway, auth, response, *turn)
-    except StoreUnavailableError:
-        logger.warning("response not stored: the store is unavailable",
-                       extra={"request_id": ctx.request_id, "response_id": response["id"]})
+    except (StoreUnavailableError, RecordTooLarge) as exc:
+        logger.warning("response not stored", extra={"request_id": ctx.request_id, "response_id": response["id"],
+                                                     "reason": type(exc).__name__})
         response["store"] = False
 
 

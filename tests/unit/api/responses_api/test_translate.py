@@ -102,3 +102,21 @@ def test_response_object_parses_with_the_sdk() -> None:
     assert parsed.output_text == "partial" and parsed.model == "alias" and parsed.metadata == {"k": "v"}
     assert parsed.usage.input_tokens_details.cached_tokens == 3
     assert parsed.usage.output_tokens_details.reasoning_tokens == 2
+
+
+def test_namespace_tools_are_flattened_and_split_back() -> None:
+    """Codex groups tools in namespaces; providers without them see ``<namespace>__<name>``."""
+    tools = [{"type": "namespace", "name": "crm", "description": "CRM", "tools": [
+        {"type": "function", "name": "lookup", "parameters": {"type": "object"}}]}]
+    history = [{"type": "function_call", "call_id": "c1", "namespace": "crm", "name": "lookup", "arguments": "{}"},
+               {"type": "function_call_output", "call_id": "c1", "output": "found"}]
+    chat = _chat({"model": "m", "input": history, "tools": tools})
+    assert chat["tools"][0]["function"]["name"] == "crm__lookup"
+    assert chat["messages"][0]["tool_calls"][0]["function"]["name"] == "crm__lookup"
+    answer = ChatResponse.model_validate({"id": "x", "created": 1, "model": "m", "choices": [{"message": {
+        "role": "assistant", "tool_calls": [{"id": "c2", "function": {"name": "crm__lookup", "arguments": "{}"}},
+                                            {"id": "c3", "function": {"name": "other__x", "arguments": "{}"}}]}}]})
+    calls = to_response(answer, ResponsesRequest.model_validate({"model": "m", "input": "x", "tools": tools}),
+                        "resp_2")["output"]
+    assert (calls[0]["namespace"], calls[0]["name"]) == ("crm", "lookup")
+    assert "namespace" not in calls[1] and calls[1]["name"] == "other__x"
