@@ -41,6 +41,7 @@ class ResponsesRequest(_Open):
     safety_identifier: str | None = None
     max_tool_calls: int | None = Field(default=None, ge=1)
     top_logprobs: int | None = Field(default=None, ge=0, le=20)
+    client_metadata: dict[str, Any] | None = None
 
     @property
     def stores(self) -> bool:

@@ -20,9 +20,6 @@ if TYPE_CHECKING:
 
 #: reasoning efforts the canonical model knows; the Responses API's extremes map to the nearest
 _EFFORT = {"minimal": "minimal", "low": "low", "medium": "medium", "high": "high", "xhigh": "high"}
-#: request fields that only steer OpenAI's own service (caching, tiers, abuse tracking): no effect elsewhere
-_OPENAI_HINTS = ("service_tier", "prompt_cache_key", "safety_identifier", "stream_options", "max_tool_calls",
-                 "client_metadata")
 #: how a namespaced function (``{"type": "namespace", "name": "crm", "tools": [...]}``) is named for
 #: providers without namespaces; calls are split back into ``namespace`` and ``name``
 NAMESPACE_SEPARATOR = "__"
@@ -264,11 +261,6 @@ def _text_format(text: dict[str, Any] | None, *, drop_params: bool) -> dict[str,
         schema.setdefault("name", "response")
         return {"response_format": {"type": "json_schema", "json_schema": schema}}
     raise InvalidRequestError(f"Invalid value for 'text.format.type': '{kind}'.", param="text.format.type")
-
-
-def ignored_hints(body: ResponsesRequest) -> list[str]:
-    """OpenAI-only service hints present in the request (dropped on other providers, logged)."""
-    return [name for name in _OPENAI_HINTS if getattr(body, name) is not None]
 
 
 # ----------------------------------------------------------------------------- responses
