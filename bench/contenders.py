@@ -44,6 +44,24 @@ def chat_body(model: str, *, stream: bool = False) -> dict[str, Any]:
     return body
 
 
+def write_paths_config(upstream: str, path: Path) -> Path:
+    """Tollway only: the same upstream stream as an OpenAI-compatible and as an Anthropic deployment, so each
+    front door meets one deployment of its own format (passthrough) and one of the other (translated)."""
+    stream = upstream_base(upstream, "bench-stream")
+    config = {
+        "model_list": [
+            {"model_name": "path-openai", "litellm_params": {"model": "openai/bench-stream", "api_base": stream,
+                                                             "api_key": "sk-upstream", **PRICES}},
+            {"model_name": "path-anthropic", "litellm_params": {
+                "model": "anthropic/claude-bench", "api_base": stream.removesuffix("/v1"), "api_key": "sk-upstream",
+                **PRICES}},
+        ],
+        "general_settings": {"master_key": MASTER_KEY},
+    }
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
 def write_config(upstream: str, path: Path) -> Path:
     config = {
         "model_list": [
@@ -128,13 +146,14 @@ def start_tollway(name: str, config: Path, ddb_endpoint: str, counts: Path | Non
     return Target(name, url, proc=proc)
 
 
-def start_tollway_nostore(config: Path, *, aiohttp: bool = False) -> Target:
+def start_tollway_nostore(config: Path, *, aiohttp: bool = False, ready_model: str = "bench-0",
+                          name: str | None = None) -> Target:
     """The same app with no DynamoDB store (what a deployment without tables runs): master key only, no
     spend writes, so it compares like for like with LiteLLM without a database. ``tollway serve`` always
     brings a store, so this runs the app factory under uvicorn directly, with the same server settings.
     ``aiohttp=True``: the transport experiment (bench/hooks/aiohttp_transport.py)."""
     port = free_port()
-    name = "tollway-nostore-aiohttp" if aiohttp else "tollway-nostore"
+    name = name or ("tollway-nostore-aiohttp" if aiohttp else "tollway-nostore")
     env = {"TOLLWAY_CONFIG": str(config), "AWS_ENDPOINT_URL_DYNAMODB": "", "TOLLWAY_TABLE_IDENTITY": ""}
     if aiohttp:
         env.update(PYTHONPATH=str(BENCH / "hooks"), TOLLWAY_BENCH_AIOHTTP=str(AIOHTTP_DIR))
@@ -142,7 +161,7 @@ def start_tollway_nostore(config: Path, *, aiohttp: bool = False) -> Target:
                                     "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
                                     "--no-access-log"], env=env).start()
     url = f"http://127.0.0.1:{port}"
-    wait_ready(proc, f"{url}/v1/chat/completions", json_body=chat_body("bench-0"),
+    wait_ready(proc, f"{url}/v1/chat/completions", json_body=chat_body(ready_model),
                headers={"authorization": f"Bearer {MASTER_KEY}"}, timeout=60)
     return Target(name, url, proc=proc)
 

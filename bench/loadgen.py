@@ -10,8 +10,9 @@ time *and* request count. The result is one JSON object on stdout.
     ... --ramp 1,2,4,8,16,32,64 --duration 2     # one step per concurrency
     ... --stream                                  # SSE: time to first token, gaps between tokens
 
-Streams: a token event is one whose JSON has ``"content": "tok…"`` (what bench/upstream.py
-sends); TTFT is the time to the first one, gaps are between consecutive ones.
+Streams: a token event is one whose JSON has ``"content": "tok…"`` (Chat Completions) or
+``"text": "tok…"`` (Anthropic's Messages), what bench/upstream.py sends; TTFT is the time to the
+first one, gaps are between consecutive ones.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from urllib.parse import urlsplit
 
 import httptools
 
-_TOKEN = re.compile(rb'"content":\s?"tok')
+_TOKEN = re.compile(rb'"(?:content|text)":\s?"tok')
 
 
 def percentiles(values: list[float]) -> dict[str, float]:

@@ -206,8 +206,33 @@ def render(results: dict[str, Any]) -> str:
             verdict = " ".join(r["check"](values, v) for v, _ in VARIANTS)
         lines.append(f"| {r['figure']}{unit} | {r['target']} | {' | '.join(cells)} | {' | '.join(ratios)} "
                      f"| {verdict} |")
-    lines += ["", *raw_table(results), "", *notes(results)]
+    lines += ["", *raw_table(results), "", *paths_table(results), "", *notes(results)]
     return "\n".join(lines) + "\n"
+
+
+def paths_table(results: dict[str, Any]) -> list[str]:
+    """Stream CPU per request: each front door passing the body through vs translating it (same upstream stream)."""
+    paths = results.get("stream_paths")
+    if not paths:
+        return []
+    if "error" in paths:
+        return [f"Stream paths: FAILED ({paths['error']})"]
+    lines = ["Streams passed through vs translated (Tollway no store, c=8, the same 20-token upstream stream; "
+             "server CPU ms per request, p50 latency and TTFT in ms):", "",
+             "| Front door | Passthrough CPU | Translated CPU | Passthrough/translated | p50 (pass / transl.) "
+             "| TTFT p50 (pass / transl.) |", "|---|---:|---:|---:|---:|---:|"]
+    for door, label in (("chat", "Chat Completions"), ("messages", "Anthropic Messages")):
+        p, t = paths.get(f"{door}_passthrough", {}), paths.get(f"{door}_translated", {})
+        pc, tc = p.get("cpu_ms_per_request"), t.get("cpu_ms_per_request")
+        lat = f"{_fmt(_lat_of(p))} / {_fmt(_lat_of(t))}"
+        ttft = f"{_fmt(_lat_of(p, 'ttft_ms'))} / {_fmt(_lat_of(t, 'ttft_ms'))}"
+        lines.append(f"| {label} | {_fmt(pc, 3)} | {_fmt(tc, 3)} | {_ratio_fmt(_ratio(pc, tc))} | {lat} | {ttft} |")
+    return lines
+
+
+def _lat_of(scenario: dict[str, Any], key: str = "latency_ms") -> float | None:
+    value = (scenario.get(key) or {}).get("p50")
+    return float(value) if value is not None else None
 
 
 def raw_table(results: dict[str, Any]) -> list[str]:

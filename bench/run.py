@@ -1,7 +1,8 @@
 """``make bench``: Tollway next to LiteLLM and a bare passthrough, same machine, same run.
 
 Phases (``--only`` picks some): ``load`` (every server under the same load scenarios, one at
-a time, plus DynamoDB round trips for Tollway), ``imports``, ``coldstart``, ``sizes``,
+a time, plus DynamoDB round trips for Tollway), ``paths`` (stream CPU per request with the body
+passed through vs translated, per front door), ``imports``, ``coldstart``, ``sizes``,
 ``profile`` (py-spy on Tollway under load). Results go to bench/results/latest.json and a
 Markdown table to bench/results/latest.md; ``--update-doc`` also rewrites the generated
 section of BENCHMARKS.md. Everything listens on 127.0.0.1 and every load loop is bounded.
@@ -27,7 +28,7 @@ import setup_env
 from procs import BENCH, ROOT, Proc
 
 RESULTS = BENCH / "results"
-PHASES = ("load", "imports", "coldstart", "sizes", "profile")
+PHASES = ("load", "paths", "imports", "coldstart", "sizes", "profile")
 
 
 def _stop_all(procs: list[Proc]) -> None:
@@ -116,6 +117,26 @@ def load_phase(results: dict[str, Any], upstream: str, ddb: str, config: Path, d
     server("litellm", lambda: contenders.start_litellm(config))
 
 
+def paths_phase(results: dict[str, Any], upstream: str, d: scenarios.Durations, procs: list[Proc]) -> None:
+    """The same upstream stream passed through vs translated, per front door (no store: the path's own cost)."""
+    print("bench: stream CPU per request, passthrough vs translated", flush=True)
+    config = contenders.write_paths_config(upstream, RESULTS / "config-paths.yaml")
+    try:
+        target = contenders.start_tollway_nostore(config, ready_model="path-openai", name="tollway-paths")
+    except Exception as exc:
+        results["stream_paths"] = {"error": f"did not start: {exc}"[:800]}
+        return
+    assert target.proc is not None
+    procs.append(target.proc)
+    try:
+        results["stream_paths"] = scenarios.stream_paths(target, d)
+    except Exception as exc:  # the other phases' figures still count
+        results["stream_paths"] = {"error": f"{type(exc).__name__}: {exc}"[:800]}
+        print(f"  stream paths FAILED {exc}", flush=True)
+    finally:
+        target.proc.stop()
+
+
 def _ddb(entry: dict[str, Any], target: contenders.Target, counts: Path, d: scenarios.Durations) -> None:
     try:
         entry["dynamodb"] = scenarios.dynamodb_round_trips(target, counts, d.ddb_requests)
@@ -142,9 +163,10 @@ def main() -> int:
     started = time.monotonic()
     RESULTS.mkdir(parents=True, exist_ok=True)
 
-    setup_env.ensure_litellm()
-    setup_env.ensure_tools()
-    setup_env.ensure_aiohttp()
+    if phases - {"paths"}:  # the stream-path comparison is Tollway alone: no contender to install
+        setup_env.ensure_litellm()
+        setup_env.ensure_tools()
+        setup_env.ensure_aiohttp()
     results: dict[str, Any] = {"started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                                "machine": setup_env.machine(), "quick": args.quick, "phases": sorted(phases),
                                "loadavg_start": [round(x, 2) for x in os.getloadavg()]}
@@ -158,6 +180,8 @@ def main() -> int:
         contenders.ensure_tables(ddb)
         if "load" in phases:
             load_phase(results, upstream, ddb, config, d, procs, do_profile="profile" in phases)
+        if "paths" in phases:
+            paths_phase(results, upstream, d, procs)
         if "imports" in phases:
             print("bench: import times (fresh interpreter each)", flush=True)
             results["imports"] = footprint.import_times(runs=3 if args.quick else 5, slow_runs=2)

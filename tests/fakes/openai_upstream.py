@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,12 +37,15 @@ class FakeOpenAI:
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.queue: list[Scripted] = []
+        #: what it answered to chat requests, byte for byte: one body, or the stream's events
+        self.sent: list[list[bytes]] = []
         self.app = Starlette(routes=[
             Route("/v1/chat/completions", self.chat, methods=["POST"]),
             Route("/v1/embeddings", self.embeddings, methods=["POST"]),
         ])
 
     def reset(self) -> None:
+        self.sent.clear()
         self.requests.clear()
         self.headers.clear()
         self.queue.clear()
@@ -59,10 +63,15 @@ class FakeOpenAI:
         body, script = await self._record(request)
         if script and script.status >= 400:
             return JSONResponse(script.body, status_code=script.status, headers=script.headers)
-        completion = _completion(body)
+        completion = script.body if script and script.body else _completion(body)
+        sent: list[bytes] = []
+        self.sent.append(sent)
         if body.get("stream"):
-            return StreamingResponse(_stream(completion, body, script), media_type="text/event-stream")
-        return JSONResponse(completion)
+            return StreamingResponse(_recorded(_stream(completion, body, script), sent),
+                                     media_type="text/event-stream")
+        response = JSONResponse(completion)
+        sent.append(bytes(response.body))
+        return response
 
     async def embeddings(self, request: Request) -> Response:
         body, script = await self._record(request)
@@ -100,6 +109,12 @@ def _completion(body: dict[str, Any]) -> dict[str, Any]:
                   "completion_tokens_details": {"reasoning_tokens": 0}},
         "system_fingerprint": "fp_fake",
     }
+
+
+async def _recorded(events: AsyncIterator[str], sent: list[bytes]) -> AsyncIterator[str]:
+    async for event in events:
+        sent.append(event.encode())
+        yield event
 
 
 async def _stream(completion: dict[str, Any], body: dict[str, Any], script: Scripted | None):  # type: ignore[no-untyped-def]
