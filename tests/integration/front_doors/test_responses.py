@@ -7,6 +7,7 @@ import base64
 import json
 from collections.abc import Iterator
 
+import httpx
 import openai
 import pytest
 
@@ -137,3 +138,55 @@ def test_errors_are_openai_shaped(client) -> None:  # type: ignore[no-untyped-de
     with pytest.raises(openai.BadRequestError) as err:
         client.responses.create(model="claude", input="x", background=True, store=False)
     assert err.value.body["param"] == "background"
+
+
+# ----------------------------------------------------------------------------- passthrough (OpenAI's own)
+
+
+@pytest.fixture
+def gpt(start_gateway, openai_upstream) -> openai.OpenAI:  # type: ignore[no-untyped-def]
+    gateway = start_gateway({"model_list": [
+        {"model_name": "gpt", "litellm_params": {"model": "openai/gpt-4.1", "api_base": openai_upstream.base_url,
+                                                 "api_key": "sk-openai-upstream-secret"}}]})
+    return openai.OpenAI(base_url=gateway.base_url, api_key=MASTER_KEY, max_retries=0)
+
+
+def test_passthrough_sends_the_body_as_is_and_returns_the_upstreams(gpt, openai_upstream) -> None:  # type: ignore[no-untyped-def]
+    from tests.fakes.openai_upstream import response_object
+
+    body = {"model": "gpt", "input": [{"role": "user", "content": "hi"}], "store": False,
+            "text": {"verbosity": "low"}, "service_tier": "flex", "a_future_field": {"x": [1, 2]},
+            "tools": [{"type": "web_search"}], "include": ["reasoning.encrypted_content"]}
+    raw = gpt.post("/responses", body=body, cast_to=httpx.Response)
+    assert openai_upstream.requests == [{**body, "model": "gpt-4.1"}]
+    assert openai_upstream.headers[0]["authorization"] == "Bearer sk-openai-upstream-secret"
+    answer = json.loads(raw.content)
+    assert answer == {**response_object({**body, "model": "gpt-4.1"}), "id": answer["id"]}
+    assert float(raw.headers["x-tollway-response-cost"]) > 0
+
+
+def test_passthrough_stream_relays_every_event(gpt, openai_upstream) -> None:  # type: ignore[no-untyped-def]
+    from tests.fakes.openai_upstream import response_events, response_object
+
+    with gpt.responses.stream(model="gpt", input="one two three", store=False) as stream:
+        events = list(stream)
+        final = stream.get_final_response()
+    sent = {"model": "gpt-4.1", "input": "one two three", "store": False, "stream": True}
+    assert openai_upstream.requests[0] == sent
+    expected = [json.loads(e.split("data: ", 1)[1]) for e in response_events(response_object(sent))]
+    assert [e.type for e in events] == [e["type"] for e in expected]
+    deltas = [e.delta for e in events if e.type == "response.output_text.delta"]
+    assert deltas == [e["delta"] for e in expected if e["type"] == "response.output_text.delta"]
+    assert final.output_text == "echo: one two three" and final.usage.cost > 0  # type: ignore[attr-defined]
+
+
+def test_passthrough_failures(gpt, openai_upstream) -> None:  # type: ignore[no-untyped-def]
+    openai_upstream.queue.append(Scripted(stream_error_after=5))
+    with gpt.responses.stream(model="gpt", input="a b c", store=False) as stream:
+        kinds = [event.type for event in stream]
+    assert "response.output_text.delta" in kinds and kinds[-1] == "response.failed"
+    openai_upstream.queue.append(Scripted(status=400, body={"error": {
+        "message": "bad thing", "type": "invalid_request_error", "param": "input", "code": None}}))
+    with pytest.raises(openai.BadRequestError) as err:
+        gpt.responses.create(model="gpt", input="x", store=False)
+    assert "bad thing" in err.value.message

@@ -22,7 +22,8 @@ import pytest
 
 from tests.conftest import MASTER_KEY
 from tests.fakes.anthropic_upstream import FakeAnthropic
-from tests.support.servers import serve_app
+from tests.fakes.openai_upstream import FakeOpenAI
+from tests.support.servers import RunningServer, serve_app
 
 
 def _free_port() -> int:
@@ -49,12 +50,17 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 @pytest.fixture(scope="module")
 def gateways(tmp_path_factory: pytest.TempPathFactory, backend: tuple[str, str],
-             upstream: tuple[FakeAnthropic, str]) -> Iterator[list[str]]:
+             upstream: tuple[FakeAnthropic, str], _fake_openai_server: tuple[FakeOpenAI, RunningServer],
+             ) -> Iterator[list[str]]:
     """Two gateway processes sharing one store (and nothing else)."""
     config = tmp_path_factory.mktemp("cfg") / "config.json"
     config.write_text(json.dumps({
-        "model_list": [{"model_name": "claude", "litellm_params": {
-            "model": "anthropic/claude-sonnet-4-5", "api_base": upstream[1], "api_key": "sk-ant-up"}}],
+        "model_list": [
+            {"model_name": "claude", "litellm_params": {
+                "model": "anthropic/claude-sonnet-4-5", "api_base": upstream[1], "api_key": "sk-ant-up"}},
+            {"model_name": "gpt", "litellm_params": {
+                "model": "openai/gpt-4.1", "api_base": f"{_fake_openai_server[1].url}/v1", "api_key": "sk-oa-up"}},
+        ],
         "general_settings": {"master_key": MASTER_KEY},
     }))
     kind, where = backend
@@ -119,6 +125,29 @@ def test_conversation_continues_on_the_other_process(gateways: list[str], upstre
     third = _client(gateways[0], key).responses.create(model="claude", input="and again?",
                                                        previous_response_id=second.id)
     assert len(fake.requests[-1]["messages"]) == 5 and third.output_text == "echo: and again?"
+
+
+def test_a_conversation_crosses_providers_and_formats(gateways: list[str], upstream,  # type: ignore[no-untyped-def]
+                                                    _fake_openai_server) -> None:
+    """Turn 1 passes through to OpenAI (stored under OpenAI's id), turn 2 is translated for Claude,
+    turn 3 goes back to OpenAI with the whole conversation inline (the gateway keeps the state)."""
+    anthropic_fake, openai_fake = upstream[0], _fake_openai_server[0]
+    anthropic_fake.reset()
+    openai_fake.reset()
+    key = _key(gateways[0])
+    first = _client(gateways[0], key).responses.create(model="gpt", input="hello gpt")
+    assert first.output_text == "echo: hello gpt" and openai_fake.requests[-1]["input"] == "hello gpt"
+    second = _client(gateways[1], key).responses.create(model="claude", input="hello claude",
+                                                        previous_response_id=first.id)
+    assert [m["role"] for m in anthropic_fake.requests[-1]["messages"]] == ["user", "assistant", "user"]
+    with _client(gateways[0], key).responses.stream(model="gpt", input="back to gpt",
+                                                    previous_response_id=second.id) as stream:
+        third = stream.get_final_response()
+    sent = openai_fake.requests[-1]
+    assert "previous_response_id" not in sent
+    assert [item.get("role") for item in sent["input"]] == ["user", "assistant", "user", "assistant", "user"]
+    assert third.previous_response_id == second.id
+    assert _client(gateways[1], key).responses.retrieve(third.id).output_text == "echo: back to gpt"
 
 
 def test_retrieve_list_delete_and_ownership(gateways: list[str]) -> None:

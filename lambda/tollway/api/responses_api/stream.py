@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
     from tollway.api.context import RequestContext
+    from tollway.passthrough.answers import NativeEvent
     from tollway.types.chat import ChatChunk, Delta
 
 #: ``ResponseError.code`` values by HTTP status class (the SDK accepts only its documented codes)
@@ -200,3 +201,53 @@ async def response_events(chunks: AsyncIterator[ChatChunk], events: ResponseEven
         yield event
     await on_done(events.response)  # stored before the client hears it is done, so a next turn finds it
     yield events.terminal()
+
+
+_TERMINAL = frozenset({"response.completed", "response.incomplete", "response.failed"})
+
+
+async def native_response_events(events: AsyncIterator[NativeEvent], ctx: RequestContext,
+                                 on_done: Callable[[dict[str, Any]], Awaitable[None]]) -> AsyncIterator[bytes]:
+    """OpenAI's own Responses stream, relayed as received. The terminal event is held back until the
+    stream has ended (and been settled) so it can carry ``usage.cost`` and the response is stored before
+    the client hears it is done; a gateway-side failure after the first byte becomes ``response.failed``."""
+    latest: dict[str, Any] = {}
+    terminal: NativeEvent | None = None
+    relayed = 0
+    try:
+        async for event in events:
+            response = event.data.get("response") if event.data is not None else None
+            if isinstance(response, dict):
+                latest = response
+                if event.name in _TERMINAL:
+                    terminal = event
+                    continue
+            relayed += 1
+            yield event.raw
+    except TollwayError as exc:
+        ctx.error_type = exc.error_type
+        yield _failed(latest, exc, relayed)
+        return
+    except Exception:  # noqa: BLE001 - headers are sent; report in-band, never a traceback
+        ctx.error_type = "internal_error"
+        logger.exception("stream failed", extra={"request_id": ctx.request_id})
+        yield _failed(latest, InternalError("The gateway hit an unexpected error."), relayed)
+        return
+    if terminal is None or terminal.data is None:
+        return
+    if terminal.name == "response.failed":
+        ctx.error_type = "upstream_error"
+        yield terminal.raw
+        return
+    await on_done(latest)
+    payload = json.dumps(terminal.data, separators=(",", ":"), ensure_ascii=False)
+    yield f"event: {terminal.name}\ndata: {payload}\n\n".encode("utf-8", "backslashreplace")
+
+
+def _failed(response: dict[str, Any], error: TollwayError, sequence: int) -> bytes:
+    code = _FAILED_CODES.get(error.status_code, "server_error")
+    failed = {**response, "status": "failed",
+              "error": {"code": code, "message": error.to_dict()["error"]["message"]}}
+    payload = json.dumps({"type": "response.failed", "sequence_number": sequence, "response": failed},
+                         separators=(",", ":"), ensure_ascii=False)
+    return f"event: response.failed\ndata: {payload}\n\n".encode("utf-8", "backslashreplace")

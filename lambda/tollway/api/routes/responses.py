@@ -12,12 +12,12 @@ from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from tollway import pipeline
-from tollway.api.bodies import parse_body, split_extras
+from tollway.api.bodies import gateway_fields, parse_body_and_data, split_extras
 from tollway.api.deps import caller
-from tollway.api.responses import gateway_headers, json_response
+from tollway.api.responses import gateway_headers, json_response, native_response
 from tollway.api.responses_api import state
 from tollway.api.responses_api.models import ResponsesRequest
-from tollway.api.responses_api.stream import ResponseEvents, response_events
+from tollway.api.responses_api.stream import ResponseEvents, native_response_events, response_events
 from tollway.api.responses_api.translate import (
     input_items,
     namespaces,
@@ -28,9 +28,11 @@ from tollway.api.responses_api.translate import (
 )
 from tollway.errors import InvalidRequestError, StoreUnavailableError
 from tollway.observability.logging import logger
-from tollway.types.chat import StreamOptions
+from tollway.types.chat import ChatRequest, ChatResponse, StreamOptions
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from tollway.api.context import RequestContext
     from tollway.auth.context import AuthContext
     from tollway.gateway import Gateway
@@ -41,38 +43,72 @@ router = APIRouter()
 @router.post("/v1/responses")
 @router.post("/responses", include_in_schema=False)
 async def create_response(request: Request) -> Response:
+    """Sent as is to OpenAI's own deployments; translated through the canonical model for the others.
+
+    The gateway keeps the conversation: with ``previous_response_id`` the stored history is sent
+    inline on every attempt, so any provider (and any fallback) can continue it.
+    """
+    from tollway.passthrough.wire import OPENAI_RESPONSES, WireRequest
+
     gateway, auth, ctx = await caller(request)
-    body = await parse_body(request, ResponsesRequest)
-    extras = split_extras(body, drop_params=gateway.settings.drop_params)
+    body, data = await parse_body_and_data(request, ResponsesRequest)
+    extras = gateway_fields(body, data)
     fallbacks = pipeline.requested_fallbacks(gateway, auth, ctx, extras.get("fallbacks"))
-    drop = gateway.settings.drop_params or extras.get("drop_params") is True
+    drop = extras.get("drop_params") is True
     if body.background:
         raise InvalidRequestError("Background responses are not supported by this gateway; send the request "
                                   "without 'background' (or stream it).", param="background")
     previous = await state.history(gateway, auth, body.previous_response_id) if body.previous_response_id else []
     items = input_items(body)
-    chat = to_chat_request(body, previous, drop_params=drop)
+    if body.previous_response_id:
+        data = {**data, "input": [*previous, *items]}
+        del data["previous_response_id"]
+
+    def canonical() -> ChatRequest:
+        dropping = drop or gateway.settings.drop_params
+        split_extras(body, drop_params=dropping)
+        chat = to_chat_request(body, previous, drop_params=dropping)
+        if body.stream:
+            chat.stream = True
+            chat.stream_options = StreamOptions(include_usage=True)
+        return chat
+
+    wire = WireRequest(OPENAI_RESPONSES, data, translate=canonical)
     response_id = new_id("resp")
 
     async def store(response: dict[str, Any]) -> None:
-        _add_cost(response, ctx)
+        if body.previous_response_id:
+            response["previous_response_id"] = body.previous_response_id
         if body.stores and state.enabled():
             await _save(gateway, auth, response, (items, previous), ctx)
         else:
             response["store"] = False
 
     if body.stream:
-        chat.stream = True
-        chat.stream_options = StreamOptions(include_usage=True)
-        chunks = await pipeline.chat_stream(gateway, auth, ctx, chat, fallbacks=fallbacks, drop_params=drop)
-        events = ResponseEvents(skeleton(body, response_id), spaces=namespaces(body))
+        streamed = await pipeline.respond_stream(gateway, auth, ctx, wire, fallbacks=fallbacks, drop_params=drop)
         headers = {**gateway_headers(ctx), "cache-control": "no-cache", "x-accel-buffering": "no"}
-        return StreamingResponse(response_events(chunks, events, ctx, store), media_type="text/event-stream",
-                                 headers=headers)
-    answer = await pipeline.chat(gateway, auth, ctx, chat, fallbacks=fallbacks, drop_params=drop)
-    response = to_response(answer, body, response_id)
-    await store(response)
-    return json_response(response, ctx)
+
+        async def finish(response: dict[str, Any]) -> None:  # the stream's end: settled, so it has its cost
+            _add_cost(response, ctx)
+            await store(response)
+
+        if streamed.events is not None:
+            stream: AsyncIterator[bytes] = native_response_events(streamed.events, ctx, finish)
+        else:
+            assert streamed.chunks is not None
+            events = ResponseEvents(skeleton(body, response_id), spaces=namespaces(body))
+            stream = response_events(streamed.chunks, events, ctx, finish)
+        return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+    answer = await pipeline.respond(gateway, auth, ctx, wire, fallbacks=fallbacks, drop_params=drop)
+    if isinstance(answer, ChatResponse):
+        response = to_response(answer, body, response_id)
+        await store(response)
+        return json_response(response, ctx)
+    stored = dict(answer.data)
+    await store(stored)
+    if body.previous_response_id or stored.get("store") != answer.data.get("store"):
+        return json_response(stored, ctx)  # the answer names what the client asked, not what went upstream
+    return native_response(answer, ctx)
 
 
 @router.get("/v1/responses/{response_id}")
