@@ -25,7 +25,7 @@ STREAM_GAP_MS = 10
 STREAM_TOKENS = 20
 MODELS = {"bench-0": (0, 0, 0), "bench-50": (50, 0, 0), "bench-stream": (0, STREAM_GAP_MS, STREAM_TOKENS)}
 TABLE_PREFIX = "bench-"
-TABLE_NAMES = ("identity", "counters", "spend", "audit")  # tollway.storage.tables.TABLES
+TABLE_NAMES = ("identity", "counters", "spend", "audit", "responses")  # tollway.storage.tables.TABLES
 PRICES = {"input_cost_per_token": 0.0000025, "output_cost_per_token": 0.00001}
 
 

@@ -244,6 +244,10 @@ def paths_table(results: dict[str, Any]) -> list[str]:
         lat = f"{_fmt(_lat_of(p))} / {_fmt(_lat_of(t))}"
         ttft = f"{_fmt(_lat_of(p, 'ttft_ms'))} / {_fmt(_lat_of(t, 'ttft_ms'))}"
         lines.append(f"| {label} | {_fmt(pc, 3)} | {_fmt(tc, 3)} | {_ratio_fmt(_ratio(pc, tc))} | {lat} | {ttft} |")
+    responses = paths.get("responses_translated", {})
+    if responses:
+        lines.append(f"| Responses API | - | {_fmt(responses.get('cpu_ms_per_request'), 3)} | - | "
+                     f"- / {_fmt(_lat_of(responses))} | - / {_fmt(_lat_of(responses, 'ttft_ms'))} |")
     return lines
 
 

@@ -39,7 +39,7 @@ class Durations:
 
 def loadgen(target: Target, model: str, *, concurrency: int = 1, duration: float = 3.0, warmup: float = 0.5,
             stream: bool = False, ramp: str | None = None, max_requests: int = 200_000,
-            path: str | None = None, body: dict[str, Any] | None = None) -> dict[str, Any]:
+            path: str | None = None, body: dict[str, Any] | None = None, deltas: bool = False) -> dict[str, Any]:
     """``path``/``body``: another front door than chat completions (on the target's own URL)."""
     url = f"{target.url}{path}" if path else target.url_for(model)
     argv = [str(VENV_PY), str(BENCH / "loadgen.py"), "--url", url,
@@ -48,7 +48,7 @@ def loadgen(target: Target, model: str, *, concurrency: int = 1, duration: float
     for header in target.headers():
         argv += ["--header", header]
     if stream:
-        argv += ["--stream", "--expect-tokens", str(STREAM_TOKENS)]
+        argv += ["--stream", "--expect-tokens", str(STREAM_TOKENS)] + (["--delta-tokens"] if deltas else [])
     if ramp:
         argv += ["--ramp", ramp, "--ramp-stop-ms", "500"]
     limit = (duration + warmup) * (len(ramp.split(",")) if ramp else 1) + 60
@@ -93,6 +93,7 @@ STREAM_PATHS = (
     ("chat_translated", "/v1/chat/completions", "path-anthropic", False),
     ("messages_passthrough", "/v1/messages", "path-anthropic", True),
     ("messages_translated", "/v1/messages", "path-openai", False),
+    ("responses_translated", "/v1/responses", "path-anthropic", False),
 )
 
 
@@ -101,14 +102,22 @@ def messages_body(model: str) -> dict[str, Any]:
             "assistant.", "messages": [{"role": "user", "content": "Say hello in one short sentence."}]}
 
 
+def responses_body(model: str) -> dict[str, Any]:
+    return {"model": model, "max_output_tokens": 64, "temperature": 0.2, "stream": True, "store": False,
+            "instructions": "You are a helpful assistant.", "input": "Say hello in one short sentence."}
+
+
 def stream_paths(target: Target, d: Durations, concurrency: int = 8) -> dict[str, Any]:
     """Stream CPU per request on the passthrough path next to the translated one, per front door."""
     out: dict[str, Any] = {}
     for name, path, model, _ in STREAM_PATHS:
-        body = chat_body(model, stream=True) if path.endswith("completions") else messages_body(model)
-        loadgen(target, model, concurrency=2, duration=0.3, warmup=0.2, stream=True, path=path, body=body)
+        deltas = path.endswith("responses")
+        body = (responses_body(model) if deltas else chat_body(model, stream=True) if path.endswith("completions")
+                else messages_body(model))
+        loadgen(target, model, concurrency=2, duration=0.3, warmup=0.2, stream=True, path=path, body=body,
+                deltas=deltas)
         out[name] = loadgen(target, model, concurrency=concurrency, duration=d.stream, warmup=d.warmup,
-                            stream=True, path=path, body=body)
+                            stream=True, path=path, body=body, deltas=deltas)
         _log(target, name, out[name])
     return out
 

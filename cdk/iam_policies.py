@@ -38,6 +38,8 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "spend": ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"),
     # append-only: entries are written (in the mutation's transaction) and read, never changed or removed
     "audit": ("dynamodb:PutItem", "dynamodb:Query"),
+    # stored Responses API responses: parts written and deleted in one transaction, read by Query
+    "responses": ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"),
 }
 INDEX_ACTIONS = ("dynamodb:Query",)
 SECRET_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from tollway.errors import UpstreamError
 from tollway.passthrough.answers import NativeEvent
 from tollway.passthrough.sse import fields
-from tollway.passthrough.wire import ANTHROPIC_MESSAGES, OPENAI_CHAT
+from tollway.passthrough.wire import ANTHROPIC_MESSAGES, OPENAI_CHAT, OPENAI_RESPONSES
 
 if TYPE_CHECKING:
     from tollway.types.chat import Usage
@@ -35,6 +35,9 @@ def body_usage(fmt: str, data: dict[str, Any]) -> Usage | None:
 
         return to_usage(raw)
     from tollway.types.chat import Usage
+
+    if fmt == OPENAI_RESPONSES:
+        return responses_usage(raw)
 
     return Usage.model_validate(raw)
 
@@ -122,5 +125,67 @@ class OpenAIStream:
         return None  # OpenAI-compatible servers differ on ``[DONE]``; a stream without it still counts
 
 
-def stream_reader(fmt: str, provider: str) -> AnthropicStream | OpenAIStream:
+def responses_usage(raw: dict[str, Any]) -> Usage:
+    """A Responses API ``usage`` block in the canonical shape."""
+    from tollway.types.chat import Usage
+
+    def count(value: Any) -> int:
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+    prompt, completion = count(raw.get("input_tokens")), count(raw.get("output_tokens"))
+    cached = count((raw.get("input_tokens_details") or {}).get("cached_tokens"))
+    reasoning = count((raw.get("output_tokens_details") or {}).get("reasoning_tokens"))
+    return Usage.model_validate({
+        "prompt_tokens": prompt, "completion_tokens": completion,
+        "total_tokens": count(raw.get("total_tokens")) or prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": cached},
+        "completion_tokens_details": {"reasoning_tokens": reasoning}})
+
+
+class ResponsesStream:
+    """Reads a Responses API stream: only ``response.created`` and the terminal events (which carry the
+    response object and its usage) and ``error`` are parsed; deltas are relayed unread."""
+
+    _READ = frozenset({"response.created", "response.completed", "response.incomplete", "response.failed", "error"})
+    _TERMINAL = frozenset({"response.completed", "response.incomplete", "response.failed"})
+
+    def __init__(self, provider: str) -> None:
+        self.provider = provider
+        self.finished = False
+
+    def read(self, raw: bytes) -> NativeEvent:
+        match = _DOTTED_EVENT_LINE.match(raw)
+        name = match.group(1).decode() if match else None
+        if name is not None and name not in self._READ:
+            return NativeEvent(raw, name)
+        try:
+            data = json.loads(fields(raw)[1])
+        except ValueError:
+            raise UpstreamError(f"{self.provider}: invalid JSON in the upstream stream") from None
+        if not isinstance(data, dict):
+            raise UpstreamError(f"{self.provider}: unexpected event shape in the upstream stream")
+        kind = str(data.get("type") or name or "")
+        if kind == "error":
+            from tollway.providers.openai.errors import stream_error
+
+            raise stream_error(self.provider, {"error": data.get("error") or data})
+        response = data.get("response")
+        usage = None
+        if kind in self._TERMINAL:
+            self.finished = True
+            raw_usage = response.get("usage") if isinstance(response, dict) else None
+            usage = responses_usage(raw_usage) if isinstance(raw_usage, dict) else None
+        return NativeEvent(raw, kind, usage=usage, data=data)
+
+    def end(self) -> None:
+        if not self.finished:
+            raise UpstreamError(f"{self.provider}: the stream ended before the response was complete")
+
+
+_DOTTED_EVENT_LINE = re.compile(rb"event: ?([A-Za-z_.]+)\r?\n")
+
+
+def stream_reader(fmt: str, provider: str) -> AnthropicStream | OpenAIStream | ResponsesStream:
+    if fmt == OPENAI_RESPONSES:
+        return ResponsesStream(provider)
     return AnthropicStream(provider) if fmt == ANTHROPIC_MESSAGES else OpenAIStream(provider)

@@ -22,11 +22,14 @@ if TYPE_CHECKING:
 ANTHROPIC_MESSAGES = "anthropic.messages"
 #: OpenAI's Chat Completions API (``/v1/chat/completions``)
 OPENAI_CHAT = "openai.chat"
+#: OpenAI's Responses API (``/v1/responses``)
+OPENAI_RESPONSES = "openai.responses"
 
 #: request headers a native attempt forwards upstream, per format
 FORWARDED_HEADERS: dict[str, tuple[str, ...]] = {
     ANTHROPIC_MESSAGES: ("anthropic-beta", "anthropic-version"),
     OPENAI_CHAT: (),
+    OPENAI_RESPONSES: (),
 }
 
 
@@ -69,6 +72,8 @@ class WireRequest:
 
     @property
     def messages(self) -> list[Turn]:
+        if self.format == OPENAI_RESPONSES:
+            return _response_turns(self.body)
         turns = [Turn(m.get("content")) for m in self.body.get("messages") or [] if isinstance(m, dict)]
         system = self.body.get("system")
         return [Turn(system), *turns] if system else turns
@@ -79,7 +84,7 @@ class WireRequest:
 
     @property
     def output_limit(self) -> int | None:
-        for name in ("max_completion_tokens", "max_tokens"):
+        for name in ("max_completion_tokens", "max_tokens", "max_output_tokens"):
             value = self.body.get(name)
             if isinstance(value, int) and not isinstance(value, bool):
                 return value
@@ -101,14 +106,27 @@ class WireRequest:
 
     @property
     def metadata(self) -> Any:
-        return self.body.get("metadata") if self.format == OPENAI_CHAT else None
+        return self.body.get("metadata") if self.format in (OPENAI_CHAT, OPENAI_RESPONSES) else None
 
     def model_dump(self, *, include: set[str] | None = None, **_: Any) -> dict[str, Any]:
         """The body's fields named in ``include`` (``messages`` brings ``system`` along), as sent."""
         names = set(include or self.body)
         if "messages" in names:
-            names.add("system")
+            names |= {"system", "input", "instructions"}
         return {name: self.body[name] for name in names if name in self.body}
+
+
+def _response_turns(body: dict[str, Any]) -> list[Turn]:
+    """A Responses body's text-bearing parts as turns: instructions, then each input item's content
+    (or a function call's arguments, a tool output)."""
+    turns = [Turn(body["instructions"])] if body.get("instructions") else []
+    items = body.get("input")
+    if isinstance(items, str):
+        return [*turns, Turn(items)]
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict):
+            turns.append(Turn(item.get("content") or item.get("arguments") or item.get("output")))
+    return turns
 
 
 def forwarded_headers(fmt: str, headers: Any) -> dict[str, str]:

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from tollway.config import secrets
 from tollway.errors import InternalError, UpstreamError
-from tollway.passthrough.wire import OPENAI_CHAT
+from tollway.passthrough.wire import OPENAI_CHAT, OPENAI_RESPONSES
 from tollway.providers.catalog import OPENAI, CompatSpec
 from tollway.providers.http_provider import HttpProvider, UpstreamRequest
 from tollway.providers.openai.errors import stream_error
@@ -72,7 +72,14 @@ class OpenAIProvider(HttpProvider):
             body.pop("stream_options", None)
         return UpstreamRequest(f"{self.base_url}/chat/completions", body, await self.headers())
 
+    def speaks(self, wire_format: str) -> bool:
+        """Chat Completions for every OpenAI-compatible server; the Responses API for OpenAI's own."""
+        return wire_format in self.native_formats or (wire_format == OPENAI_RESPONSES and self.spec is OPENAI)
+
     async def build_native(self, request: WireRequest, *, stream: bool) -> UpstreamRequest:
+        if request.format == OPENAI_RESPONSES:
+            return UpstreamRequest(f"{self.base_url}/responses", self.prepare_native(request.body),
+                                   await self.headers())
         body = self.prepare_native(request.body)
         for old, new in self.spec.rename.items():
             if old in body:
