@@ -59,9 +59,10 @@ class Served:
 def serve(tmp_path: Path) -> Iterator[Any]:
     started: list[subprocess.Popen[str]] = []
 
-    def start(model_list: list[dict[str, Any]]) -> Served:
+    def start(model_list: list[dict[str, Any]], **sections: Any) -> Served:
         config = tmp_path / "config.yaml"
-        config.write_text(yaml.safe_dump({"model_list": model_list, "general_settings": {"master_key": MASTER_KEY}}))
+        config.write_text(yaml.safe_dump({"model_list": model_list, "general_settings": {"master_key": MASTER_KEY},
+                                          **sections}))
         port = _free_port()
         log = tmp_path / "gateway.log"
         env = {k: v for k, v in os.environ.items() if k not in ("AWS_ENDPOINT_URL_DYNAMODB", "TOLLWAY_MASTER_KEY")}
@@ -144,7 +145,19 @@ def test_claude_code_reads_a_file_through_the_anthropic_passthrough(  # type: ig
     assert all(r["status"] == 200 for r in served.requests())
 
 
-@pytest.mark.skip(reason="needs the mock model's schema-following tool calls (issue 11 part B, another branch): "
-                         "today the mock answers tool calls with {} arguments, so Read has no file_path")
-def test_claude_code_reads_a_file_through_the_mock_model() -> None:
-    """Claude Code against ``mock/...`` (translated path): enable once part B's mock fidelity lands."""
+def test_claude_code_reads_a_file_through_the_mock_model(serve, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Claude Code against the offline mock (translated path): the mock calls ``Read`` because the prompt names
+    it, with the path from the prompt, then answers from the tool result (docs/configuration.md, the mock's rules)."""
+    executable = VERSIONS[0][1]
+    _installed(executable)
+    (tmp_path / "notes.txt").write_text(SECRET + "\n")
+    # Claude Code sends Anthropic-only fields (context_management, ...): a non-Anthropic target needs drop_params
+    served = serve([{"model_name": "claude-sonnet-4-5", "litellm_params": {"model": "mock/claude-sonnet-4-5"}}],
+                   litellm_settings={"drop_params": True})
+    prompt = f"Use the Read tool to read {tmp_path / 'notes.txt'}"
+    done = claude(executable, served, tmp_path, prompt, "claude-sonnet-4-5")
+    assert done.returncode == 0, json.loads(done.stdout).get("result")
+    result = json.loads(done.stdout)
+    assert SECRET in result["result"] and not result.get("is_error")
+    logged = [r for r in served.requests() if r.get("path", "").startswith("/v1/messages")]
+    assert len(logged) >= 2 and [r for r in logged if r["status"] >= 400] == []
