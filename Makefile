@@ -21,8 +21,8 @@ run: install
 test: install test-node-deps
 	$(BIN)/python -m pytest -q
 
-# The npm packages the tests run (Claude Code, pinned in package.json) through the one node_modules target below;
-# without npm or its registry the tests that need them skip and say why.
+# The npm packages the tests run (Claude Code and Codex CLI, pinned in package.json) through the one node_modules
+# target below; without npm or its registry the tests that need them skip and say why.
 .PHONY: test-node-deps
 test-node-deps:
 	@$(MAKE) --no-print-directory node_modules/.package-lock.json || \
