@@ -17,6 +17,7 @@ from tollway.api.routes import (
     admin_users,
     anthropic,
     completions,
+    guardrails,
     health,
     openai,
     spend,
@@ -35,6 +36,7 @@ def create_app(gateway: Gateway | None = None) -> FastAPI:
     app.include_router(anthropic.router)
     app.include_router(completions.router)
     app.include_router(health.router)
+    app.include_router(guardrails.router)
     app.include_router(spend.router)
     app.include_router(admin_keys.router)
     app.include_router(admin_teams.router)

@@ -7,10 +7,13 @@ on a deployment (retries and fallbacks are its business), metering settles.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 from tollway.errors import InvalidRequestError, PermissionDeniedError, TollwayError
+from tollway.guardrails import hooks as guardrails
 from tollway.tokens import estimate_prompt
+from tollway.views import canonical as views
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -64,11 +67,12 @@ async def chat(gateway: Gateway, auth: AuthContext, ctx: RequestContext, request
         with ctx.upstream():
             return await gateway.provider(deployment, drop_params=drop_params).chat(request)
 
+    guard = await guardrails.pre_call(gateway, auth, ctx, request, views.CHAT_REQUEST, judge=chat)  # GUARDRAILS
     response, deployment, charge = await _reserve_and_run(
         gateway, auth, ctx, request, attempt, fallbacks=fallbacks, prompt_tokens=lambda: estimate_prompt(request))
     ctx.usage = response.usage
-    await charge.settle(response.usage, deployment=deployment)
-    return response
+    return await guard.post_call(response, views.CHAT_RESPONSE,  # GUARDRAILS: checks the answer, then settles
+                                 settle=partial(charge.settle, response.usage, deployment=deployment))
 
 
 async def chat_stream(
@@ -84,10 +88,11 @@ async def chat_stream(
         with ctx.upstream():
             return await chunks.__anext__(), chunks
 
+    guard = await guardrails.pre_call(gateway, auth, ctx, request, views.CHAT_REQUEST, judge=chat)  # GUARDRAILS
     (first, rest), deployment, charge = await _reserve_and_run(
         gateway, auth, ctx, request, attempt, fallbacks=fallbacks, prompt_tokens=lambda: estimate_prompt(request),
         streaming=True)
-    return _metered(first, rest, charge, ctx, deployment)
+    return guard.stream(_metered(first, rest, charge, ctx, deployment), views.CHAT_CHUNK)  # GUARDRAILS
 
 
 async def embed(
@@ -98,6 +103,7 @@ async def embed(
         with ctx.upstream():
             return await gateway.provider(deployment, drop_params=drop_params).embed(request)
 
+    await guardrails.pre_call(gateway, auth, ctx, request, views.EMBEDDING_REQUEST)  # GUARDRAILS
     response, deployment, charge = await _reserve_and_run(gateway, auth, ctx, request, attempt, fallbacks=fallbacks)
     from tollway.types.chat import Usage
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from tollway.guardrails.config import GuardrailConfig, check_unique
 from tollway.providers.registry import PROVIDERS, infer_provider
 
 
@@ -140,15 +141,21 @@ class Config(_Open):
     litellm_settings: LiteLLMSettings = Field(default_factory=LiteLLMSettings)
     general_settings: GeneralSettings = Field(default_factory=GeneralSettings)
     environment_variables: dict[str, Any] = Field(default_factory=dict)
+    guardrails: list[GuardrailConfig] = Field(default_factory=list)  # see tollway.guardrails.config
 
     @field_validator("model_list", "router_settings", "litellm_settings", "general_settings",
-                     "environment_variables", mode="before")
+                     "environment_variables", "guardrails", mode="before")
     @classmethod
     def _null_is_empty(cls, value: Any, info: Any) -> Any:
         # ``model_list:`` with nothing under it is YAML null; treat it as empty.
         if value is None:
-            return [] if info.field_name == "model_list" else {}
+            return [] if info.field_name in ("model_list", "guardrails") else {}
         return value
+
+    @field_validator("guardrails")
+    @classmethod
+    def _unique_guardrails(cls, value: list[GuardrailConfig]) -> list[GuardrailConfig]:
+        return check_unique(value)
 
     def groups(self) -> dict[str, list[Deployment]]:
         """Deployments by client-facing model name, in config order."""
