@@ -59,3 +59,17 @@ def bedrock(_bedrock_server: tuple[FakeBedrockGuardrail, str]) -> Iterator[FakeB
     fake.reset()
     fake.url = url  # type: ignore[attr-defined]
     yield fake
+
+
+@pytest.fixture(scope="module")
+def table_prefix(dynamodb_endpoint: str) -> Iterator[str]:
+    """A unique ``TOLLWAY_TABLE_PREFIX`` for this module, its tables created."""
+    import uuid
+
+    from tollway.storage import client
+
+    prefix = f"g{uuid.uuid4().hex[:8]}-"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TOLLWAY_TABLE_PREFIX", prefix)
+        client.ensure_tables()
+        yield prefix
