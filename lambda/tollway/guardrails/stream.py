@@ -6,7 +6,9 @@ scanned. A text-free event (a finish or usage chunk, a block stop) ends the text
 full and released. The guarantee, for a guardrail whose matches are at most ``hold_back`` characters long
 (e.g. an email, a card number, a keyword, a placeholder): none of the match reaches the client. A longer
 match (up to ``window`` characters) is still caught, after at most ``len(match) - hold_back - 1`` of its
-characters were sent. Masking and restoring placeholders work the same way on held text.
+characters were sent. Masking works the same way on held text: a match is masked once ``min(8, hold_back)``
+characters follow it (so it cannot still grow), which keeps matches of up to ``hold_back - 8`` characters
+whole; placeholders of the request are put back as their event leaves.
 
 Service-backed guardrails (bedrock, presidio) are asked about the window each time held text is released
 (every ``hold_back // 2`` characters at least): their blocks stop the stream; their masking applies to
@@ -62,6 +64,8 @@ class StreamGuard:
         self.window = max((g.window for g in guards), default=1024)
         self.hold = max((g.hold_back for g in guards), default=64)
         self.step = max(1, self.hold // 2)
+        #: characters that must follow a match before it is masked (so it cannot still grow)
+        self.margin = max(1, min(8, self.hold))
         self.queue: deque[_Held] = deque()
         self.channels: dict[int, _Channel] = {}
         self.session.stage = "output"
@@ -126,7 +130,7 @@ class StreamGuard:
         action = "log" if guard.log_only else finding.action
         if action == "block":
             await self._violation(guard, finding.category)
-        settled = final or finding.end <= size - self.hold
+        settled = final or finding.end + self.margin <= size
         if not settled or finding.start < offset:
             return []
         key = (guard.name, channel.released - offset + finding.start, finding.category)

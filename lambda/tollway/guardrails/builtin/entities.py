@@ -53,7 +53,7 @@ def luhn(value: str) -> bool:
 
 def card(value: str) -> bool:
     digits = "".join(c for c in value if c.isdigit())
-    return digits[:1] in "3456" and digits[:1] != "" and luhn(digits)
+    return digits[:1] in "23456" and digits[:1] != "" and luhn(digits)
 
 
 def iban(value: str) -> bool:
@@ -90,7 +90,7 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
     Entity("IBAN_CODE", "IBAN", re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b"), valid=iban),
     Entity("US_SSN", "SSN", re.compile(r"(?<![\w\-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\w\-])")),
     Entity("US_PASSPORT", "PASSPORT", re.compile(
-        r"(?i:passport)(?:\s*(?i:no\.?|number|num|#))?\s*[:#]?\s*\b([A-Z]{1,2}\d{6,8}|\d{9})\b"),
+        r"(?i:passport)(?:\s+(?i:no\.?|number|num|id|is|#)){0,2}\s*[:#]?\s*\b([A-Z]{1,2}\d{6,8}|\d{9})\b"),
         needles=("passport",), lower=True, group=1),
     Entity("MEDICAL_RECORD_NUMBER", "MRN", re.compile(
         r"(?i:\b(?:mrn|medical record(?: number| no\.?| #)?|patient id|chart (?:no\.?|number)))\s*[:#]?\s*"
@@ -99,7 +99,7 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
     Entity("IP_ADDRESS", "IP", re.compile(
         r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.]|\.\d)")),
     Entity("IPV6_ADDRESS", "IP", re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])"),
-           needles=("::",), valid=ipv6),
+           needles=(":",), valid=ipv6),
     Entity("DATE_OF_BIRTH", "DOB", re.compile(
         rf"(?i:\b(?:dob|d\.o\.b\.?|date of birth|birth ?date|born(?: on)?)\b)[^\n\d]{{0,20}}\b({_DATE})"),
         needles=("dob", "d.o.b", "birth", "born"), lower=True, group=1),

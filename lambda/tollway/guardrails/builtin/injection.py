@@ -28,8 +28,11 @@ _SIGNALS: tuple[tuple[str, float, str], ...] = (
      r"(?:previous|prior|above|earlier|preceding|all|any|your|the|system)\s+(?:\w+\s+){0,2}?"
      r"(?:instructions?|prompts?|rules|directions|guidelines|context|messages?)"),
     ("instruction_override", 0.5, r"\b(?:new|updated|real|actual) (?:system )?instructions?\s*:"),
+    ("instruction_override", 0.7, r"\b(?:forget|ignore|disregard)\s+(?:everything|all|anything)\s+"
+                                  r"(?:above|before|previously|you (?:were|have been) told)"),
+    ("role_play_jailbreak", 0.3, r"\bjailbreak\w*"),
     ("role_play_jailbreak", 0.7,
-     r"\b(?:do anything now|developer mode|jailbreak(?:ed|ing)?|dan mode|unrestricted ai|no (?:rules|restrictions|"
+     r"\b(?:do anything now|developer mode|dan mode|unrestricted ai|no (?:rules|restrictions|"
      r"filters|guidelines|limits) (?:apply|at all)|without (?:any )?(?:restrictions|filters|censorship|rules))\b"),
     ("role_play_jailbreak", 0.5,
      r"\b(?:you are now|from now on,? you (?:are|will)|pretend (?:to be|you are)|act as|roleplay as)\b[^.\n]{0,60}"
