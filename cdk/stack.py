@@ -17,6 +17,7 @@ from cdk.api import GatewayApi
 from cdk.data import DataTables
 from cdk.function import GatewayFunction, retention_for
 from cdk.gateway_config import GatewayConfig
+from cdk.guardrails import apply_guardrail_statement
 from cdk.observability import Observability
 from cdk.secrets import GatewaySecrets
 from cdk.settings import Settings
@@ -72,6 +73,7 @@ class TollwayStack(Stack):
             iam_policies.dynamodb_statement(self.data.tables.values()),
             iam_policies.secrets_statement(list(dict.fromkeys(secret_arns))),
             iam_policies.bedrock_statement(self, self.gateway_config.bedrock_targets),
+            apply_guardrail_statement(self, self.gateway_config.config),
         )
         if self.key is not None:
             self.key.grant_encrypt_decrypt(gateway.role)
