@@ -2,7 +2,8 @@
 
 Phases (``--only`` picks some): ``load`` (every server under the same load scenarios, one at
 a time, plus DynamoDB round trips for Tollway), ``imports``, ``coldstart``, ``sizes``,
-``profile`` (py-spy on Tollway under load). Results go to bench/results/latest.json and a
+``profile`` (py-spy on Tollway under load), ``guardrails`` (the built-in guardrails' CPU per request).
+Results go to bench/results/latest.json and a
 Markdown table to bench/results/latest.md; ``--update-doc`` also rewrites the generated
 section of BENCHMARKS.md. Everything listens on 127.0.0.1 and every load loop is bounded.
 """
@@ -21,13 +22,14 @@ from typing import Any
 
 import contenders
 import footprint
+import guardrails_bench
 import report
 import scenarios
 import setup_env
 from procs import BENCH, ROOT, Proc
 
 RESULTS = BENCH / "results"
-PHASES = ("load", "imports", "coldstart", "sizes", "profile")
+PHASES = ("load", "imports", "coldstart", "sizes", "profile", "guardrails")
 
 
 def _stop_all(procs: list[Proc]) -> None:
@@ -165,6 +167,10 @@ def main() -> int:
             print("bench: emulated Lambda cold starts (awslambdaric + local Runtime API)", flush=True)
             results["coldstart"] = footprint.cold_starts(config, ddb, runs=1 if args.quick else 3,
                                                          slow_runs=1 if args.quick else 2)
+        if "guardrails" in phases:
+            print("bench: built-in guardrails' CPU per request on a 4k-token prompt", flush=True)
+            results["guardrails"] = guardrails_bench.run(requests=100 if args.quick else 300)
+            print(f"  guardrails: {results['guardrails']['cpu_ms_p50']} ms CPU p50 (target <= 1 ms)", flush=True)
         if "sizes" in phases:
             print("bench: package sizes (manylinux2014_aarch64 wheels, Python 3.11)", flush=True)
             results["sizes"] = footprint.sizes(measure_litellm=args.litellm_size)

@@ -76,6 +76,8 @@ class Session:
     stage: Stage = "input"
     #: placeholder -> original, for placeholders made on the input (only those are put back in answers)
     originals: dict[str, str] = field(default_factory=dict)
+    #: work detectors share within the request (prepared texts, entity spans), keyed by what they computed
+    cache: dict[Any, Any] = field(default_factory=dict)
     _placeholders: dict[tuple[str, str], str] = field(default_factory=dict)
     _counts: dict[str, int] = field(default_factory=dict)
 

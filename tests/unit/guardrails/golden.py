@@ -125,10 +125,10 @@ def rates() -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     for name, cases in POSITIVES.items():
         entity = entities.ENTITIES[name]
-        hits = sum(any(text[s:e] == value for s, e in entity.spans(text, text.lower())) for text, value in cases)
+        hits = sum(any(text[s:e] == value for s, e in entity.spans(text)) for text, value in cases)
         out[name] = {"detected": hits / len(cases), "cases": len(cases)}
     flagged = [text for text in NEGATIVES
-               if any(list(e.spans(text, text.lower())) for e in entities.ENTITIES.values())]
+               if any(list(e.spans(text)) for e in entities.ENTITIES.values())]
     out["false_positives"] = {"rate": len(flagged) / len(NEGATIVES), "cases": len(NEGATIVES)}
     caught = sum(score(t)[0] >= 0.5 for t in INJECTIONS)
     wrong = sum(score(t)[0] >= 0.5 for t in BENIGN)
@@ -140,8 +140,8 @@ def rates() -> dict[str, dict[str, float]]:
 def false_positives() -> list[tuple[str, list[str]]]:
     from tollway.guardrails.builtin import entities
 
-    return [(text, [e.name for e in entities.ENTITIES.values() if list(e.spans(text, text.lower()))])
-            for text in NEGATIVES if any(list(e.spans(text, text.lower())) for e in entities.ENTITIES.values())]
+    return [(text, [e.name for e in entities.ENTITIES.values() if list(e.spans(text))])
+            for text in NEGATIVES if any(list(e.spans(text)) for e in entities.ENTITIES.values())]
 
 
 if __name__ == "__main__":

@@ -58,34 +58,56 @@ class KeywordGuardrail(TextGuardrail):
     def __init__(self, name: str, kind: str, common: GuardrailParams, params: Params) -> None:
         super().__init__(name, kind, common)
         self.action, self.mask_with = params.action, params.mask_with
-        flags = 0 if params.case_sensitive else re.IGNORECASE
-        alternatives: list[str] = []
+        self.case_sensitive = params.case_sensitive
+        #: deny-list words, searched as literals (lowercased unless case-sensitive), matched as whole words
+        self.words = sorted({w if params.case_sensitive else w.lower() for w in
+                             (*params.keywords, *params.banned_keywords_list) if w.strip()}, key=len, reverse=True)
         #: group name -> (category, placeholder label)
         self.groups: dict[str, tuple[str, str]] = {}
-        words = [*params.keywords, *params.banned_keywords_list]
-        if words:
-            escaped = sorted((re.escape(w) for w in words if w.strip()), key=len, reverse=True)
-            alternatives.append(rf"(?P<g0>(?<!\w)(?:{'|'.join(escaped)})(?!\w))")
-            self.groups["g0"] = ("keyword", "KEYWORD")
+        alternatives: list[str] = []
         for i, item in enumerate(params.patterns, start=1):
             pattern = item if isinstance(item, str) else item["pattern"]
             label = "REGEX" if isinstance(item, str) else _label(item.get("name", "regex"))
             alternatives.append(f"(?P<g{i}>{pattern})")
             self.groups[f"g{i}"] = (label.lower() if isinstance(item, dict) else "regex", label)
-        self.pattern = re.compile("|".join(alternatives), flags)
+        flags = 0 if params.case_sensitive else re.IGNORECASE
+        self.pattern = re.compile("|".join(alternatives), flags) if alternatives else None
 
     def findings(self, text: str, stage: Stage, session: Session) -> list[Finding]:
+        spans = [(start, end, "keyword", "KEYWORD") for start, end in self._words(text)]
+        if self.pattern is not None:
+            for match in self.pattern.finditer(text):
+                if match.start() != match.end():
+                    category, label = next(v for g, v in self.groups.items() if match.group(g) is not None)
+                    spans.append((match.start(), match.end(), category, label))
         found = []
-        for match in self.pattern.finditer(text):
-            if match.start() == match.end():
-                continue
-            category, label = next(v for g, v in self.groups.items() if match.group(g) is not None)
+        for start, end, category, label in spans:
             replacement = None
             if self.action == "mask":
                 fixed = self.mask_with
-                replacement = fixed if fixed is not None else session.placeholder(label, match.group())
-            found.append(Finding(match.start(), match.end(), category, self.action, replacement))
+                replacement = fixed if fixed is not None else session.placeholder(label, text[start:end])
+            found.append(Finding(start, end, category, self.action, replacement))
         return found
+
+    def _words(self, text: str) -> list[tuple[int, int]]:
+        haystack = text if self.case_sensitive else text.lower()
+        if len(haystack) != len(text):
+            haystack = text  # lowercasing moved positions (rare Unicode): compare as written
+        out: list[tuple[int, int]] = []
+        for word in self.words:
+            at = haystack.find(word)
+            while at != -1:
+                end = at + len(word)
+                bounded = not (at and _word_char(haystack[at - 1])) \
+                    and not (end < len(haystack) and _word_char(haystack[end]))
+                if bounded and not any(s <= at < e for s, e in out):
+                    out.append((at, end))
+                at = haystack.find(word, at + 1)
+        return out
+
+
+def _word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
 
 
 def _label(name: Any) -> str:

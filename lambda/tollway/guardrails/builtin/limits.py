@@ -1,6 +1,7 @@
 """``limits``: the size of what goes in and comes out.
 
-``max_request_bytes`` (the request as forwarded, in JSON), ``max_input_tokens`` (estimated over its text),
+``max_request_bytes`` (the request as forwarded, in JSON), ``max_input_tokens`` (estimated over its text at
+four characters a token, OpenAI's rule of thumb: cheap enough for any prompt size),
 ``max_messages``, ``max_output_tokens`` (lowers the request's own cap, or sets one: never a block) and
 ``max_response_chars`` (the answer's text; on streams counted as it arrives).
 """
@@ -14,7 +15,6 @@ from pydantic import Field, model_validator
 
 from tollway.guardrails.base import Guardrail, Result, Session, Subject
 from tollway.guardrails.base import Params as BaseParams
-from tollway.tokens import estimate_text
 
 if TYPE_CHECKING:
     from tollway.guardrails.config import GuardrailParams
@@ -52,7 +52,7 @@ class LimitsGuardrail(Guardrail):
             return self._breach("max_messages")
         if p.max_request_bytes is not None and _size(subject.obj) > p.max_request_bytes:
             return self._breach("max_request_bytes")
-        if p.max_input_tokens is not None and sum(estimate_text(x.text) for x in subject.parts) > p.max_input_tokens:
+        if p.max_input_tokens is not None and estimate(subject.parts) > p.max_input_tokens:
             return self._breach("max_input_tokens")
         if p.max_output_tokens is not None and not self.log_only:
             _call(subject.view, "clamp_output", subject.obj, False, p.max_output_tokens)
@@ -60,6 +60,11 @@ class LimitsGuardrail(Guardrail):
 
     def _breach(self, category: str) -> Result:
         return Result(flagged=[(category, "log")]) if self.log_only else Result(blocked=category)
+
+
+def estimate(parts: list[Any]) -> int:
+    """Input tokens at 4 characters each (rounded up per part)."""
+    return sum(-(-len(part.text) // 4) for part in parts)
 
 
 def _size(obj: Any) -> int:

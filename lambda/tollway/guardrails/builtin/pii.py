@@ -15,6 +15,7 @@ from pydantic import field_validator
 from tollway.guardrails.base import Finding, Session, Stage, TextGuardrail
 from tollway.guardrails.base import Params as BaseParams
 from tollway.guardrails.builtin import entities
+from tollway.guardrails.builtin.scan import Prepared
 
 if TYPE_CHECKING:
     from tollway.guardrails.config import GuardrailParams
@@ -63,10 +64,16 @@ class PiiGuardrail(TextGuardrail):
 
     def findings(self, text: str, stage: Stage, session: Session) -> list[Finding]:
         found: list[Finding] = []
-        lowered = text.lower()
+        prepared = session.cache.get(("prepared", text))
+        if prepared is None:
+            prepared = session.cache[("prepared", text)] = Prepared(text)
         for entity in self.entities:
             action = self.actions[entity.name]
-            for start, end in entity.spans(text, lowered):
+            key = ("spans", entity.name, text)  # pii and phi guardrails share what they both look for
+            spans = session.cache.get(key)
+            if spans is None:
+                spans = session.cache[key] = list(entity.spans(prepared))
+            for start, end in spans:
                 replacement = session.placeholder(entity.label, text[start:end]) if action == "mask" else None
                 found.append(Finding(start, end, entity.name, action, replacement))  # type: ignore[arg-type]
         return found
