@@ -31,6 +31,7 @@ def gateway(start_gateway: Any, openai_upstream: Any) -> Any:
             guardrail("no-secrets", "keywords", mode=["pre_call", "post_call"], keywords=["project falcon"]),
             guardrail("injection", "prompt_injection", default_on=True),
             guardrail("limits", "limits", max_output_tokens=50, max_messages=3),
+            guardrail("parallel", "keywords", mode="during_call", keywords=["launch codes"]),
         ],
     })
 
@@ -151,3 +152,20 @@ def test_guardrails_list_shows_modes_and_defaults(gateway: Any) -> None:
     assert by_name["pii-block"] == {"guardrail": "pii", "mode": ["pre_call"], "default_on": True, "mandatory": False}
     assert by_name["no-secrets"]["mode"] == ["pre_call", "post_call"]
     assert httpx.get(f"{gateway.url}/guardrails/list").status_code == 401
+
+
+def test_during_call_runs_alongside_the_upstream_and_holds_the_answer(client: openai.OpenAI,
+                                                                     openai_upstream: Any) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(model="upstream", messages=_say("what are the launch codes?"),
+                                       extra_body={"guardrails": ["parallel"]})
+    assert caught.value.body["guardrail"] == "parallel"  # type: ignore[index]
+    assert len(openai_upstream.requests) == 1, "the upstream call went out while the check ran"
+    stream = client.chat.completions.create(model="upstream", messages=_say("the launch codes please"),
+                                            stream=True, extra_body={"guardrails": ["parallel"]})
+    with pytest.raises(openai.APIError) as streamed:
+        for chunk in stream:
+            assert not chunk.choices or not chunk.choices[0].delta.content, "no text before the check passed"
+    assert streamed.value.code == "guardrail_violation"
+    assert client.chat.completions.create(model="upstream", messages=_say("hello"),
+                                          extra_body={"guardrails": ["parallel"]}).choices[0].message.content
