@@ -59,9 +59,14 @@ class Guard:
 
     def stream(self, events: AsyncIterator[Any], view: TextView) -> AsyncIterator[Any]:
         """``events`` passed through a sliding-window check (see ``guardrails.stream``)."""
-        if self.session is None:
+        if self.session is None or not self._watches_output():
             return events
         return self._guarded(events, view)
+
+    def _watches_output(self) -> bool:
+        """Whether anything looks at the answer (else a stream is not held back at all)."""
+        return self.during is not None or any(
+            g.runs_on_output() or g.restores_output or g.max_output_chars is not None for g in self.guards)
 
     async def _guarded(self, events: AsyncIterator[Any], view: TextView) -> AsyncIterator[Any]:
         from tollway.guardrails.stream import StreamGuard

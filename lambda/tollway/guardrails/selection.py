@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tollway.errors import InvalidRequestError, PermissionDeniedError
-from tollway.views.base import get
+from tollway.views.base import get, set_at
 
 if TYPE_CHECKING:
     from tollway.api.context import RequestContext
@@ -33,7 +33,24 @@ def requested(ctx: RequestContext, obj: Any) -> tuple[list[str], list[str]]:
             continue
         _toggle(source.get("guardrails"), on, off, param="guardrails")
         _toggle(source.get("disable_guardrails"), off, off, param="disable_guardrails")
+    _strip(obj)
     return on, off
+
+
+def _strip(obj: Any) -> None:
+    """Take the gateway's own keys out of the request's ``metadata``: they are not the upstream's business
+    (OpenAI only accepts string values there)."""
+    metadata = get(obj, "metadata")
+    if not isinstance(metadata, dict) or not ({"guardrails", "disable_guardrails"} & metadata.keys()):
+        return
+    kept = {k: v for k, v in metadata.items() if k not in ("guardrails", "disable_guardrails")}
+    if isinstance(obj, dict):
+        if kept:
+            obj["metadata"] = kept
+        else:
+            obj.pop("metadata", None)
+    else:
+        set_at(obj, ("metadata",), kept or None)
 
 
 def _toggle(value: Any, on: list[str], off: list[str], *, param: str) -> None:

@@ -69,6 +69,7 @@ def test_mask_and_restore_puts_originals_back_in_the_answer(client: openai.OpenA
         model="upstream", messages=_say(f"reply to {SECRET_EMAIL} please"),
         extra_body={"metadata": {"guardrails": ["pii-restore"]}})
     assert openai_upstream.requests[0]["messages"][0]["content"] == "reply to [EMAIL_1] please"
+    assert "metadata" not in openai_upstream.requests[0], "the gateway's own metadata keys are not sent on"
     assert answer.choices[0].message.content == f"echo: reply to {SECRET_EMAIL} please"
 
 

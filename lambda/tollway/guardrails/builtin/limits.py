@@ -40,7 +40,7 @@ class LimitsGuardrail(Guardrail):
     def __init__(self, name: str, kind: str, common: GuardrailParams, params: Params) -> None:
         super().__init__(name, kind, common)
         self.params = params
-        self.max_output_chars = params.max_response_chars
+        self.max_output_chars = params.max_response_chars if self.runs("post_call") else None
 
     async def apply(self, subject: Subject, session: Session) -> Result:
         p = self.params
