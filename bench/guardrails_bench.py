@@ -109,9 +109,45 @@ def run(requests: int = 300, warmup: int = 30) -> dict[str, Any]:
             "meets_target": statistics.median(ms) <= 1.0}
 
 
+def run_stream(answers: int = 20) -> dict[str, Any]:
+    """CPU of the sliding window over a streamed ~2k-token answer in 4-character chunks (pii block and
+    keywords on post_call, the defaults for window and hold-back)."""
+    from tollway.api.context import RequestContext
+    from tollway.auth.context import AuthContext
+    from tollway.config.loader import parse_config
+    from tollway.guardrails.base import Session
+    from tollway.guardrails.registry import build
+    from tollway.guardrails.stream import StreamGuard
+    from tollway.views import openai_chat
+
+    config = parse_config({"guardrails": [
+        {"guardrail_name": "pii", "litellm_params": {"guardrail": "pii", "mode": "post_call", "action": "block"}},
+        {"guardrail_name": "words", "litellm_params": {"guardrail": "keywords", "mode": "post_call",
+                                                       "keywords": ["project falcon", "codename zephyr"]}}]})
+    guards = list(build(config.guardrails).values())
+    text = prompt(2000).replace(PII, " ")
+    pieces = [text[i:i + 4] for i in range(0, len(text), 4)]
+
+    async def one() -> int:
+        stream = StreamGuard(guards, openai_chat.CHUNK, Session(auth=AuthContext(kind="virtual_key"),
+                                                                ctx=RequestContext(request_id="bench")))
+        started = time.process_time_ns()
+        for piece in pieces:
+            await stream.push({"choices": [{"index": 0, "delta": {"content": piece}}]})
+        await stream.finish()
+        return time.process_time_ns() - started
+
+    async def main() -> list[int]:
+        return [await one() for _ in range(answers)]
+
+    ms = sorted(s / 1e6 for s in asyncio.run(main()))
+    return {"answer_chars": len(text), "chunks": len(pieces), "cpu_ms_per_answer_p50": round(statistics.median(ms), 2),
+            "cpu_us_per_chunk_p50": round(statistics.median(ms) * 1000 / len(pieces), 1)}
+
+
 async def _settle(**_: Any) -> None:
     return None
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(), indent=1))
+    print(json.dumps({**run(), "stream": run_stream()}, indent=1))

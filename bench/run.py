@@ -169,7 +169,8 @@ def main() -> int:
                                                          slow_runs=1 if args.quick else 2)
         if "guardrails" in phases:
             print("bench: built-in guardrails' CPU per request on a 4k-token prompt", flush=True)
-            results["guardrails"] = guardrails_bench.run(requests=100 if args.quick else 300)
+            results["guardrails"] = {**guardrails_bench.run(requests=100 if args.quick else 300),
+                                     "stream": guardrails_bench.run_stream(answers=5 if args.quick else 20)}
             print(f"  guardrails: {results['guardrails']['cpu_ms_p50']} ms CPU p50 (target <= 1 ms)", flush=True)
         if "sizes" in phases:
             print("bench: package sizes (manylinux2014_aarch64 wheels, Python 3.11)", flush=True)

@@ -41,7 +41,7 @@ class GuardrailParams(BaseModel):
     mode: str | list[str] = "pre_call"
     default_on: bool = False
     mandatory: bool = False
-    stream_window_chars: int = Field(default=1024, ge=16, le=65536)
+    stream_window_chars: int = Field(default=256, ge=16, le=65536)
     stream_hold_back_chars: int = Field(default=64, ge=0, le=8192)
 
     @field_validator("guardrail")

@@ -11,7 +11,7 @@ characters follow it (so it cannot still grow), which keeps matches of up to ``h
 whole; placeholders of the request are put back as their event leaves.
 
 Service-backed guardrails (bedrock, presidio) are asked about the window each time held text is released
-(every ``hold_back // 2`` characters at least): their blocks stop the stream; their masking applies to
+(about every ``hold_back`` characters): their blocks stop the stream; their masking applies to
 whole answers only. ``limits.max_response_chars`` counts every character generated.
 """
 
@@ -61,9 +61,9 @@ class StreamGuard:
         self.guards = [g for g in guards if g.runs_on_output() and g.kind != "limits"]
         self.restore = any(g.restores_output for g in guards) and bool(session.originals)
         self.limits = [g for g in guards if g.max_output_chars is not None]
-        self.window = max((g.window for g in guards), default=1024)
+        self.window = max((g.window for g in guards), default=256)
         self.hold = max((g.hold_back for g in guards), default=64)
-        self.step = max(1, self.hold // 2)
+        self.step = max(1, self.hold)
         #: characters that must follow a match before it is masked (so it cannot still grow)
         self.margin = max(1, min(8, self.hold))
         self.queue: deque[_Held] = deque()
