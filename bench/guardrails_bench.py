@@ -73,7 +73,9 @@ def run(requests: int = 300, warmup: int = 30) -> dict[str, Any]:
     text = prompt()
     answer = "Summary for [EMAIL_1]: " + PARAGRAPH * 3
 
-    async def one() -> int:
+    digit_scan = re.compile(r"\d")
+
+    async def one() -> tuple[int, int]:
         request = ChatRequest.model_validate({"model": "m", "messages": [
             {"role": "system", "content": "You are a helpful analyst."}, {"role": "user", "content": text}]})
         response = ChatResponse.model_validate({"id": "r", "created": 1, "model": "m", "choices": [
@@ -84,20 +86,18 @@ def run(requests: int = 300, warmup: int = 30) -> dict[str, Any]:
         await guard.post_call(response, canonical.CHAT_RESPONSE, settle=_settle)
         spent = time.process_time_ns() - started
         assert "[EMAIL_1]" in request.messages[1].content and "dana.whitfield" in str(response.choices[0].message.content)
-        return spent
+        started = time.process_time_ns()
+        digit_scan.findall(text)  # this machine's speed, measured alongside: one trivial regex pass
+        return spent, time.process_time_ns() - started
 
-    async def main() -> list[int]:
+    async def main() -> list[tuple[int, int]]:
         for _ in range(warmup):
             await one()
         return [await one() for _ in range(requests)]
 
-    samples = sorted(asyncio.run(main()))
-    ms = [s / 1e6 for s in samples]
-    digit_scan = re.compile(r"\d")
-    started = time.process_time_ns()
-    for _ in range(50):
-        digit_scan.findall(text)
-    one_pass = (time.process_time_ns() - started) / 50 / 1e6
+    pairs = asyncio.run(main())
+    ms = sorted(p[0] / 1e6 for p in pairs)
+    one_pass = statistics.median(p[1] / 1e6 for p in pairs)
     return {"prompt_tokens": estimate_text(text), "prompt_chars": len(text), "requests": requests,
             "guardrails": [g["guardrail_name"] for g in GUARDRAILS],
             "cpu_ms_p50": round(statistics.median(ms), 3), "cpu_ms_p95": round(ms[int(len(ms) * 0.95) - 1], 3),

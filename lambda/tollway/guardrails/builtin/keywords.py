@@ -1,8 +1,9 @@
 """``keywords`` and ``regex``: deny lists and patterns, to block, mask or log.
 
-``keywords`` match whole words, case-insensitively unless ``case_sensitive``; ``patterns`` are regular
-expressions (a string, or ``{name, pattern}`` so the category names what matched). Both are compiled once
-into a single alternation, so a request is scanned once however long the list.
+``keywords`` match whole words, case-insensitively unless ``case_sensitive`` (found as literals, so a long
+list stays cheap); ``patterns`` are regular expressions matched as written (``(?i:...)`` for case-insensitive
+parts), a string or ``{name, pattern}`` so the category names what matched, compiled once into a single
+alternation so the text is scanned once however many there are.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Params(BaseParams):
     #: LiteLLM's name for a deny list
     banned_keywords_list: list[str] = Field(default_factory=list)
     patterns: list[str | dict[str, str]] = Field(default_factory=list)
+    #: for ``keywords`` only: ``patterns`` match as written
     case_sensitive: bool = False
     #: fixed text to mask with; by default a typed placeholder (``[KEYWORD_1]``, ``[<NAME>_1]``)
     mask_with: str | None = None
@@ -42,7 +44,7 @@ class Params(BaseParams):
             if not pattern:
                 raise ValueError("a pattern must not be empty")
             try:
-                re.compile(pattern)
+                re.compile(f"(?P<g>{pattern})")  # as it is combined with the others
             except re.error as exc:
                 raise ValueError(f"invalid pattern {pattern!r}: {exc}") from None
         return value
@@ -70,8 +72,7 @@ class KeywordGuardrail(TextGuardrail):
             label = "REGEX" if isinstance(item, str) else _label(item.get("name", "regex"))
             alternatives.append(f"(?P<g{i}>{pattern})")
             self.groups[f"g{i}"] = (label.lower() if isinstance(item, dict) else "regex", label)
-        flags = 0 if params.case_sensitive else re.IGNORECASE
-        self.pattern = re.compile("|".join(alternatives), flags) if alternatives else None
+        self.pattern = re.compile("|".join(alternatives)) if alternatives else None
 
     def findings(self, text: str, stage: Stage, session: Session) -> list[Finding]:
         spans = [(start, end, "keyword", "KEYWORD") for start, end in self._words(text)]

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 
 #: a number worth a closer look: 7+ characters of digits and separators, starting and ending with a digit
-_RUN = re.compile(r"\+?\d[\d \-.()/]{5,}\d")
+_RUN = re.compile(r"\d[\d \-.()/]{5,}\d")
 
 
 class Prepared:
@@ -35,14 +35,19 @@ class Prepared:
 
     @property
     def runs(self) -> list[tuple[int, int, str, int]]:
-        """``(start, end, run, digits in it)`` of every digit run."""
+        """``(start, end, run, digits in it)`` of every digit run (``run`` keeps a leading ``+``)."""
         if self._runs is None:
-            self._runs = [(m.start(), m.end(), m.group(), _digits(m.group())) for m in _RUN.finditer(self.text)]
+            text = self.text
+            self._runs = [(m.start(), m.end(), "+" + m.group() if m.start() and text[m.start() - 1] == "+"
+                           else m.group(), _digits(m.group())) for m in _RUN.finditer(text)]
         return self._runs
 
 
+_SEPARATORS = str.maketrans("", "", " -.()/+")
+
+
 def _digits(run: str) -> int:
-    return len(run) - sum(run.count(c) for c in " -.()/+")
+    return len(run.translate(_SEPARATORS))
 
 
 def anchored(haystack: str, needles: tuple[str, ...], before: int, after: int, *,
