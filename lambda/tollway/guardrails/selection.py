@@ -2,8 +2,10 @@
 
 A request names guardrails in its body or ``metadata`` as ``guardrails: [name, ...]`` (on) or
 ``{name: true|false}`` (on/off), and may list ``disable_guardrails: [name, ...]``; a key may list
-``metadata.disable_guardrails``. What the config marks ``mandatory`` and what the caller's team attaches
-cannot be switched off: asking to is a 403 (``guardrail_mandatory``). Naming a guardrail the config does not
+``metadata.disable_guardrails``. Only the config's ``default_on`` ones can be switched off: what the config
+marks ``mandatory``, what the caller's team attaches and what its key attaches cannot (a request asking to is
+a 403 ``guardrail_mandatory``; which guardrails a key carries is an admin's business, see
+``identity.controls``). Naming a guardrail the config does not
 define is a 400 (``guardrail_not_found``).
 """
 
@@ -82,12 +84,13 @@ def select(guardrails: dict[str, Guardrail], auth: AuthContext, ctx: RequestCont
             raise InvalidRequestError(f"This key's {'team' if name in team else 'key'} names the guardrail "
                                       f"'{name}', which is not configured.", code="guardrail_not_found")
     mandatory = {n for n, g in guardrails.items() if g.mandatory} | set(team)
-    refused = [n for n in off if n in mandatory]
+    attached = mandatory | set(key)  # what an admin attached to this key is not the request's to drop
+    refused = [n for n in off if n in attached]
     if refused:
-        raise PermissionDeniedError(f"The guardrail '{refused[0]}' is mandatory and cannot be disabled.",
+        raise PermissionDeniedError(f"The guardrail '{refused[0]}' is required for this key and cannot be disabled.",
                                     param="guardrails", code="guardrail_mandatory")
     active = {n for n, g in guardrails.items() if g.default_on or g.mandatory} | set(team) | set(key) | set(on)
-    active -= (set(off) | set(key_off)) - mandatory
+    active -= (set(off) | set(key_off)) - attached
     return [g for n, g in guardrails.items() if n in active]
 
 

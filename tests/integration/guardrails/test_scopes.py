@@ -84,7 +84,7 @@ def test_default_on_can_be_disabled_by_a_key_but_mandatory_and_team_ones_cannot(
     with pytest.raises(openai.BadRequestError) as mandatory:
         _chat(masked, "the forbidden-word")  # listed in its disable_guardrails, yet mandatory
     assert mandatory.value.body["guardrail"] == "always"  # type: ignore[index]
-    for name in ("always", "team-pii"):
+    for name in ("always", "team-pii", "key-mask"):
         with pytest.raises(openai.PermissionDeniedError) as refused:
             _chat(masked, "hello", guardrails={name: False})
         assert refused.value.body["code"] == "guardrail_mandatory"  # type: ignore[index]
