@@ -10,6 +10,7 @@ the answer is released until they pass. Without configured guardrails every call
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tollway.errors import TollwayError
@@ -166,9 +167,12 @@ def _judge(gateway: Gateway, auth: AuthContext, ctx: RequestContext,
 
         request = ChatRequest.model_validate({"model": model, "temperature": 0, "max_tokens": 8,
                                               "messages": [{"role": "user", "content": prompt}]})
-        judge_ctx = RequestContext(request_id=f"{ctx.request_id}-judge", auth=auth, deadline=ctx.deadline,
+        # charged to the caller's key and team like any request, but the judge model is the config's choice:
+        # the caller needs no access to it
+        judge_auth = replace(auth, models=None, model_levels=())
+        judge_ctx = RequestContext(request_id=f"{ctx.request_id}-judge", auth=judge_auth, deadline=ctx.deadline,
                                    extra={JUDGE_CALL: True})
-        answer = await chat(gateway, auth, judge_ctx, request)
+        answer = await chat(gateway, judge_auth, judge_ctx, request)
         return str(answer.choices[0].message.content or "") if answer.choices else ""
 
     return ask

@@ -129,7 +129,9 @@ def test_stream_blocked_mid_way_is_settled_for_what_was_generated(gateway: Any, 
 
 
 def test_judge_model_call_blocks_and_is_metered(gateway: Any, team_and_keys: dict[str, Any]) -> None:
-    client = _client(gateway, team_and_keys["plain"]["key"])
+    plain = _post(gateway, "/key/generate", {"models": ["echo"]})  # the judge model is not among its models
+    team_and_keys["plain"] = plain
+    client = _client(gateway, plain["key"])
     with pytest.raises(openai.BadRequestError) as caught:
         _chat(client, "a perfectly ordinary question about gardening", guardrails=["judged"])
     assert caught.value.body["category"] == "judge"  # type: ignore[index]
