@@ -1,9 +1,10 @@
 """Added CPU per request of the built-in guardrails on a 4k-token prompt (target: <= 1 ms p50).
 
-In-process micro-benchmark: the pipeline's guardrail calls (``pre_call`` with selection, PII masking,
-prompt-injection scoring, keywords, regex, limits; then ``post_call`` restoring placeholders in a ~300-token
-answer) on canonical objects, timed with the process CPU clock over many requests after a warm-up. No
-network and no upstream: the figure is what the guardrails add, not a request's latency.
+In-process micro-benchmark: the pipeline's guardrail calls (``pre_call`` with selection, PII masking over
+every entity, prompt-injection scoring, keywords, a regex, limits; then ``post_call`` with keywords, limits
+and the restore of placeholders in a ~300-token answer) on canonical objects, timed with the process CPU
+clock over many requests after a warm-up. No network and no upstream: the figure is what the guardrails add,
+not a request's latency. (``phi`` is the same detector family as ``pii``; a config runs one or the other.)
 
     python bench/guardrails_bench.py        # prints JSON; bench/run.py --only guardrails records it
 """
@@ -27,8 +28,6 @@ PII = " Please send the summary to dana.whitfield@example.com or call +1 415 555
 GUARDRAILS = [
     {"guardrail_name": "pii", "litellm_params": {"guardrail": "pii", "mode": "pre_call", "default_on": True,
                                                  "output_parse_pii": True}},
-    {"guardrail_name": "phi", "litellm_params": {"guardrail": "phi", "mode": "pre_call", "default_on": True,
-                                                 "action": "log"}},
     {"guardrail_name": "injection", "litellm_params": {"guardrail": "prompt_injection", "mode": "pre_call",
                                                        "default_on": True}},
     {"guardrail_name": "words", "litellm_params": {"guardrail": "keywords", "mode": ["pre_call", "post_call"],
