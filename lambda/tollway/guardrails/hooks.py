@@ -55,6 +55,9 @@ class Guard:
         except TollwayError as exc:
             await settle(status="failure", error_type=exc.error_type)
             raise
+        except BaseException:
+            await settle(status="failure", error_type="internal_error")
+            raise
         await settle()
         return response
 
@@ -73,7 +76,6 @@ class Guard:
         from tollway.guardrails.stream import StreamGuard
 
         assert self.session is not None
-        guard = StreamGuard(self.guards, view, self.session)
         done = False
         try:
             try:
@@ -81,6 +83,7 @@ class Guard:
             except TollwayError as exc:
                 await _stop(events, exc)
                 raise
+            guard = StreamGuard(self.guards, view, self.session)  # after the during-call checks: output stage
             while True:
                 try:
                     event = await events.__anext__()

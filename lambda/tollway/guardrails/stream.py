@@ -111,7 +111,7 @@ class StreamGuard:
             for guard in self.guards:
                 if isinstance(guard, TextGuardrail):
                     for finding in guard.findings(text, "output", self.session):
-                        masks += await self._judge(guard, finding, channel, (offset, len(text)), final=final)
+                        masks += await self._consider(guard, finding, channel, (offset, len(text)), final=final)
                 else:
                     result = await guard.apply(Subject("output", {"text": text}, _Plain(),
                                                        [TextPart(("text",), "assistant", text)]), self.session)
@@ -120,7 +120,7 @@ class StreamGuard:
             if masks:
                 self._rewrite(held, [replace(f, start=f.start - offset, end=f.end - offset) for f in masks])
 
-    async def _judge(self, guard: Guardrail, finding: Finding, channel: _Channel, bounds: tuple[int, int], *,
+    async def _consider(self, guard: Guardrail, finding: Finding, channel: _Channel, bounds: tuple[int, int], *,
                      final: bool) -> list[Finding]:
         """What to do with one finding in the window (``bounds``: where held text starts, the window's
         length): block, record, and which masks to apply now."""
