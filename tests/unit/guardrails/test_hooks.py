@@ -1,0 +1,115 @@
+"""The pipeline hooks on the passthrough path's dict formats: an Anthropic request and answer, a Responses
+API stream; the charge settled after the decision (as a failure on a block), the upstream stream ended with
+the violation so its charge settles for what was generated."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from tollway.api.context import RequestContext
+from tollway.auth.context import AuthContext
+from tollway.config.loader import parse_config
+from tollway.guardrails import hooks
+from tollway.guardrails.errors import GuardrailViolation
+from tollway.views import anthropic, responses
+
+
+class _Gateway:
+    def __init__(self, *guardrails: dict[str, Any]) -> None:
+        self.config = parse_config({"guardrails": list(guardrails)})
+        self.identity = None
+
+
+def _g(name: str, kind: str, **params: Any) -> dict[str, Any]:
+    return {"guardrail_name": name, "litellm_params": {"guardrail": kind, "default_on": True, **params}}
+
+
+AUTH = AuthContext(kind="virtual_key", team_id="t")
+
+
+def test_anthropic_dicts_masked_then_restored_and_settled_after() -> None:
+    gateway: Any = _Gateway(_g("pii", "pii", output_parse_pii=True))
+    request = {"model": "claude", "max_tokens": 10, "system": "sys", "messages": [
+        {"role": "user", "content": [{"type": "text", "text": "I am jo@example.com"}]}]}
+    settled: list[dict[str, Any]] = []
+
+    async def settle(**kwargs: Any) -> None:
+        settled.append(kwargs)
+
+    async def run() -> dict[str, Any]:
+        ctx = RequestContext(request_id="r")
+        guard = await hooks.pre_call(gateway, AUTH, ctx, request, anthropic.REQUEST)
+        assert request["messages"][0]["content"][0]["text"] == "I am [EMAIL_1]"  # type: ignore[index]
+        answer = {"type": "message", "content": [{"type": "text", "text": "Hello [EMAIL_1]!"}]}
+        out = await guard.post_call(answer, anthropic.RESPONSE, settle=settle)
+        assert ctx.extra["guardrails"] == [{"guardrail": "pii", "category": "EMAIL_ADDRESS", "action": "mask",
+                                            "stage": "input"}]
+        return out
+
+    assert asyncio.run(run())["content"][0]["text"] == "Hello jo@example.com!"
+    assert settled == [{}]
+
+
+def test_a_blocked_answer_settles_as_a_failure() -> None:
+    gateway: Any = _Gateway(_g("words", "keywords", mode="post_call", keywords=["classified"]))
+    settled: list[dict[str, Any]] = []
+
+    async def settle(**kwargs: Any) -> None:
+        settled.append(kwargs)
+
+    async def run() -> None:
+        guard = await hooks.pre_call(gateway, AUTH, RequestContext(request_id="r"), {"messages": []},
+                                     anthropic.REQUEST)
+        await guard.post_call({"content": [{"type": "text", "text": "that is classified"}]}, anthropic.RESPONSE,
+                              settle=settle)
+
+    with pytest.raises(GuardrailViolation):
+        asyncio.run(run())
+    assert settled == [{"status": "failure", "error_type": "invalid_request_error"}]
+
+
+def test_responses_stream_blocked_mid_way_ends_the_upstream_with_the_violation() -> None:
+    gateway: Any = _Gateway(_g("pii", "pii", mode="post_call", action="block", stream_hold_back_chars=24))
+    text = "The answer is long enough to stream a while before it says: mail jo@example.com today."
+    seen: list[BaseException] = []
+
+    async def upstream() -> AsyncIterator[dict[str, Any]]:
+        try:
+            yield {"type": "response.created", "response": {"output": []}}
+            for i in range(0, len(text), 4):
+                yield {"type": "response.output_text.delta", "output_index": 0, "delta": text[i:i + 4]}
+            yield {"type": "response.output_text.done", "output_index": 0, "text": text}
+        except BaseException as exc:
+            seen.append(exc)
+            raise
+
+    async def run() -> str:
+        guard = await hooks.pre_call(gateway, AUTH, RequestContext(request_id="r"), {"input": "hi"}, responses.REQUEST)
+        sent = ""
+        with pytest.raises(GuardrailViolation):
+            async for event in guard.stream(upstream(), responses.EVENT):
+                sent += event.get("delta", "")
+        return sent
+
+    sent = asyncio.run(run())
+    assert 0 < len(sent) <= text.index("jo@") and "jo@" not in sent
+    assert len(seen) == 1 and isinstance(seen[0], GuardrailViolation)
+
+
+def test_no_output_guardrail_leaves_the_stream_untouched() -> None:
+    gateway: Any = _Gateway(_g("pii", "pii"))  # pre_call masking only, no restore
+
+    async def run() -> bool:
+        guard = await hooks.pre_call(gateway, AUTH, RequestContext(request_id="r"), {"input": "hi"}, responses.REQUEST)
+
+        async def upstream() -> AsyncIterator[int]:
+            yield 1
+
+        events = upstream()
+        return guard.stream(events, responses.EVENT) is events
+
+    assert asyncio.run(run())
