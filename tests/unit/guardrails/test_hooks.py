@@ -113,3 +113,39 @@ def test_no_output_guardrail_leaves_the_stream_untouched() -> None:
         return guard.stream(events, responses.EVENT) is events
 
     assert asyncio.run(run())
+
+
+def test_carry_gives_a_translation_of_the_checked_body_the_same_masks_cap_and_metadata() -> None:
+    from tollway.types.chat import ChatRequest
+    from tollway.views import canonical
+
+    gateway: Any = _Gateway(_g("pii", "pii", entities=["EMAIL_ADDRESS"]),
+                            _g("cap", "limits", max_output_tokens=20))
+    body = {"model": "claude", "max_tokens": 100, "system": "user: jo@example.com",
+            "metadata": {"user_id": "u", "guardrails": ["pii"]},
+            "messages": [{"role": "user", "content": [{"type": "text", "text": "mail jo@example.com now"}]}]}
+    # what a translation built from the body as received looks like
+    translated = ChatRequest.model_validate({"model": "claude", "max_tokens": 100, "metadata": {"guardrails": ["pii"]},
+                                             "messages": [{"role": "system", "content": "user: jo@example.com"},
+                                                          {"role": "user", "content": [
+                                                              {"type": "text", "text": "mail jo@example.com now"}]}]})
+
+    async def run() -> None:
+        guard = await hooks.pre_call(gateway, AUTH, RequestContext(request_id="r"), body, anthropic.REQUEST)
+        assert body["max_tokens"] == 20 and body["system"] == "user: [EMAIL_1]"
+        assert guard.carry(translated, canonical.CHAT_REQUEST) is translated
+        guard.carry(translated, canonical.CHAT_REQUEST)  # a second call changes nothing more
+
+    asyncio.run(run())
+    dumped = translated.model_dump(exclude_none=True)
+    assert dumped["messages"][0]["content"] == "user: [EMAIL_1]"
+    assert dumped["messages"][1]["content"][0]["text"] == "mail [EMAIL_1] now"
+    assert dumped["max_tokens"] == 20 and "metadata" not in dumped
+
+
+def test_carry_without_guardrails_changes_nothing() -> None:
+    from tollway.types.chat import ChatRequest
+    from tollway.views import canonical
+
+    request = ChatRequest.model_validate({"model": "m", "messages": [{"role": "user", "content": "jo@example.com"}]})
+    assert hooks.Guard().carry(request, canonical.CHAT_REQUEST).messages[0].content == "jo@example.com"
