@@ -149,3 +149,26 @@ def test_carry_without_guardrails_changes_nothing() -> None:
 
     request = ChatRequest.model_validate({"model": "m", "messages": [{"role": "user", "content": "jo@example.com"}]})
     assert hooks.Guard().carry(request, canonical.CHAT_REQUEST).messages[0].content == "jo@example.com"
+
+
+def test_a_native_stream_is_not_parsed_without_an_output_guardrail() -> None:
+    from tollway.passthrough.answers import NativeEvent
+    from tollway.passthrough.wire import ANTHROPIC_MESSAGES
+    from tollway.views.native import NativeEventView
+
+    gateway: Any = _Gateway(_g("pii", "pii", entities=["EMAIL_ADDRESS"]))  # pre_call only
+    delta = b'event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"type":"text_delta",' \
+            b'"text":"jo@example.com"}}\n\n'
+
+    async def events() -> AsyncIterator[NativeEvent]:
+        yield NativeEvent(delta, "content_block_delta")
+
+    async def run() -> list[NativeEvent]:
+        body = {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}
+        guard = await hooks.pre_call(gateway, AUTH, RequestContext(request_id="r"), body, anthropic.REQUEST)
+        source = events()
+        assert guard.stream(source, NativeEventView(ANTHROPIC_MESSAGES)) is source
+        return [e async for e in source]
+
+    (event,) = asyncio.run(run())
+    assert event.data is None and event.raw == delta
