@@ -92,6 +92,6 @@ def test_generated_schemas_validate(schema: dict[str, Any]) -> None:
     {"type": "object", "minProperties": 10**9, "additionalProperties": {"type": "string"}},
 ])
 def test_odd_schemas_a_client_sends_still_get_a_value(schema: dict[str, Any]) -> None:
-    """A client's malformed tool schema (found by the fuzz suite: 'properties': true was a 500) gets a value, bounded."""
+    """A client's malformed tool schema (the fuzz suite found 'properties': true was a 500) gets a bounded value."""
     value = value_for(schema)
     assert len(str(value)) < 100_000
