@@ -21,6 +21,7 @@ from tollway.api.routes import (
     openai,
     spend,
 )
+from tollway.ui import routes as ui_routes
 
 if TYPE_CHECKING:
     from tollway.gateway import Gateway
@@ -41,5 +42,6 @@ def create_app(gateway: Gateway | None = None) -> FastAPI:
     app.include_router(admin_users.router)
     app.include_router(admin_iam.router)
     app.include_router(admin_audit.router)
+    app.include_router(ui_routes.router)
     app.add_middleware(RequestContextMiddleware)
     return app

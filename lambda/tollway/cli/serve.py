@@ -52,6 +52,7 @@ def serve(config_path: str | None, *, host: str, port: int, data_dir: str, log_l
         where = f"embedded store in {os.path.abspath(data_dir)}" if embedded else storage.endpoint_url()
         models = ", ".join(gateway.router.groups) or "none"
         print(f"tollway: serving http://{host}:{port} (models: {models}; store: {where})", file=sys.stderr)
+        print(f"tollway: admin UI at http://{host}:{port}/ui", file=sys.stderr)
         if gateway.auth.open_mode:
             print("tollway: no master key configured: every caller is an admin (local mode only)", file=sys.stderr)
         # uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown; turn that into SystemExit so the
