@@ -66,9 +66,10 @@ def test_overview_numbers_equal_the_spend_report(gw: Gw, seeded: dict[str, Any],
         for i, row in enumerate(report["rows"]):
             assert rows.nth(i).locator("td[data-col]").first.inner_text() == row[group]
             assert rows.nth(i).locator("td[data-col=requests]").inner_text() == str(row["requests"])
-    bars = page.locator("svg.chart rect[data-value]")
-    assert bars.count() >= len(by_team["rows"]) + len(by_model["rows"])
-    assert "Research" in page.get_by_test_id("top-keys").inner_text() or page.get_by_test_id("top-keys").count()
+    bars = page.locator(".chart-bar[data-value]")
+    assert bars.count() >= 30 + len(by_team["rows"]) + len(by_model["rows"])  # 30 day columns, then the groups
+    assert page.get_by_test_id("top-keys").locator("tbody tr").count() == 3  # the three seeded keys
+    assert "r-batch" in page.get_by_test_id("top-keys").inner_text()
 
 
 def test_create_a_key_use_it_with_the_sdk_then_block_it(gw: Gw, page: Any) -> None:

@@ -11,6 +11,8 @@
       if (v === null || v === undefined || v === false) continue;
       if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
       else if (k === "class") el.className = v;
+      else if (k === "style") el.style.cssText = v; // CSSOM: allowed under the page's style-src 'self'
+
       else el.setAttribute(k, v === true ? "" : String(v));
     }
     for (const kid of kids.flat(3)) {
@@ -84,28 +86,22 @@
   }
   function barChart(rows, label, value, fmt = usd) {
     if (!rows.length) return empty("No spend in this period yet. Send a request through the gateway and it shows here.");
-    const W = 640, rowH = 22, max = Math.max(...rows.map((r) => r[value] || 0)) || 1;
-    const el = svg("svg", { class: "chart", viewBox: `0 0 ${W} ${rows.length * rowH + 4}`, width: "100%", role: "img" });
-    rows.forEach((r, i) => {
-      const w = Math.max(1, ((r[value] || 0) / max) * (W - 260));
-      el.append(svg("text", { x: 0, y: i * rowH + 15 }, short(String(r[label]), 28)),
-        svg("rect", { x: 180, y: i * rowH + 4, width: w, height: rowH - 8, fill: "#2563eb", rx: 3, "data-value": r[value] },
-          svg("title", {}, `${r[label]}: ${fmt(r[value])}`)),
-        svg("text", { x: 186 + w, y: i * rowH + 15 }, fmt(r[value])));
-    });
-    return el;
+    const max = Math.max(...rows.map((r) => r[value] || 0)) || 1;
+    return h("div", { class: "hbars" }, rows.slice(0, 12).map((r) => h("div", { class: "hbar", title: `${r[label]}: ${fmt(r[value])}` },
+      h("span", { class: "lbl" }, short(String(r[label]), 22)),
+      h("span", { class: "track" }, h("span", { class: "chart-bar", "data-value": r[value], style: `width:${(((r[value] || 0) / max) * 100).toFixed(1)}%` })),
+      h("span", { class: "val" }, fmt(r[value])))));
   }
-  function columnChart(rows, label, value) {
-    if (!rows.length) return empty("No spend in this period yet.");
-    const W = 640, H = 140, max = Math.max(...rows.map((r) => r[value] || 0)) || 1, bw = W / rows.length;
-    const el = svg("svg", { class: "chart", viewBox: `0 0 ${W} ${H + 16}`, width: "100%", role: "img" });
-    rows.forEach((r, i) => {
-      const hgt = Math.max(1, ((r[value] || 0) / max) * H);
-      el.append(svg("rect", { x: i * bw + 1, y: H - hgt, width: Math.max(1, bw - 2), height: hgt, fill: "#2563eb", "data-value": r[value] },
-        svg("title", {}, `${r[label]}: ${usd(r[value])}`)));
+  function columnChart(days, values) {
+    if (!values.some((v) => v > 0)) return empty("No spend in this period yet.");
+    const max = Math.max(...values) || 1, n = values.length;
+    const el = svg("svg", { class: "columns", viewBox: `0 0 ${n * 10} 100`, preserveAspectRatio: "none", role: "img" });
+    values.forEach((v, i) => {
+      const hgt = v > 0 ? Math.max(1.5, (v / max) * 100) : 0;
+      el.append(svg("rect", { x: i * 10 + 1, y: 100 - hgt, width: 8, height: hgt, class: "chart-bar", "data-value": v },
+        svg("title", {}, `${days[i]}: ${usd(v)}`)));
     });
-    el.append(svg("text", { x: 0, y: H + 14 }, rows[0][label]), svg("text", { x: W - 70, y: H + 14 }, rows[rows.length - 1][label]));
-    return el;
+    return h("div", {}, el, h("div", { class: "axis small mute" }, h("span", {}, days[0]), h("span", {}, days[n - 1])));
   }
   function sparkline(values) {
     const W = 200, H = 36, max = Math.max(...values, 0) || 1, step = values.length > 1 ? W / (values.length - 1) : W;
@@ -180,17 +176,18 @@
     const range = { start_date: start, end_date: end };
     const [byDay, month, byTeam, byModel, byProvider, byKey, teams, recent] = await Promise.all([
       api.get("spend/report", { ...range, group_by: "day" }),
-      api.get("spend/report", { start_date: monthStart, end_date: end, group_by: "day" }),
+      monthStart >= start ? null : api.get("spend/report", { start_date: monthStart, end_date: end, group_by: "day" }),
       api.get("spend/report", { ...range, group_by: "team" }),
       api.get("spend/report", { ...range, group_by: "model" }),
       api.get("spend/report", { ...range, group_by: "provider" }),
       api.get("spend/report", { ...range, group_by: "key" }),
       api.get("team/list").catch(() => []),
-      api.get("spend/logs", { start_date: daysAgo(1), end_date: end, limit: 200 }).catch(() => ({ data: [] })),
+      api.get("spend/logs", { start_date: end, end_date: end, limit: 100 }).catch(() => ({ data: [] })),
     ]);
     const today = (byDay.rows.find((r) => r.day === end) || { spend: 0 }).spend;
-    const series = [];
-    for (let i = days - 1; i >= 0; i--) { const d = daysAgo(i); series.push((byDay.rows.find((r) => r.day === d) || { spend: 0 }).spend); }
+    const monthSpend = month ? month.total.spend : byDay.rows.filter((r) => r.day >= monthStart).reduce((a, r) => a + r.spend, 0);
+    const series = [], dayLabels = [];
+    for (let i = days - 1; i >= 0; i--) { const d = daysAgo(i); dayLabels.push(d); series.push((byDay.rows.find((r) => r.day === d) || { spend: 0 }).spend); }
     const t = byDay.total;
     const lat = (recent.data || []).map((r) => r.latency_ms).filter((v) => typeof v === "number").sort((a, b) => a - b);
     const q = (p) => lat.length ? lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] : null;
@@ -198,17 +195,19 @@
       [7, 30, 90].map((n) => h("option", { value: n, selected: n === days }, `Last ${n} days`)));
     const topKeys = byKey.rows.slice(0, 5);
     const keyInfo = await Promise.all(topKeys.map((r) => api.get("key/info", { key: r.key }).then((x) => x.info).catch(() => null)));
-    const teamRows = (Array.isArray(teams) ? teams : teams.teams || []).filter((x) => x.max_budget);
+    const teamSpend = Object.fromEntries(byTeam.rows.map((r) => [r.team, r.spend]));
+    const teamRows = (Array.isArray(teams) ? teams : teams.teams || []).filter((x) => x.max_budget)
+      .map((x) => ({ ...x, spend: x.spend ?? teamSpend[x.team_id] ?? 0 }));
     main.replaceChildren(
       h("div", { class: "toolbar" }, h("h1", { class: "grow" }, "Overview"), picker),
       h("div", { class: "grid" },
         stat("Spend today (UTC)", usd(today), "spend-today", today),
-        stat("Spend this month", usd(month.total.spend), "spend-month", month.total.spend),
+        stat("Spend this month", usd(monthSpend), "spend-month", monthSpend),
         stat(`Spend, last ${days} days`, usd(t.spend), "spend-period", t.spend, sparkline(series)),
         stat("Requests", num(t.requests), "requests", t.requests, h("div", { class: "small mute" }, `${num(t.errors)} errors (${pct(t.requests ? t.errors / t.requests : null)})`)),
         stat("Latency p50 / p99", lat.length ? `${Math.round(q(0.5))} / ${Math.round(q(0.99))} ms` : "–", "latency", null, h("div", { class: "small mute" }, `last ${lat.length} requests`)),
         stat("Cached prompt tokens", pct(t.prompt_tokens ? t.cached_tokens / t.prompt_tokens : null), "cached-share", null, h("div", { class: "small mute" }, `${num(t.cached_tokens)} of ${num(t.prompt_tokens)}`))),
-      h("div", { class: "card" }, h("h2", {}, "Spend by day"), columnChart(byDay.rows, "day", "spend"), reportTable(byDay, "day", "by-day-table")),
+      h("div", { class: "card" }, h("h2", {}, "Spend by day"), columnChart(dayLabels, series), reportTable(byDay, "day", "by-day-table")),
       h("div", { class: "grid" },
         h("div", { class: "card" }, h("h2", {}, "By team"), barChart(byTeam.rows, "team", "spend"), reportTable(byTeam, "team", "by-team-table")),
         h("div", { class: "card" }, h("h2", {}, "By model"), barChart(byModel.rows, "model", "spend"), reportTable(byModel, "model", "by-model-table")),
@@ -216,12 +215,12 @@
       h("div", { class: "grid" },
         h("div", { class: "card" }, h("h2", {}, "Team budgets"), table([
           { key: "team_alias", label: "Team", render: (r) => r.team_alias || r.team_id },
-          { key: "budget", label: "Spend / max (soft marked)", render: (r) => budgetBar(r.spend, r.max_budget, r.soft_budget) }], teamRows,
+          { key: "budget", label: `Spend (${days} d) / max, soft marked`, render: (r) => budgetBar(r.spend, r.max_budget, r.soft_budget) }], teamRows,
           { empty: "No team has a max_budget. Set one on the Teams page to track it here." })),
         h("div", { class: "card" }, h("h2", {}, "Top keys"), table([
           { key: "key", label: "Key", render: (r, i) => { const k = keyInfo[topKeys.indexOf(r)]; return k ? (k.key_alias || k.key_name || short(r.key)) : short(r.key); } },
           { key: "spend", label: "Spend", num: true, render: (r) => usd(r.spend) },
-          { key: "budget", label: "Budget", render: (r) => { const k = keyInfo[topKeys.indexOf(r)]; return k ? budgetBar(k.spend, k.max_budget, k.soft_budget) : "–"; } }], topKeys,
+          { key: "budget", label: "Budget", render: (r) => { const k = keyInfo[topKeys.indexOf(r)]; return k ? budgetBar(k.spend ?? r.spend, k.max_budget, k.soft_budget) : "–"; } }], topKeys,
           { empty: "No key has spent anything in this period.", testid: "top-keys" }))));
   }
   function reportTable(report, group, testid) {
@@ -276,7 +275,10 @@
   async function keys(main) {
     const params = new URLSearchParams(location.hash.split("?")[1] || "");
     const page = Number(params.get("page") || 1), search = params.get("search") || "", size = 25;
-    const data = await api.get("key/list", { page, size, search, return_full_object: "true" });
+    const [data, report] = await Promise.all([api.get("key/list", { page, size, search, return_full_object: "true" }),
+      api.get("spend/report", { group_by: "key", start_date: daysAgo(29), end_date: daysAgo(0) }).catch(() => ({ rows: [] }))]);
+    const spent = Object.fromEntries(report.rows.map((r) => [r.key, r.spend]));
+    const spendOf = (r) => r.spend ?? spent[r.token] ?? 0;
     const go = (p, s) => { location.hash = "#/keys" + qs({ page: p > 1 ? p : "", search: s }); };
     const box = h("input", { type: "search", placeholder: "Search alias, name, team, user…", value: search, "data-testid": "key-search" });
     const create = () => {
@@ -303,7 +305,7 @@
         { key: "name", label: "Key", render: (r) => h("code", {}, r.key_name || short(r.token)) },
         { key: "team_id", label: "Team" }, { key: "user_id", label: "User" },
         { key: "models", label: "Models", render: (r) => (r.models || []).join(", ") || "all" },
-        { key: "budget", label: "Spend / max", render: (r) => budgetBar(r.spend || 0, r.max_budget, r.soft_budget) },
+        { key: "budget", label: "Spend (30 d) / max", render: (r) => budgetBar(spendOf(r), r.max_budget, r.soft_budget) },
         { key: "limits", label: "Limits", render: (r) => [r.rpm_limit != null ? r.rpm_limit + " rpm" : null, r.tpm_limit != null ? r.tpm_limit + " tpm" : null, r.max_parallel_requests != null ? r.max_parallel_requests + " parallel" : null].filter(Boolean).join(", ") || "–" },
         { key: "expires", label: "Expires", render: (r) => when(r.expires) },
         { key: "status", label: "Status", render: status },
@@ -323,8 +325,10 @@
   async function teams(main) {
     const id = new URLSearchParams(location.hash.split("?")[1] || "").get("id");
     if (id) return team(main, id);
-    const list = await api.get("team/list");
-    const rows = Array.isArray(list) ? list : (list.teams || []);
+    const [list, report] = await Promise.all([api.get("team/list"),
+      api.get("spend/report", { group_by: "team", start_date: daysAgo(29), end_date: daysAgo(0) }).catch(() => ({ rows: [] }))]);
+    const spent = Object.fromEntries(report.rows.map((r) => [r.team, r.spend]));
+    const rows = (Array.isArray(list) ? list : (list.teams || [])).map((t) => ({ ...t, spend: t.spend ?? spent[t.team_id] ?? 0 }));
     const create = () => {
       const alias = h("input", { name: "team_alias" }), budget = h("input", { type: "number", step: "any" }), models = h("input", {}), status = h("div", {});
       const dlg = dialog("New team", h("div", {}, status, h("div", { class: "form" }, h("label", {}, "Team alias", alias), h("label", {}, "Max budget (USD)", budget), h("label", { class: "wide" }, "Models (comma-separated)", models))),
@@ -340,7 +344,7 @@
         { key: "team_alias", label: "Team", render: (r) => r.team_alias || r.team_id }, { key: "team_id", label: "Id" },
         { key: "members", label: "Members", num: true, render: (r) => num((r.members_with_roles || r.members || []).length) },
         { key: "models", label: "Models", render: (r) => (r.models || []).join(", ") || "all" },
-        { key: "budget", label: "Spend / max", render: (r) => budgetBar(r.spend || 0, r.max_budget, r.soft_budget) },
+        { key: "budget", label: "Spend (30 d) / max", render: (r) => budgetBar(r.spend, r.max_budget, r.soft_budget) },
         { key: "blocked", label: "Status", render: (r) => r.blocked ? h("span", { class: "badge bad" }, "blocked") : h("span", { class: "badge ok" }, "active") }],
       rows, { onclick: (r) => { location.hash = "#/teams?id=" + encodeURIComponent(r.team_id); }, empty: "No teams yet. Create one to group keys and give them a shared budget." })));
   }
