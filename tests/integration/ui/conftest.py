@@ -1,6 +1,9 @@
 """Fixtures for the admin UI: a gateway with a store and priced mock models, admin API helpers, and one
-headless Debian chromium per session driven by Playwright (a screenshot lands in the test's tmp dir on
-failure)."""
+headless Debian chromium per test module driven by Playwright (a screenshot lands in the test's tmp dir on
+failure).
+
+Per module, not per session: Playwright's sync API keeps an event loop running in the main thread while it
+is started, which would break every later test that calls ``asyncio.run``."""
 
 from __future__ import annotations
 
@@ -80,7 +83,7 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     executable = chromium_path()
     if executable is None:

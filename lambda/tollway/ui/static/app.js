@@ -156,7 +156,7 @@
           h("button", { onclick: signOut, "data-testid": "signout" }, "Sign out"))),
       h("main", {}, h("p", { class: "loading" }, "Loading…")));
     const render = VIEWS[page] || VIEWS.overview;
-    render($main()).catch((e) => $main().replaceChildren(errorBox(e)));
+    render($main()).catch((e) => { if ($main() && !(e instanceof ApiError && e.status === 401)) $main().replaceChildren(errorBox(e)); });
   }
   async function signOut() {
     try { await request("api/signout", { method: "POST" }); } catch (e) { /* signed out either way */ }
