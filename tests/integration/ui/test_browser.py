@@ -164,4 +164,7 @@ def test_every_page_renders_without_errors(gw: Gw, seeded: dict[str, Any], page:
     lines = open(download.value.path(), encoding="utf-8").read().splitlines()  # noqa: SIM115
     logged = gw.admin("GET", "/spend/logs", limit=1000, **_range(7))["data"]
     assert lines[0].startswith("request_id,started_at") and len(lines) == 1 + len(logged) >= 1 + seeded["requests"]
+    page.get_by_test_id("filter-key_digest").fill("r-chat")  # an alias: the page looks its digest up
+    page.get_by_test_id("filter-key_digest").press("Enter")
+    expect(page.get_by_test_id("logs-table").locator("tbody tr")).to_have_count(4)  # r-chat: 2 models x 2
     assert errors == []

@@ -392,13 +392,18 @@
   }
 
   // ------------------------------------------------------------------ spend logs
-  const LOG_FILTERS = [["team_id", "team"], ["key_digest", "key (digest)"], ["user_id", "user"], ["model", "model"], ["status", "status"], ["project_id", "project"]];
+  const LOG_FILTERS = [["team_id", "team"], ["key_digest", "key alias or digest"], ["user_id", "user"], ["model", "model"], ["status", "status"], ["project_id", "project"]];
   async function logs(main) {
     const params = new URLSearchParams(location.hash.split("?")[1] || "");
     const filters = { start_date: params.get("start_date") || daysAgo(6), end_date: params.get("end_date") || daysAgo(0) };
     for (const [name] of LOG_FILTERS) if (params.get(name)) filters[name] = params.get(name);
     const tag = params.get("tag") || "";
     const cursor = params.get("cursor") || "";
+    if (filters.key_digest && !/^[0-9a-f]{64}$/.test(filters.key_digest)) {  // an alias: look its digest up
+      const found = await api.get("key/list", { key_alias: filters.key_digest, return_full_object: "true" });
+      if (!found.keys.length) throw new ApiError(404, `No key with alias '${filters.key_digest}'.`);
+      filters.key_digest = found.keys[0].token;
+    }
     const data = await api.get("spend/logs", { ...filters, limit: 50, cursor });
     const rows = tag ? data.data.filter((r) => (r.tags || []).includes(tag)) : data.data;
     const inputs = {};
