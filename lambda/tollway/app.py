@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from tollway import __version__
 from tollway.api import errors
+from tollway.api.cors import CORSMiddleware
 from tollway.api.middleware import RequestContextMiddleware
 from tollway.api.routes import (
     admin_audit,
@@ -44,4 +45,5 @@ def create_app(gateway: Gateway | None = None) -> FastAPI:
     app.include_router(admin_audit.router)
     app.include_router(ui_routes.router)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(CORSMiddleware)  # outermost: even the last-resort 500 carries CORS headers
     return app

@@ -49,7 +49,9 @@ def build_context(
     if key is not None:
         metadata.setdefault("key_alias", key.get("key_alias"))
         metadata.setdefault("tags", key.get("tags") or [])
-        metadata.setdefault("guardrails", key.get("guardrails") or [])
+        named = metadata.get("guardrails")  # LiteLLM's place for them; the key's field adds to it, never hides it
+        metadata["guardrails"] = list(dict.fromkeys([*(key.get("guardrails") or []),
+                                                     *(named if isinstance(named, list) else [])]))
     return AuthContext(
         kind=kind, role=effective, key_digest=(key or {}).get("token"),
         team_id=(team or {}).get("team_id") or (key or {}).get("team_id"),

@@ -12,7 +12,7 @@ from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
 from tollway.errors import InvalidRequestError, NotFoundError
-from tollway.identity import keygen, rbac
+from tollway.identity import controls, keygen, rbac
 from tollway.identity.base import Call, Store, stamp, utcnow
 from tollway.identity.records import LIMIT_FIELDS, KeyFields, KeyGenerate, KeyUpdate
 
@@ -37,6 +37,32 @@ class KeyService:
 
     def find(self, reference: str, *, param: str = "key") -> dict[str, Any]:
         return self.store.must_get("key", keygen.token_of(reference), param=param)
+
+    def owner(self, user_id: str | None) -> rbac.Owner | None:
+        """The user a key of ``user_id`` acts as (its role and teams); None if none or unknown."""
+        if user_id is None:
+            return None
+        user = self.repo.get("user", user_id)
+        if user is None:
+            return None
+        teams = tuple(m["team_id"] for m in self.repo.memberships(user_id))
+        return rbac.Owner(user_id=user_id, role=str(user.get("user_role") or "internal_user"), teams=teams)
+
+    def _require_manage(self, call: Call, record: dict[str, Any], action: str) -> None:
+        rbac.require_key_change(call.auth, record, action, self.owner(record.get("user_id")))
+
+    def _require_grant(self, call: Call, after: dict[str, Any], bound: dict[str, Any] | None, *,
+                       action: str) -> None:
+        """The key as it will be: one the caller may hold, and no looser than ``bound`` unless the
+        caller administers its team (``bound``: the key before the change, or the caller's key)."""
+        rbac.require_key_create(call.auth, after.get("team_id"), after.get("user_id"),
+                                self.owner(after.get("user_id")))
+        if bound is not None and not rbac.administers(call.auth, after.get("team_id")):
+            controls.require_no_looser(after, bound, action=action)
+
+    def _presented(self, call: Call) -> dict[str, Any] | None:
+        """The key the caller authenticated with (it bounds the keys the caller derives from it)."""
+        return self.repo.get("key", call.auth.key_digest) if call.auth.key_digest else None
 
     def _check_refs(self, call: Call, fields: dict[str, Any]) -> None:
         """Referenced team/user/project exist, the project is in the team, team admins stay in limits."""
@@ -75,9 +101,14 @@ class KeyService:
         if "user_id" not in fields and call.auth.user_id and not rbac.administers(call.auth, fields.get("team_id")):
             fields["user_id"] = call.auth.user_id  # an internal user's key is its own
         fields.setdefault("blocked", False)
+        if body.duration:
+            fields["expires"] = keygen.expiry(body.duration)
+        bound = None if rbac.administers(call.auth, fields.get("team_id")) else self._presented(call)
+        if bound is not None:
+            fields = controls.inherit(fields, bound)
         self._check_refs(call, fields)
-        rbac.require_key_create(call.auth, fields.get("team_id"), fields.get("user_id"))
-        return self._issue(call, fields, body.duration, action="key.generate")
+        self._require_grant(call, fields, bound, action="create a key")
+        return self._issue(call, fields, None, action="key.generate")
 
     def _issue(self, call: Call, fields: dict[str, Any], duration: str | None, *, action: str,
                previous: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -90,7 +121,7 @@ class KeyService:
         """The writes that issue a new secret (for ``fields``, or replacing ``previous``), and the answer."""
         raw = keygen.new_key()
         token = keygen.digest(raw)
-        expires = keygen.expiry(duration) if duration else (previous or {}).get("expires")
+        expires = keygen.expiry(duration) if duration else fields.get("expires", (previous or {}).get("expires"))
         record = {**fields, "token": token, "key_name": keygen.display_name(raw), "expires": expires}
         record = stamp(record, call, now=utcnow(), previous=previous)  # a regenerated key keeps its history
         ops = [self.repo.put_new("key", token, record, conflict="Key collision; retry.")]
@@ -131,7 +162,7 @@ class KeyService:
 
     def update(self, call: Call, body: KeyUpdate) -> dict[str, Any]:
         previous = self.find(body.key)
-        rbac.require_key_change(call.auth, previous, "update this key")
+        self._require_manage(call, previous, "update this key")
         changes = {k: getattr(body, k) for k in body.model_fields_set if k in KEY_FIELDS}
         if "duration" in body.model_fields_set:
             changes["expires"] = keygen.expiry(body.duration)
@@ -139,15 +170,14 @@ class KeyService:
 
     def set_blocked(self, call: Call, reference: str, blocked: bool) -> dict[str, Any]:
         previous = self.find(reference)
-        rbac.require_key_change(call.auth, previous, "block or unblock this key")
+        self._require_manage(call, previous, "block or unblock this key")
         return self._change(call, previous, {"blocked": blocked}, "key.block" if blocked else "key.unblock")
 
     def _change(self, call: Call, previous: dict[str, Any], changes: dict[str, Any], action: str) -> dict[str, Any]:
         merged = {**previous, **changes}
         if {"team_id", "user_id", "project_id", *_CAPS, "models"} & changes.keys():
             self._check_refs(call, merged)
-            if "team_id" in changes or "user_id" in changes:
-                rbac.require_key_create(call.auth, merged.get("team_id"), merged.get("user_id"))
+        self._require_grant(call, merged, previous, action="change this key")
         record = stamp(merged, call, now=utcnow(), previous=previous)
         token = previous["token"]
         ops = [self.repo.replace("key", token, record, version=previous.get("version")),
@@ -159,17 +189,17 @@ class KeyService:
     def regenerate(self, call: Call, reference: str, body: KeyFields | None = None) -> dict[str, Any]:
         """A new secret for the same key record; the old secret stops working at once."""
         previous = self.find(reference)
-        rbac.require_key_change(call.auth, previous, "regenerate this key")
+        self._require_manage(call, previous, "regenerate this key")
         fields = {k: v for k, v in previous.items()
-                  if k not in ("token", "key_name", "expires", "created_at", "updated_at", "created_by",
-                               "updated_by", "version")}
-        duration = None
+                  if k not in ("token", "key_name", "created_at", "updated_at", "created_by", "updated_by", "version")}
         if body is not None:
             fields.update({k: getattr(body, k) for k in body.model_fields_set if k in KEY_FIELDS})
-            duration = body.duration
+            if body.duration:
+                fields["expires"] = keygen.expiry(body.duration)
             if {"team_id", "user_id", "project_id", *_CAPS, "models"} & body.model_fields_set:
                 self._check_refs(call, fields)
-        return self._issue(call, fields, duration, action="key.regenerate", previous=previous)
+        self._require_grant(call, fields, previous, action="regenerate this key")
+        return self._issue(call, fields, None, action="key.regenerate", previous=previous)
 
     def delete(self, call: Call, references: list[str], aliases: list[str]) -> dict[str, Any]:
         if not references and not aliases:
@@ -180,7 +210,7 @@ class KeyService:
             records.append(self.store.must_get("key", link["token"], param="key_aliases"))
         ops: list[Op] = []
         for record in {r["token"]: r for r in records}.values():
-            rbac.require_key_change(call.auth, record, "delete this key")
+            self._require_manage(call, record, "delete this key")
             ops += self.delete_ops(call, record)
         self.store.commit(ops)
         return {"deleted_keys": references + aliases}

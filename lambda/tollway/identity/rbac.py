@@ -8,12 +8,19 @@ Roles (from the caller's ``AuthContext``):
   within those teams' limits; plus what an internal user may do.
 * ``internal_user``: its own keys (``user_id``), its own user record, the teams it is in.
 
+The rule against escalation: a key carries the rights of its owner (the user's role and
+team memberships), so a caller may only create, change or re-issue a key whose owner it
+*speaks for* — itself, or (a team admin) an internal user all of whose teams it
+administers — and only in a team it may use. Controls a key carries are the business of
+``identity.controls``.
+
 Each check raises PermissionDeniedError (403) with a message naming the action; list
 routes instead narrow what they return with the ``can_*`` predicates.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tollway.errors import PermissionDeniedError
@@ -56,6 +63,28 @@ def _own(auth: AuthContext, record: dict[str, Any]) -> bool:
     return auth.user_id is not None and record.get("user_id") == auth.user_id
 
 
+@dataclass(frozen=True)
+class Owner:
+    """The user a key belongs to: the key acts with this role and these team memberships."""
+
+    user_id: str
+    role: str
+    teams: tuple[str, ...]
+
+
+def speaks_for(auth: AuthContext, user_id: str | None, owner: Owner | None) -> bool:
+    """Whether the caller holds every right a key owned by ``user_id`` would carry.
+
+    No owner, the caller itself, or (for admins of teams) an internal user every one of
+    whose teams the caller administers. An owner that is named but unknown (``owner`` None)
+    is spoken for only by proxy admins.
+    """
+    if user_id is None or is_admin(auth) or (auth.user_id is not None and user_id == auth.user_id):
+        return True
+    return (owner is not None and owner.user_id == user_id and owner.role == "internal_user"
+            and bool(owner.teams) and set(owner.teams) <= set(auth.admin_teams))
+
+
 # ---------------------------------------------------------------------- keys
 
 def can_read_key(auth: AuthContext, record: dict[str, Any]) -> bool:
@@ -63,25 +92,34 @@ def can_read_key(auth: AuthContext, record: dict[str, Any]) -> bool:
             or (auth.key_digest is not None and record.get("token") == auth.key_digest))
 
 
-def can_manage_key(auth: AuthContext, record: dict[str, Any]) -> bool:
-    """Update, block, regenerate or delete an existing key."""
-    return administers(auth, record.get("team_id")) or (
-        _own(auth, record) and auth.role != "proxy_admin_viewer"
-        and (record.get("team_id") is None or member_of(auth, record.get("team_id"))))
+def can_manage_key(auth: AuthContext, record: dict[str, Any], owner: Owner | None = None) -> bool:
+    """Update, block, regenerate or delete an existing key (``owner``: the record's user)."""
+    return may_hold(auth, record.get("team_id"), record.get("user_id"), owner)
 
 
-def require_key_create(auth: AuthContext, team_id: str | None, user_id: str | None) -> None:
-    """Admins create any key; team admins keys of their teams; users keys of their own."""
-    if administers(auth, team_id):
-        return
+def may_hold(auth: AuthContext, team_id: str | None, user_id: str | None, owner: Owner | None) -> bool:
+    """Whether the caller may create (or hold the management of) a key of this team and owner.
+
+    Admins: any key. Team admins: keys of the teams they administer whose owner they speak
+    for. Everyone but viewers: keys of their own, in no team or a team they are in.
+    """
+    if is_admin(auth):
+        return True
+    if team_id is not None and team_id in auth.admin_teams and speaks_for(auth, user_id, owner):
+        return True
     own = auth.user_id is not None and user_id == auth.user_id
-    if own and auth.role != "proxy_admin_viewer" and (team_id is None or member_of(auth, team_id)):
-        return
-    raise deny("create this key")
+    return own and auth.role != "proxy_admin_viewer" and (team_id is None or member_of(auth, team_id))
 
 
-def require_key_change(auth: AuthContext, record: dict[str, Any], action: str) -> None:
-    if not can_manage_key(auth, record):
+def require_key_create(auth: AuthContext, team_id: str | None, user_id: str | None,
+                       owner: Owner | None = None) -> None:
+    if not may_hold(auth, team_id, user_id, owner):
+        raise deny("create this key" if user_id in (None, auth.user_id)
+                   else f"create or move a key for user '{user_id}', whose rights are not yours to give")
+
+
+def require_key_change(auth: AuthContext, record: dict[str, Any], action: str, owner: Owner | None = None) -> None:
+    if not can_manage_key(auth, record, owner):
         raise deny(action)
 
 

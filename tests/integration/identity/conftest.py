@@ -45,7 +45,7 @@ class Admin:
     def __init__(self, url: str, key: str = MASTER_KEY, http: httpx.Client | None = None) -> None:
         self.url = url
         self.key = key
-        self.http = http or httpx.Client(timeout=10)
+        self.http = http or httpx.Client(timeout=30)
 
     def as_(self, key: str) -> Admin:
         return Admin(self.url, key, self.http)
