@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cdk.settings import SettingsError
+from cdk.app import SynthError
 from tests.infra.conftest import Synth, render, statements, synth
 
 ISSUER = "https://login.example.com/tenant"
@@ -108,7 +108,7 @@ def test_no_ui_without_the_flag(buffered: Synth) -> None:
     ({"ui_cognito": "true"}, "need 'ui=true'"),
 ])
 def test_bad_ui_context_names_the_key(tmp_path: Path, context: dict[str, str], message: str) -> None:
-    with pytest.raises(SettingsError, match=message):
+    with pytest.raises(SynthError, match=message):  # one line at synth, naming the key
         synth(tmp_path, **context)
 
 
