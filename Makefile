@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CONFIG ?= config.example.yaml
 
-.PHONY: install run test lint format clean
+.PHONY: install run test lint format clean chromium
 
 install: $(STAMP)
 
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 run: install
 	$(BIN)/tollway serve --config $(CONFIG)
 
-test: install test-node-deps
+test: install chromium test-node-deps
 	$(BIN)/python -m pytest -q
 
 # The npm packages the tests run (Claude Code and Codex CLI, pinned in package.json) through the one node_modules
@@ -27,6 +27,12 @@ test: install test-node-deps
 test-node-deps:
 	@$(MAKE) --no-print-directory node_modules/.package-lock.json || \
 		echo "make: npm ci failed (npm or its registry unreachable); the Claude Code tests will be skipped"
+
+# The admin UI's browser tests drive Debian's chromium through Playwright (never `playwright install`).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "make: chromium is missing; run 'sudo apt-get install -y chromium' (the browser tests skip without it)"; fi; }
 
 lint: install
 	$(BIN)/ruff check lambda tests cdk app.py scripts

@@ -12,7 +12,7 @@ from aws_cdk import CfnOutput, RemovalPolicy, Stack, Tags
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 
-from cdk import iam_policies, nag
+from cdk import iam_policies, nag, ui
 from cdk.api import GatewayApi
 from cdk.data import DataTables
 from cdk.function import GatewayFunction, retention_for
@@ -49,6 +49,7 @@ class TollwayStack(Stack):
         self.observability = Observability(self, "Observability", settings=settings, api=self.api.api,
                                            function=self.gateway.function, tables=list(self.data.tables.values()),
                                            key=self.key, bearer_api=self.api.bearer_api)
+        self.ui = ui.build(self)
         self._build_outputs()
         nag.acknowledge(self)
 

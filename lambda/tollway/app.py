@@ -24,6 +24,7 @@ from tollway.api.routes import (
     responses,
     spend,
 )
+from tollway.ui import routes as ui_routes
 
 if TYPE_CHECKING:
     from tollway.gateway import Gateway
@@ -46,6 +47,7 @@ def create_app(gateway: Gateway | None = None) -> FastAPI:
     app.include_router(admin_users.router)
     app.include_router(admin_iam.router)
     app.include_router(admin_audit.router)
+    app.include_router(ui_routes.router)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(CORSMiddleware)  # outermost: even the last-resort 500 carries CORS headers
     return app

@@ -52,6 +52,10 @@ class Authenticator:
         )
         return cls(reference, lookup, principals)
 
+    async def master_key(self) -> str | None:
+        """The resolved master key (None when none is configured)."""
+        return await secrets.aresolve(self._master_ref) if self._master_ref else None
+
     @property
     def open_mode(self) -> bool:
         return not self._master_ref and not os.environ.get("AWS_LAMBDA_FUNCTION_NAME")

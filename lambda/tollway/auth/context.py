@@ -30,7 +30,7 @@ class Limits:
 class AuthContext:
     """An authenticated caller. ``models`` None means every model."""
 
-    kind: Literal["master_key", "virtual_key", "iam", "anonymous"]
+    kind: Literal["master_key", "virtual_key", "iam", "sso", "anonymous"]
     role: Role = "internal_user"
     key_digest: str | None = None
     team_id: str | None = None

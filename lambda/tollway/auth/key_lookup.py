@@ -56,7 +56,10 @@ class CachedKeyLookup:
         self._cache: OrderedDict[str, _Outcome] = OrderedDict()
 
     async def authenticate(self, key: str) -> AuthContext | None:
-        token = keygen.digest(key)
+        return await self.authenticate_token(keygen.digest(key))
+
+    async def authenticate_token(self, token: str) -> AuthContext | None:
+        """As ``authenticate``, for a key known by its digest (an admin UI session holds no raw key)."""
         outcome = self._cache.get(token)
         if outcome is None or outcome.fresh_until <= time.monotonic():
             outcome = await asyncio.to_thread(self._load, token)

@@ -47,6 +47,7 @@ def serve(config_path: str | None, *, host: str, port: int, data_dir: str, log_l
         models = ", ".join(gateway.router.groups) or "none"
         print(f"tollway: serving http://{host}:{port} (models: {models}; store: {store.description})",
               file=sys.stderr)
+        print(f"tollway: admin UI at http://{host}:{port}/ui", file=sys.stderr)
         if gateway.auth.open_mode:
             print("tollway: no master key configured: every caller is an admin (local mode only)", file=sys.stderr)
         # uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown; turn that into SystemExit so the

@@ -146,11 +146,15 @@ class KeyService:
         return {"key": record["token"], "info": public(record)}
 
     def listing(self, call: Call, *, page: int, size: int, team_id: str | None = None, user_id: str | None = None,
-             key_alias: str | None = None, full: bool = False) -> dict[str, Any]:
+             key_alias: str | None = None, full: bool = False, search: str | None = None) -> dict[str, Any]:
+        """A page of the keys this caller may read; ``search`` matches a case-insensitive substring of the
+        alias, display name, team, user or digest."""
+        needle = (search or "").strip().lower()
         records = [r for r in self.repo.listing("key") if rbac.can_read_key(call.auth, r)
                    and (team_id is None or r.get("team_id") == team_id)
                    and (user_id is None or r.get("user_id") == user_id)
-                   and (key_alias is None or r.get("key_alias") == key_alias)]
+                   and (key_alias is None or r.get("key_alias") == key_alias)
+                   and (not needle or _matches(r, needle))]
         chunk = records[(page - 1) * size: page * size]
         return {"keys": [public(r) for r in chunk] if full else [r["token"] for r in chunk],
                 "total_count": len(records), "current_page": page,
@@ -216,6 +220,11 @@ class KeyService:
         return [self.repo.delete("key", token, missing=f"No key '{token}'."),
                 *self._alias_ops(token, record.get("key_alias"), None),
                 self.store.audit(call, "key.delete", "key", token, before=record, after=None)]
+
+
+def _matches(record: dict[str, Any], needle: str) -> bool:
+    return any(needle in str(record.get(name) or "").lower()
+               for name in ("key_alias", "key_name", "team_id", "user_id", "token"))
 
 
 def within_team_limits(fields: dict[str, Any], team: dict[str, Any]) -> None:

@@ -67,6 +67,11 @@ class Identity:
         parts = await self._aparts()
         return await parts.lookup.authenticate(key) if parts else None
 
+    async def authenticate_token(self, token: str) -> AuthContext | None:
+        """The caller for a key known by its digest (admin UI sessions)."""
+        parts = await self._aparts()
+        return await parts.lookup.authenticate_token(token) if parts else None
+
     async def context(self, arn: str) -> AuthContext:
         parts = await self._aparts()
         if parts is None:

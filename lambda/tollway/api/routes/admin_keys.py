@@ -32,7 +32,7 @@ async def list_keys(request: Request) -> JSONResponse:
     return JSONResponse(await run(
         service.keys.listing, call, page=query_int(request, "page", 1, high=10**6),
         size=query_int(request, "size", 10), team_id=q.get("team_id"), user_id=q.get("user_id"),
-        key_alias=q.get("key_alias"), full=query_flag(request, "return_full_object")))
+        key_alias=q.get("key_alias"), full=query_flag(request, "return_full_object"), search=q.get("search")))
 
 
 @router.post("/key/update")
