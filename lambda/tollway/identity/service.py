@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+from datetime import UTC, date, datetime
 from typing import Any
 
+from tollway.errors import InvalidRequestError
 from tollway.identity import rbac
 from tollway.identity.base import Call, Store
 from tollway.identity.keys import KeyService
@@ -26,6 +31,45 @@ class IdentityService:
               cursor: str | None = None) -> dict[str, Any]:
         """Audit entries, newest first; ``target`` is ``<type>#<id>`` (e.g. ``team#eng``)."""
         rbac.require_reader(call.auth, "read the audit log")
+        since, until = _moment(since, "since"), _moment(until, "until")
+        if until is not None and since is None:
+            since = "0"  # before every entry: ``until`` alone reads from the beginning
+        if since is not None and until is not None and since > until:
+            raise InvalidRequestError("Invalid value for 'since': it is after 'until'.", param="since")
+        _check_cursor(cursor, target)
         page: Page = self.repo.audit_page(target=target, actor=actor, action=action, since=since, until=until,
                                           limit=limit, cursor=cursor)
         return {"entries": page.items, "next_cursor": page.cursor}
+
+
+def _moment(value: str | None, param: str) -> str | None:
+    """An ISO-8601 time or date as the audit log writes its times (UTC, microseconds, ``Z``)."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        if len(value) == 10:  # a whole day, compared as the prefix of the times in it (``until`` includes it)
+            return date.fromisoformat(value).isoformat()
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidRequestError(f"Invalid value for '{param}': expected an ISO-8601 time such as "
+                                  "2026-01-31 or 2026-01-31T12:00:00Z.", param=param) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _check_cursor(cursor: str | None, target: str | None) -> None:
+    """A 400 for a cursor that is not one this listing handed out (the store would fail on it)."""
+    if not cursor:
+        return
+    names = {"pk", "sk", "gsi1pk", "gsi1sk"} if target else {"pk", "sk"}
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, binascii.Error):
+        key = None
+    shaped = isinstance(key, dict) and set(key) == names and all(
+        isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) and v["S"] for v in key.values())
+    if not shaped or key["pk"]["S"] != "LOG" or (target and key["gsi1pk"]["S"] != f"TARGET#{target}"):
+        raise InvalidRequestError("Invalid value for 'cursor': pass the next_cursor of the previous page, "
+                                  "with the same filters.", param="cursor")

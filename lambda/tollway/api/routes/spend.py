@@ -8,6 +8,9 @@ user). Dates are UTC ``YYYY-MM-DD``, both ends inclusive.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
+import json
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
 
 router = APIRouter()
 MAX_RANGE_DAYS = 366
+MAX_FILTER = 256
 LOG_FILTERS = ("key_digest", "team_id", "user_id", "model", "provider", "status", "end_user", "project_id")
 
 
@@ -66,6 +70,25 @@ def _range(request: Request, default_days: int) -> tuple[date, date]:
     return start, end
 
 
+def _check_cursor(cursor: str | None) -> None:
+    """A 400 unless ``cursor`` has the shape of a ``next_cursor`` this route hands out
+    (``{"day": "YYYY-MM-DD", "key": null | {attribute: {"S"|"N": string}}}``, base64 JSON)."""
+    if not cursor:
+        return
+    try:
+        state = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        date.fromisoformat(state["day"])
+        key = state.get("key")
+        shaped = key is None or (isinstance(key, dict) and 0 < len(key) <= 4 and all(
+            isinstance(name, str) and isinstance(v, dict) and len(v) == 1 and set(v) <= {"S", "N"}
+            and isinstance(next(iter(v.values())), str) for name, v in key.items()))
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        shaped = False
+    if not shaped:
+        raise InvalidRequestError("Invalid value for 'cursor': pass the next_cursor of the previous page.",
+                                  param="cursor")
+
+
 def _store() -> None:
     from tollway.storage import client
 
@@ -77,14 +100,18 @@ def _store() -> None:
 async def spend_logs(request: Request) -> JSONResponse:
     _, auth, _ = await caller(request)
     filters = {name: request.query_params[name] for name in LOG_FILTERS if request.query_params.get(name)}
+    for name, value in filters.items():
+        if len(value) > MAX_FILTER:
+            raise InvalidRequestError(f"Invalid value for '{name}': longer than {MAX_FILTER} characters.", param=name)
     scope = _scope(auth, filters)
     _store()
     start, end = _range(request, 1)
     params = request.query_params
-    try:
-        limit = min(1000, max(1, int(params.get("limit", "100"))))
-    except ValueError:
-        raise InvalidRequestError("limit must be an integer.", param="limit") from None
+    raw_limit = params.get("limit") or "100"
+    if not (raw_limit.isascii() and raw_limit.isdigit() and len(raw_limit) <= 12):
+        raise InvalidRequestError("Invalid value for 'limit': expected an integer from 1 to 1000.", param="limit")
+    limit = min(1000, max(1, int(raw_limit)))
+    _check_cursor(params.get("cursor"))
     from tollway.storage.spend_repo import SpendRepo
 
     if scope is not None:
