@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
 from tollway import __version__
-from tollway.api import errors
+from tollway.api import errors, openapi
 from tollway.api.middleware import RequestContextMiddleware
 from tollway.api.routes import (
     admin_audit,
@@ -42,4 +43,5 @@ def create_app(gateway: Gateway | None = None) -> FastAPI:
     app.include_router(admin_iam.router)
     app.include_router(admin_audit.router)
     app.add_middleware(RequestContextMiddleware)
+    app.openapi = functools.partial(openapi.describe, app)  # type: ignore[method-assign]  # built on first request
     return app

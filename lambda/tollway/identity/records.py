@@ -49,7 +49,9 @@ def storable(value: Any, *, depth: int = 0) -> None:
             raise ValueError(f"holds the number {value!r}, outside what the store keeps "
                              f"(0 or a magnitude from {_DYNAMO_MIN:g} to {_DYNAMO_MAX:g})")
     elif isinstance(value, dict):
-        for item in value.values():
+        for name, item in value.items():
+            if not name or len(name) > 256:  # the store keeps no empty (or huge) map key
+                raise ValueError("has an empty key or one longer than 256 characters")
             storable(item, depth=depth + 1)
     elif isinstance(value, list):
         for item in value:

@@ -41,6 +41,8 @@ BODIES: list[tuple[str, dict[str, Any], str]] = [
     ("/key/generate", {"metadata": {"x": [{"y": 5e-324}]}}, "metadata"),
     ("/key/generate", {"metadata": {"x": int("1234567890" * 4)}}, "metadata"),
     ("/key/generate", {"metadata": {"x": "y" * 20_000}}, "metadata"),
+    ("/key/generate", {"metadata": {"": 1}}, "metadata"),
+    ("/team/new", {"metadata": {"a": {"": None}}}, "metadata"),
     ("/key/generate", {"rpm_limit": 10**20}, "rpm_limit"),
     ("/key/generate", {"tpm_limit": int("9" * 40)}, "tpm_limit"),
     ("/key/generate", {"max_parallel_requests": -3}, "max_parallel_requests"),
