@@ -3,7 +3,7 @@
 The document must describe each route's body and parameters well enough for a fuzzer to reach
 the route's logic (not only its 400s), and every answer must be a success or a client error in
 the error envelope. Examples are derandomized for repeatable CI runs (``TOLLWAY_FUZZ_RANDOM=1``
-explores new ones); ``EXAMPLES`` per operation and mode, a few hundred requests in all.
+explores new ones); ``EXAMPLES`` per operation, caller and mode, about 500 requests in all.
 """
 
 from __future__ import annotations
@@ -20,27 +20,36 @@ from schemathesis import GenerationMode
 
 from tests.conftest import MASTER_KEY
 from tests.integration.hardening.store_gateway import store_gateway
-from tests.integration.hardening.support import SECRETS, TRACE_MARKERS
+from tests.integration.hardening.support import SECRETS, TRACE_MARKERS, client
 
 
 @pytest.fixture(scope="module")
-def api_schema(dynamodb_endpoint: str, _fake_openai_server: Any) -> Iterator[Any]:
+def served(dynamodb_endpoint: str, _fake_openai_server: Any) -> Iterator[tuple[Any, str]]:
+    """(the schema loaded from the served document, the key of an internal user in a team)."""
     _, upstream = _fake_openai_server
-    with store_gateway(f"{upstream.url}/v1") as gateway:
-        yield schemathesis.openapi.from_url(f"{gateway.url}/openapi.json")
+    with store_gateway(f"{upstream.url}/v1") as gateway, client(gateway.url) as admin:
+        admin.post("/team/new", json={"team_id": "fuzz-team", "max_budget": 10})
+        made = admin.post("/user/new", json={"user_id": "fuzz-user", "teams": ["fuzz-team"]})
+        assert made.status_code == 200, made.text
+        yield schemathesis.openapi.from_url(f"{gateway.url}/openapi.json"), made.json()["key"]
 
 
-#: examples per operation and generation mode (valid by the document, and invalid)
-EXAMPLES = 5
+@pytest.fixture(scope="module")
+def api_schema(served: tuple[Any, str]) -> Any:
+    return served[0]
+
+
+#: examples per operation, caller and generation mode (valid by the document, and invalid)
+EXAMPLES = 4
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
                 derandomize=os.environ.get("TOLLWAY_FUZZ_RANDOM") != "1", suppress_health_check=list(HealthCheck))
 
 
-def _fuzz(operation: Any, mode: GenerationMode, failures: list[str], counts: dict[str, int]) -> None:
+def _fuzz(operation: Any, mode: GenerationMode, key: str, failures: list[str], counts: dict[str, int]) -> None:
     @FUZZ
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case: Any) -> None:
-        response = case.call(headers={"authorization": f"Bearer {MASTER_KEY}"}, timeout=30)
+        response = case.call(headers={"authorization": f"Bearer {key}"}, timeout=30)
         counts["requests"] += 1
         text = response.text
         problem = None
@@ -59,15 +68,19 @@ def _fuzz(operation: Any, mode: GenerationMode, failures: list[str], counts: dic
         assert mode is GenerationMode.NEGATIVE, operation.label
 
 
-def test_no_operation_answers_a_server_error(api_schema: Any) -> None:
+def test_no_operation_answers_a_server_error(served: tuple[Any, str]) -> None:
+    """The master key with valid and invalid examples; an internal user's key with valid ones (RBAC paths)."""
+    api_schema, user_key = served
     failures: list[str] = []
     counts = {"requests": 0}
     operations = [result.ok() for result in api_schema.get_all_operations()]
+    runs = ((GenerationMode.POSITIVE, MASTER_KEY), (GenerationMode.NEGATIVE, MASTER_KEY),
+            (GenerationMode.POSITIVE, user_key))
     for operation in operations:
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            _fuzz(operation, mode, failures, counts)
+        for mode, key in runs:
+            _fuzz(operation, mode, key, failures, counts)
     assert len(operations) >= 40
-    assert counts["requests"] >= 2 * len(operations), counts
+    assert counts["requests"] >= 3 * len(operations), counts
     assert not failures, "\n".join(failures[:20])
 
 
