@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from tollway import __version__
 from tollway.api import errors, openapi
+from tollway.api.cors import CORSMiddleware
 from tollway.api.middleware import RequestContextMiddleware
 from tollway.api.routes import (
     admin_audit,
@@ -43,5 +44,6 @@ def create_app(gateway: Gateway | None = None) -> FastAPI:
     app.include_router(admin_iam.router)
     app.include_router(admin_audit.router)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(CORSMiddleware)  # outermost: even the last-resort 500 carries CORS headers
     app.openapi = functools.partial(openapi.describe, app)  # type: ignore[method-assign]  # built on first request
     return app

@@ -39,10 +39,12 @@ class Gateway:
         )
         self.auth, self.identity = identity_wiring.build(config.general_settings.master_key)
         self._providers: dict[str, Provider] = {}
+        self.router.models.on_evict.append(self._forget_adapters)
         from tollway.routing.probe import HealthProber
 
         self.prober = HealthProber(
-            self, cache_seconds=float((config.router_settings.model_extra or {}).get("health_check_cache_seconds", 10))
+            config.model_list, self.provider, self.router.health,
+            cache_seconds=float((config.router_settings.model_extra or {}).get("health_check_cache_seconds", 10)),
         )
 
     @classmethod
@@ -63,6 +65,13 @@ class Gateway:
             adapter = registry.load(deployment.provider)(deployment, settings)
             self._providers[key] = adapter
         return adapter
+
+
+    def _forget_adapters(self, deployments: list[Deployment]) -> None:
+        """Drop the adapters of wildcard-made deployments the router no longer caches."""
+        for deployment in deployments:
+            self._providers.pop(deployment.id, None)
+            self._providers.pop(f"{deployment.id}|drop", None)
 
 
 def _meter(config: Config) -> DynamoMeter:

@@ -31,7 +31,8 @@ def candidates(gateway: Gateway, auth: AuthContext, ctx: RequestContext, model: 
     ctx.model = model
     group = gateway.router.group(model)
     first = group[0]
-    if not auth.allows_model(model, provider_model=first.litellm_params.model,
+    ctx.model = first.model_name  # an alias is allowed and charged as the model it names
+    if not auth.allows_model(first.model_name, provider_model=first.litellm_params.model,
                              access_groups=tuple(first.model_info.access_groups)):
         raise PermissionDeniedError(
             f"This key is not allowed to use the model '{model}'.", param="model", code="model_not_allowed"
@@ -55,7 +56,7 @@ def requested_fallbacks(gateway: Gateway, auth: AuthContext, ctx: RequestContext
 def reachable(gateway: Gateway, group: list[Deployment], fallbacks: list[str] | None) -> list[Deployment]:
     """Every deployment the call may end on (the group and its fallbacks), for worst-case reservations."""
     models = gateway.router.fallback_models(group[0].model_name, None, fallbacks)
-    return group + [d for m in models for d in gateway.router.groups[m]]
+    return group + [d for m in models for d in gateway.router.group(m)]
 
 
 async def chat(gateway: Gateway, auth: AuthContext, ctx: RequestContext, request: ChatRequest, *,

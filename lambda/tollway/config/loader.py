@@ -62,4 +62,5 @@ def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
             entry = ""
     message = str(first["msg"]).removeprefix("Value error, ")
     more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
-    return f"{path}{entry}: {message}{more}"
+    where = f"{path}{entry}: " if path else ""  # a check across sections names its own place in the message
+    return f"{where}{message}{more}"

@@ -12,7 +12,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from tollway.providers.registry import PROVIDERS, infer_provider
+from tollway.config.names import PROVIDER_NAMES, STRATEGY_NAMES, infer_provider
+from tollway.config.wildcards import match as matches_pattern
+
+#: ``Deployment.provider`` of a ``model: "*"`` entry (the provider is named by each request)
+ANY_PROVIDER = "*"
 
 
 class _Open(BaseModel):
@@ -63,14 +67,25 @@ class Deployment(_Open):
 
     @model_validator(mode="after")
     def _known_provider(self) -> Deployment:
+        model = self.litellm_params.model
+        if model.count("*") > self.model_name.count("*"):
+            raise ValueError(f"model '{model}' has a '*' that model_name '{self.model_name}' does not fill")
         provider = self.provider  # raises ValueError naming the problem
-        if provider not in PROVIDERS:
-            known = ", ".join(sorted(PROVIDERS))
-            raise ValueError(f"unknown provider '{provider}' in model '{self.litellm_params.model}' (known: {known})")
+        if provider != ANY_PROVIDER and provider not in PROVIDER_NAMES:
+            known = ", ".join(sorted(PROVIDER_NAMES))
+            raise ValueError(f"unknown provider '{provider}' in model '{model}' (known: {known})")
         return self
 
     @property
+    def is_pattern(self) -> bool:
+        """A wildcard entry (``model_name`` with ``*``): it serves concrete models built per request."""
+        return "*" in self.model_name
+
+    @property
     def provider(self) -> str:
+        """The provider prefix; ``*`` for a ``model: "*"`` entry, whose provider each request names."""
+        if self.litellm_params.model == "*":
+            return ANY_PROVIDER
         return infer_provider(self.litellm_params.model)[0]
 
     @property
@@ -92,6 +107,13 @@ class Deployment(_Open):
         return self._id
 
 
+class AliasTarget(_Open):
+    """The long form of a ``model_group_alias`` value: ``{model: gpt-4o, hidden: true}``."""
+
+    model: str
+    hidden: bool = False
+
+
 class RouterSettings(_Open):
     routing_strategy: str = "simple-shuffle"
     num_retries: int = Field(default=0, ge=0)
@@ -103,14 +125,19 @@ class RouterSettings(_Open):
     context_window_fallbacks: list[dict[str, list[str]]] = Field(default_factory=list)
     content_policy_fallbacks: list[dict[str, list[str]]] = Field(default_factory=list)
     default_fallbacks: list[str] = Field(default_factory=list)
+    #: another name for a model group (LiteLLM's); hidden aliases are not listed by ``/v1/models``
+    model_group_alias: dict[str, str | AliasTarget] = Field(default_factory=dict)
+
+    def aliases(self) -> dict[str, AliasTarget]:
+        """``model_group_alias`` with every value in the long form."""
+        return {name: AliasTarget(model=target) if isinstance(target, str) else target
+                for name, target in self.model_group_alias.items()}
 
     @field_validator("routing_strategy")
     @classmethod
     def _known_strategy(cls, value: str) -> str:
-        from tollway.routing.strategies import STRATEGIES
-
-        if value not in STRATEGIES:
-            raise ValueError(f"unknown strategy '{value}' (known: {', '.join(STRATEGIES)})")
+        if value not in STRATEGY_NAMES:
+            raise ValueError(f"unknown strategy '{value}' (known: {', '.join(STRATEGY_NAMES)})")
         return value
 
 
@@ -132,6 +159,17 @@ class GeneralSettings(_Open):
     store_prompts_in_spend_logs: bool = False
     soft_budget_alert_topic_arn: str | None = None
     reservation_ttl_seconds: float = Field(default=900, gt=0)
+    # CORS for browser apps (see docs/configuration.md); LiteLLM's name first, then Tollway's
+    allowed_origins: list[str] | None = None
+    cors_allow_origins: list[str] | None = None
+    cors_allow_methods: list[str] = Field(default_factory=lambda: ["GET", "POST", "DELETE", "OPTIONS"])
+    cors_allow_headers: list[str] = Field(default_factory=lambda: ["*"])
+    cors_expose_headers: list[str] = Field(default_factory=lambda: [
+        "x-request-id", "x-tollway-response-cost", "x-tollway-overhead-ms", "x-tollway-deployment",
+        "x-tollway-attempts", "retry-after", "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests",
+        "x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens"])
+    cors_allow_credentials: bool = False
+    cors_max_age: int = Field(default=600, ge=0)
 
 
 class Config(_Open):
@@ -149,6 +187,16 @@ class Config(_Open):
         if value is None:
             return [] if info.field_name == "model_list" else {}
         return value
+
+    @model_validator(mode="after")
+    def _aliases_name_models(self) -> Config:
+        names = {d.model_name for d in self.model_list}
+        patterns = [n for n in names if "*" in n]
+        for alias, target in self.router_settings.aliases().items():
+            if target.model not in names and not any(matches_pattern(p, target.model) for p in patterns):
+                raise ValueError(f"router_settings.model_group_alias.{alias}: '{target.model}' is not a model_name "
+                                 "in model_list (nor matched by a wildcard entry)")
+        return self
 
     def groups(self) -> dict[str, list[Deployment]]:
         """Deployments by client-facing model name, in config order."""

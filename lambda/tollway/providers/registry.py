@@ -1,10 +1,14 @@
-"""Which adapter serves which provider prefix, resolved without importing any adapter."""
+"""Which adapter serves which provider prefix, resolved without importing any adapter.
+
+The prefixes themselves are data in ``config.names`` (config validation reads them there).
+"""
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING
 
+from tollway.config.names import infer_provider
 from tollway.providers.catalog import CATALOG
 
 if TYPE_CHECKING:
@@ -29,27 +33,7 @@ PROVIDERS: dict[str, str] = {
     **{name: _COMPAT for name in CATALOG},
 }
 
-# Model ids LiteLLM accepts without a prefix, by how they start.
-_BARE_PREFIXES = {
-    "gpt-": "openai", "o1": "openai", "o3": "openai", "o4": "openai", "chatgpt-": "openai",
-    "text-embedding-": "openai", "davinci": "openai", "babbage": "openai",
-    "claude-": "anthropic", "gemini-": "gemini", "command": "cohere",
-}
-
-
-def infer_provider(model: str) -> tuple[str, str]:
-    """Split ``provider/model-id``; a bare well-known OpenAI/Anthropic/... id gets its provider.
-
-    Raises ValueError with a message fit for a config error.
-    """
-    prefix, sep, rest = model.partition("/")
-    if sep and rest:
-        return prefix, rest
-    if not sep:
-        for start, provider in _BARE_PREFIXES.items():
-            if model.startswith(start):
-                return provider, model
-    raise ValueError(f"model '{model}' needs a provider prefix such as 'openai/{model}'")
+__all__ = ["PROVIDERS", "infer_provider", "load"]
 
 
 def load(provider: str) -> type[Provider]:

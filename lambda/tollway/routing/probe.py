@@ -11,15 +11,26 @@ from tollway.types.chat import ChatRequest
 from tollway.types.embeddings import EmbeddingRequest
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tollway.config.models import Deployment
-    from tollway.gateway import Gateway
+    from tollway.providers.base import Provider
+    from tollway.routing.stats import Health
 
 PROBE_TIMEOUT = 20.0
 
 
 class HealthProber:
-    def __init__(self, gateway: Gateway, *, cache_seconds: float = 10.0) -> None:
-        self.gateway = gateway
+    """Probes ``deployments`` through ``provider`` (the gateway's adapter lookup); ``health`` says who cools down.
+
+    Given what it needs rather than the gateway itself, so the gateway can build it without an import cycle.
+    """
+
+    def __init__(self, deployments: list[Deployment], provider: Callable[[Deployment], Provider], health: Health,
+                 *, cache_seconds: float = 10.0) -> None:
+        self.deployments = [d for d in deployments if not d.is_pattern]  # a wildcard names no model to probe
+        self.provider = provider
+        self.health = health
         self.cache_seconds = cache_seconds
         self._cached: tuple[float, dict[str, Any]] | None = None
         self._lock = asyncio.Lock()
@@ -28,7 +39,7 @@ class HealthProber:
         async with self._lock:
             if self._cached and time.monotonic() - self._cached[0] < self.cache_seconds:
                 return self._cached[1]
-            results = await asyncio.gather(*(self._probe(d) for d in self.gateway.config.model_list))
+            results = await asyncio.gather(*(self._probe(d) for d in self.deployments))
             healthy = [r for r in results if r["healthy"]]
             unhealthy = [r for r in results if not r["healthy"]]
             report = {"healthy_endpoints": healthy, "unhealthy_endpoints": unhealthy,
@@ -41,7 +52,7 @@ class HealthProber:
                                  "provider": deployment.provider, "model": deployment.litellm_params.model}
         if deployment.litellm_params.api_base:
             entry["api_base"] = deployment.litellm_params.api_base
-        provider = self.gateway.provider(deployment)
+        provider = self.provider(deployment)
         started = time.perf_counter()
         try:
             async with asyncio.timeout(PROBE_TIMEOUT):
@@ -58,5 +69,5 @@ class HealthProber:
         else:
             entry["healthy"] = True
         entry["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
-        entry["cooling_down"] = self.gateway.router.health.cooling(deployment.id)
+        entry["cooling_down"] = self.health.cooling(deployment.id)
         return entry

@@ -34,6 +34,7 @@ from tollway.errors import (
     ServiceUnavailableError,
     TollwayError,
 )
+from tollway.routing.groups import ModelGroups
 from tollway.routing.retries import backoff, retries_for, upstream_auth_failure
 from tollway.routing.stats import Health
 from tollway.routing.strategies import strategy_for
@@ -52,6 +53,9 @@ class Router:
                  price: Callable[[Deployment], float | None] | None = None) -> None:
         settings = config.router_settings
         self.settings = settings
+        self.models = ModelGroups(config)
+        self.models.on_evict.append(self._forget)
+        #: the configured groups by ``model_name`` as written (wildcard patterns included), for listings
         self.groups = config.groups()
         self._rng = rng or random.Random()
         self.strategy = strategy_for(settings.routing_strategy, self._rng, price)
@@ -68,7 +72,8 @@ class Router:
     # ------------------------------------------------------------------ groups
 
     def group(self, model: str) -> list[Deployment]:
-        deployments = self.groups.get(model)
+        """The deployments serving ``model`` (exact, alias or wildcard; see ``routing.groups``); 404 if none."""
+        deployments = self.models.resolve(model)
         if not deployments:
             raise NotFoundError(
                 f"The model '{model}' does not exist or is not served by this gateway.",
@@ -76,20 +81,33 @@ class Router:
             )
         return deployments
 
+    def _forget(self, group: list[Deployment]) -> None:
+        for deployment in group:
+            self.health.forget(deployment.id)
+
     def fallback_models(self, model: str, error: TollwayError | None, requested: list[str] | None) -> list[str]:
         """The fallback chain for ``model`` after ``error`` (None: every chain, for reservations)."""
         if isinstance(error, ContextWindowExceededError):
-            chain = self._context_fallbacks.get(model, [])
+            chain = self._chain(self._context_fallbacks, model)
         elif isinstance(error, ContentPolicyError):
-            chain = self._policy_fallbacks.get(model, [])
+            chain = self._chain(self._policy_fallbacks, model)
         elif error is not None and not error.retryable:
             return []
         else:
             chain = requested if requested is not None else (
-                self._fallbacks.get(model) or list(self.settings.default_fallbacks))
+                self._chain(self._fallbacks, model) or list(self.settings.default_fallbacks))
             if error is None:
-                chain = [*chain, *self._context_fallbacks.get(model, []), *self._policy_fallbacks.get(model, [])]
-        return [m for m in dict.fromkeys(chain) if m != model and m in self.groups][: self.max_fallbacks]
+                chain = [*chain, *self._chain(self._context_fallbacks, model),
+                         *self._chain(self._policy_fallbacks, model)]
+        return [m for m in dict.fromkeys(chain) if m != model and self.models.resolve(m)][: self.max_fallbacks]
+
+    def _chain(self, mapping: dict[str, list[str]], model: str) -> list[str]:
+        """The chain configured for ``model``, else for the wildcard pattern that serves it."""
+        chain = mapping.get(model)
+        if chain is None:
+            pattern = self.models.pattern_of(model)
+            chain = mapping.get(pattern, []) if pattern else []
+        return chain
 
     # ------------------------------------------------------------------ calls
 
@@ -119,7 +137,7 @@ class Router:
                 chain = self.fallback_models(model, error, fallbacks)
                 if used >= len(chain):
                     raise
-                current = self.groups[chain[used]]
+                current = self.group(chain[used])
                 used += 1
                 ctx.extra["fallbacks_used"] = used
 

@@ -41,6 +41,12 @@ class Health:
         self._stats: dict[str, DeploymentStats] = {}
         self._now = time.monotonic
 
+    def forget(self, deployment_id: str) -> None:
+        """Drop what is known about a deployment that is no longer routed to (unless calls are in flight)."""
+        stats = self._stats.get(deployment_id)
+        if stats is not None and stats.in_flight == 0:
+            del self._stats[deployment_id]
+
     def get(self, deployment_id: str) -> DeploymentStats:
         stats = self._stats.get(deployment_id)
         if stats is None:

@@ -40,7 +40,8 @@ async def test_fixed_response_n_and_length_limit() -> None:
 
 async def test_tool_round_trip() -> None:
     tools = [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}]
-    first = await provider().chat(request(tools=tools))
+    assert (await provider().chat(request(tools=tools))).choices[0].message.tool_calls is None  # not named
+    first = await provider().chat(request(tools=tools, messages=[{"role": "user", "content": "please lookup x"}]))
     call = first.choices[0].message.tool_calls[0]  # type: ignore[index]
     assert first.choices[0].finish_reason == "tool_calls" and call.function.name == "lookup"
     follow = request(tools=tools, messages=[

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
 from tollway import pipeline
+from tollway.api import legacy_functions, model_cards
 from tollway.api.bodies import parse_body, split_extras
 from tollway.api.deps import caller
 from tollway.api.responses import chat_json, model_json, sse_response
-from tollway.errors import NotFoundError
 from tollway.types.chat import ChatRequest
 from tollway.types.embeddings import EmbeddingRequest
 
 router = APIRouter()
-_STARTED = int(time.time())
 
 
 @router.post("/v1/chat/completions")
@@ -28,10 +24,12 @@ async def chat_completions(request: Request) -> Response:
     extras = split_extras(body, drop_params=gateway.settings.drop_params)
     fallbacks = pipeline.requested_fallbacks(gateway, auth, ctx, extras.get("fallbacks"))
     drop = extras.get("drop_params") is True
+    legacy = legacy_functions.upgrade(body)
     if body.stream:
         chunks = await pipeline.chat_stream(gateway, auth, ctx, body, fallbacks=fallbacks, drop_params=drop)
-        return sse_response(chunks, ctx, include_usage=body.wants_usage_chunk)
-    return chat_json(await pipeline.chat(gateway, auth, ctx, body, fallbacks=fallbacks, drop_params=drop), ctx)
+        return sse_response(legacy.stream(chunks), ctx, include_usage=body.wants_usage_chunk)
+    response = await pipeline.chat(gateway, auth, ctx, body, fallbacks=fallbacks, drop_params=drop)
+    return chat_json(legacy.response(response), ctx)
 
 
 @router.post("/v1/embeddings")
@@ -49,13 +47,7 @@ async def embeddings(request: Request) -> Response:
 @router.get("/models", include_in_schema=False)
 async def list_models(request: Request) -> JSONResponse:
     gateway, auth, _ = await caller(request)
-    data = [
-        _model_card(name, group[0].provider)
-        for name, group in gateway.router.groups.items()
-        if auth.allows_model(name, provider_model=group[0].litellm_params.model,
-                             access_groups=tuple(group[0].model_info.access_groups))
-    ]
-    return JSONResponse({"object": "list", "data": data})
+    return JSONResponse({"object": "list", "data": await model_cards.list_cards(request, gateway, auth)})
 
 
 @router.get("/v1/models/{model_id:path}")
@@ -64,12 +56,4 @@ async def retrieve_model(request: Request) -> JSONResponse:
     # read from path_params: a typed parameter makes FastAPI import pydantic.v1 (slower cold starts)
     model_id = str(request.path_params["model_id"])
     gateway, auth, _ = await caller(request)
-    group = gateway.router.groups.get(model_id)
-    if not group or not auth.allows_model(model_id, provider_model=group[0].litellm_params.model,
-                                          access_groups=tuple(group[0].model_info.access_groups)):
-        raise NotFoundError(f"The model '{model_id}' does not exist.", param="model", code="model_not_found")
-    return JSONResponse(_model_card(model_id, group[0].provider))
-
-
-def _model_card(name: str, provider: str) -> dict[str, Any]:
-    return {"id": name, "object": "model", "created": _STARTED, "owned_by": provider}
+    return JSONResponse(model_cards.retrieve_card(gateway, auth, model_id))

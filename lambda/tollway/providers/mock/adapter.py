@@ -1,8 +1,8 @@
 """``mock/<anything>``: answers without a network, the same way every time.
 
 The reply is derived from the last user message; ``litellm_params.mock_response`` fixes it.
-Tools are called when ``tool_choice`` asks for it, or on ``auto`` when the conversation does
-not yet hold a tool result, so a full tool round trip can be demonstrated offline.
+It follows the request (tools, tool choice, JSON schemas, reasoning) by the rules in ``reply``,
+so tool round trips, structured outputs and agent CLIs work offline.
 ``mock_latency_ms`` delays the first byte; ``mock_chunk_delay_ms`` spaces stream chunks.
 """
 
@@ -20,12 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from tollway.errors import InvalidRequestError
 from tollway.providers.base import Provider
+from tollway.providers.mock import reply
 from tollway.tokens import estimate_prompt, estimate_text, message_text
 from tollway.types.chat import (
     ChatChunk,
     ChatResponse,
     Choice,
     ChunkChoice,
+    CompletionTokensDetails,
     Delta,
     FunctionCall,
     FunctionCallDelta,
@@ -43,6 +45,8 @@ if TYPE_CHECKING:
     from tollway.types.embeddings import EmbeddingRequest
 
 DEFAULT_DIMENSIONS = 1536
+#: characters of tool-call arguments per streamed delta (several deltas, as real models send)
+ARGUMENT_PIECE = 16
 MAX_DIMENSIONS = 8192
 
 
@@ -71,21 +75,6 @@ class MockProvider(Provider):
             return f"This is a mock response from Tollway. You said: {said[:300]}"
         return "This is a mock response from Tollway."
 
-    def _tool_call(self, request: ChatRequest) -> ToolCall | None:
-        if not request.tools or request.tool_choice == "none":
-            return None
-        choice = request.tool_choice
-        if choice is None or choice == "auto":
-            if any(m.role == "tool" for m in request.messages):
-                return None
-            name = request.tools[0].function.name
-        elif choice == "required":
-            name = request.tools[0].function.name
-        else:
-            name = choice.function.get("name", request.tools[0].function.name)
-        digest = hashlib.sha256(f"{name}|{estimate_prompt(request)}".encode()).hexdigest()[:24]
-        return ToolCall(id=f"call_{digest}", function=FunctionCall(name=name, arguments="{}"))
-
     def _limit(self, text: str, request: ChatRequest) -> tuple[str, str]:
         limit = request.output_limit
         words = text.split(" ")
@@ -101,26 +90,34 @@ class MockProvider(Provider):
     async def chat(self, request: ChatRequest) -> ChatResponse:
         await self._latency()
         prompt_tokens = estimate_prompt(request)
-        call = self._tool_call(request)
+        answer = reply.plan(request, self._reply_text(request))
         choices: list[Choice] = []
-        completion_tokens = 0
+        completion_tokens = reasoning_tokens = 0
         for index in range(request.n or 1):
-            if call is not None:
-                message = ResponseMessage(content=None, tool_calls=[call])
+            extra: dict[str, Any] = {}
+            if answer.reasoning is not None:
+                reasoning_tokens += estimate_text(answer.reasoning)
+                extra["thinking_blocks"] = [{"type": "thinking", "thinking": answer.reasoning,
+                                             "signature": reply.signature(answer.reasoning)}]
+            if answer.tool is not None:
+                call = ToolCall(id=answer.call_id, function=FunctionCall(name=answer.tool, arguments=answer.arguments))
+                message = ResponseMessage(content=None, tool_calls=[call], reasoning_content=answer.reasoning, **extra)
                 finish = "tool_calls"
-                completion_tokens += estimate_text(call.function.name) + 4
+                completion_tokens += estimate_text(answer.tool) + estimate_text(answer.arguments)
             else:
-                text, finish = self._limit(self._reply_text(request), request)
-                message = ResponseMessage(content=text)
+                text, finish = self._limit(answer.text or "", request)
+                message = ResponseMessage(content=text, reasoning_content=answer.reasoning, **extra)
                 completion_tokens += estimate_text(text)
             choices.append(Choice(index=index, message=message, finish_reason=finish))  # type: ignore[arg-type]
+        completion_tokens += reasoning_tokens
+        details = CompletionTokensDetails(reasoning_tokens=reasoning_tokens) if reasoning_tokens else None
         return ChatResponse(
             id=f"chatcmpl-mock-{uuid.uuid4().hex[:24]}",
             created=int(time.time()),
             model=self.deployment.upstream_model,
             choices=choices,
             usage=Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-                        total_tokens=prompt_tokens + completion_tokens),
+                        total_tokens=prompt_tokens + completion_tokens, completion_tokens_details=details),
         )
 
     async def chat_stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
@@ -132,12 +129,18 @@ class MockProvider(Provider):
 
         message = whole.choices[0].message
         yield chunk(Delta(role="assistant", content=""))
+        for i, word in enumerate((message.reasoning_content or "").split(" ") if message.reasoning_content else []):
+            await self._latency("mock_chunk_delay_ms")
+            yield chunk(Delta(reasoning_content=word if i == 0 else " " + word))
         if message.tool_calls:
             call = message.tool_calls[0]
             start = FunctionCallDelta(name=call.function.name, arguments="")
             yield chunk(Delta(tool_calls=[ToolCallDelta(index=0, id=call.id, type="function", function=start)]))
-            rest = FunctionCallDelta(arguments=call.function.arguments)
-            yield chunk(Delta(tool_calls=[ToolCallDelta(index=0, function=rest)]))
+            arguments = call.function.arguments
+            for offset in range(0, len(arguments), ARGUMENT_PIECE):
+                await self._latency("mock_chunk_delay_ms")
+                piece = FunctionCallDelta(arguments=arguments[offset:offset + ARGUMENT_PIECE])
+                yield chunk(Delta(tool_calls=[ToolCallDelta(index=0, function=piece)]))
         else:
             for i, word in enumerate((message.content or "").split(" ")):
                 await self._latency("mock_chunk_delay_ms")
