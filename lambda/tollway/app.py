@@ -21,6 +21,7 @@ from tollway.api.routes import (
     completions,
     health,
     openai,
+    responses,
     spend,
 )
 
@@ -35,6 +36,7 @@ def create_app(gateway: Gateway | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(openai.router)
     app.include_router(anthropic.router)
+    app.include_router(responses.router)
     app.include_router(completions.router)
     app.include_router(health.router)
     app.include_router(spend.router)

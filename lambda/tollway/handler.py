@@ -1,14 +1,17 @@
 """AWS Lambda entry point: Mangum (buffered responses) over the shared app.
 
 Importing this module loads the web framework and nothing else: no config, no boto3
-client, no provider adapter, no network. Those come with the first request.
+client, no provider adapter, no network. Those come with the first request, or, under
+SnapStart (``TOLLWAY_PRIME=1``), during init so the snapshot holds them (``tollway.priming``).
+Mangum puts the Lambda context in ``scope["aws.context"]``: the request's deadline comes from it
+(``tollway.api.deadline``).
 
 Only API Gateway REST proxy events are served: anything else (an event crafted by someone
 who may call ``lambda:InvokeFunction``, another trigger) is refused with a 403 before the
 app sees it. With ``TOLLWAY_API_ID`` (comma-separated ids) and ``TOLLWAY_STAGE`` set, the
 event's ``requestContext.apiId`` and ``stage`` must match. This is defence in depth: whoever
 can invoke the function can also forge a matching event, so the function's resource policy
-must allow only API Gateway to invoke it (docs/deploy.md).
+must allow only API Gateway to invoke it (docs/deploy.md). Priming runs in-process and skips it.
 """
 
 from __future__ import annotations
@@ -54,8 +57,23 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                  "type": "permission_error", "param": None, "code": "not_from_api_gateway"}
         return {"statusCode": 403, "headers": {"content-type": "application/json"},
                 "body": json.dumps({"error": error}), "isBase64Encoded": False}
+    return _serve(event, context)
+
+
+def _serve(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         asyncio.get_event_loop()
     except RuntimeError:  # no current loop (newer Pythons): give Mangum one that lives on
         asyncio.set_event_loop(asyncio.new_event_loop())
     return _mangum(event, context)
+
+
+def _prime_for_snapshot() -> None:
+    from tollway import priming
+
+    if priming.wanted():
+        priming.register_hooks()
+        priming.prime(lambda event: _serve(event, None))  # in-process: not an invocation to verify
+
+
+_prime_for_snapshot()

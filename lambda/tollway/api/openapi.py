@@ -41,15 +41,20 @@ _SPEND_FILTERS = [_q(name) for name in ("key_digest", "team_id", "user_id", "mod
                                         "end_user", "project_id")]
 _RANGE = [_q("start_date", _DATE, description="UTC day, inclusive (default: the range's start)"),
           _q("end_date", _DATE, description="UTC day, inclusive (default: today)")]
-_STREAMS = {"/v1/chat/completions", "/v1/completions", "/v1/messages"}
+_STREAMS = {"/v1/chat/completions", "/v1/completions", "/v1/messages", "/v1/responses"}
 
-#: (method, path) -> what the route reads: ``body`` (``module:Model``), ``optional_body``, ``query``
+#: (method, path) -> what the route reads: ``body`` (``module:Model``), ``optional_body``, ``no_body``, ``query``
 ROUTES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/v1/chat/completions"): {"body": "tollway.types.chat:ChatRequest"},
     ("post", "/v1/embeddings"): {"body": "tollway.types.embeddings:EmbeddingRequest"},
     ("post", "/v1/completions"): {"body": "tollway.types.completions:CompletionRequest"},
     ("post", "/v1/messages"): {"body": f"{_ANTHROPIC}:MessagesRequest"},
     ("post", "/v1/messages/count_tokens"): {"body": f"{_ANTHROPIC}:CountTokensRequest"},
+    ("post", "/v1/responses"): {"body": "tollway.api.responses_api.models:ResponsesRequest"},
+    ("get", "/v1/responses/{response_id}"): {"query": [_q("stream", {"type": "string", "enum": ["false"]})]},
+    ("get", "/v1/responses/{response_id}/input_items"): {"query": [
+        _q("limit", _int(1, 100)), _q("order", {"type": "string", "enum": ["asc", "desc"]}), _q("after")]},
+    ("post", "/v1/responses/{response_id}/cancel"): {"no_body": True},
     ("get", "/spend/logs"): {"query": [*_RANGE, *_SPEND_FILTERS, _q("limit", _int(1, 1000)),
                                        _q("cursor", {"type": "string", "maxLength": 4096})]},
     ("get", "/spend/report"): {"query": [*_RANGE, _q("group_by", {"type": "string", "enum": [
