@@ -3,7 +3,7 @@
 Each case failed before its fix: numbers outside DynamoDB's range reached the store and came
 back as 500 "The identity store rejected the change."; Unicode digits in query integers
 raised in ``int()``; ``/audit?until=`` alone sent an empty key condition; a spend-log
-cursor whose ``key`` was not a map went to DynamoDB as ``ExclusiveStartKey``.
+cursor of the wrong shape reached the store (the storage layer now checks cursors itself).
 """
 
 from __future__ import annotations
@@ -85,8 +85,8 @@ QUERIES: list[tuple[str, dict[str, str], str]] = [
     ("/audit", {"cursor": _cursor({"pk": {"S": "x"}})}, "cursor"),
     ("/audit", {"cursor": _cursor({"pk": {"S": "LOG"}, "sk": {"N": "1"}})}, "cursor"),
     ("/audit", {"cursor": _cursor(["LOG"])}, "cursor"),
-    ("/spend/logs", {"cursor": _cursor({"day": "2026-01-01", "key": "not a map"})}, "cursor"),
-    ("/spend/logs", {"cursor": _cursor({"day": "2026-01-01", "key": {"pk": "log#x"}})}, "cursor"),
+    ("/spend/logs", {"cursor": _cursor({"day": "2026-01-01", "after": {"pk": "log#x"}})}, "cursor"),
+    ("/spend/logs", {"cursor": _cursor({"day": "2026-01-01", "after": 5})}, "cursor"),
     ("/spend/logs", {"cursor": _cursor({"day": 5})}, "cursor"),
     ("/spend/logs", {"cursor": _cursor([1])}, "cursor"),
     ("/spend/logs", {"limit": "\u00b2"}, "limit"),

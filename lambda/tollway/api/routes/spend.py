@@ -8,9 +8,6 @@ user). Dates are UTC ``YYYY-MM-DD``, both ends inclusive.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import json
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -70,25 +67,6 @@ def _range(request: Request, default_days: int) -> tuple[date, date]:
     return start, end
 
 
-def _check_cursor(cursor: str | None) -> None:
-    """A 400 unless ``cursor`` has the shape of a ``next_cursor`` this route hands out
-    (``{"day": "YYYY-MM-DD", "key": null | {attribute: {"S"|"N": string}}}``, base64 JSON)."""
-    if not cursor:
-        return
-    try:
-        state = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        date.fromisoformat(state["day"])
-        key = state.get("key")
-        shaped = key is None or (isinstance(key, dict) and 0 < len(key) <= 4 and all(
-            isinstance(name, str) and isinstance(v, dict) and len(v) == 1 and set(v) <= {"S", "N"}
-            and isinstance(next(iter(v.values())), str) for name, v in key.items()))
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        shaped = False
-    if not shaped:
-        raise InvalidRequestError("Invalid value for 'cursor': pass the next_cursor of the previous page.",
-                                  param="cursor")
-
-
 def _store() -> None:
     from tollway.storage import client
 
@@ -111,7 +89,6 @@ async def spend_logs(request: Request) -> JSONResponse:
     if not (raw_limit.isascii() and raw_limit.isdigit() and len(raw_limit) <= 12):
         raise InvalidRequestError("Invalid value for 'limit': expected an integer from 1 to 1000.", param="limit")
     limit = min(1000, max(1, int(raw_limit)))
-    _check_cursor(params.get("cursor"))
     from tollway.storage.spend_repo import SpendRepo
 
     if scope is not None:
