@@ -50,8 +50,8 @@ def storable(value: Any, *, depth: int = 0) -> None:
                              f"(0 or a magnitude from {_DYNAMO_MIN:g} to {_DYNAMO_MAX:g})")
     elif isinstance(value, dict):
         for name, item in value.items():
-            if len(name) > 256:
-                raise ValueError("has a key longer than 256 characters")
+            if not name or len(name) > 256:  # the store keeps no empty (or huge) map key
+                raise ValueError("has an empty key or one longer than 256 characters")
             storable(item, depth=depth + 1)
     elif isinstance(value, list):
         for item in value:

@@ -74,7 +74,7 @@ def test_metadata_guardrails_add_to_the_keys() -> None:
 
 
 @pytest.mark.parametrize("body", [{"max_budget": 1e200}, {"max_budget": 5e-324}, {"soft_budget": float("inf")},
-                                  {"rpm_limit": 10**13}, {"metadata": {"x": 1e300}}, {"metadata": {"k" * 257: 1}},
+                                  {"rpm_limit": 10**13}, {"metadata": {"x": 1e300}}, {"metadata": {"": 1}},
                                   {"metadata": {"x": int("1" * 39)}}, {"duration": "36501d"}, {"key_alias": "a" * 257}])
 def test_out_of_range_admin_numbers_are_refused(body: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
