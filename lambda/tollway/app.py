@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
 from tollway import __version__
-from tollway.api import errors
+from tollway.api import errors, openapi
 from tollway.api.cors import CORSMiddleware
 from tollway.api.middleware import RequestContextMiddleware
 from tollway.api.routes import (
@@ -50,4 +51,5 @@ def create_app(gateway: Gateway | None = None) -> FastAPI:
     app.include_router(ui_routes.router)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(CORSMiddleware)  # outermost: even the last-resort 500 carries CORS headers
+    app.openapi = functools.partial(openapi.describe, app)  # type: ignore[method-assign]  # built on first request
     return app

@@ -101,7 +101,7 @@ def test_nothing_acknowledged_is_lost_on_kill_9(tmp_path: Path) -> None:
             with httpx.Client(timeout=10) as http:
                 while not stop.is_set():
                     try:
-                        made = http.post(f"{url}/key/generate", json={"metadata": {"": 1, "n": "ü"}}, headers=ADMIN)
+                        made = http.post(f"{url}/key/generate", json={"metadata": {" ": 1, "n": "ü"}}, headers=ADMIN)
                     except httpx.TransportError:
                         return
                     if made.status_code == 200:
@@ -174,10 +174,15 @@ def test_two_serve_processes_on_one_data_dir_stay_exact(tmp_path: Path) -> None:
                    if r.status_code == 200)
         logs = [row for row in _spend_logs(servers[1].url) if row["status"] == "success"]
         assert len(logs) == 21 and sum(row["cost"] for row in logs) == pytest.approx(told)
-        odd = {"": 1, "nested": {"": {"ü✓": [None, 1e-30, 12345678901234567890]}}, "deep": [[[[[[{"a": []}]]]]]]}
+        odd = {"ü✓": 1, "nested": {" ": {"ü✓": [None, 1e-30, 12345678901234567890]}}, "deep": [[[[[[{"a": []}]]]]]]}
         made = httpx.post(f"{servers[0].url}/key/generate", headers=ADMIN, json={"metadata": odd}).json()
         info = httpx.get(f"{servers[1].url}/key/info", params={"key": made["key"]}, headers=ADMIN)
-        assert info.status_code == 200 and info.json()["info"]["metadata"] == odd  # the old store's poison value
+        assert info.status_code == 200 and info.json()["info"]["metadata"] == odd
+        # the old store's poison value: refused with a 400 naming the field (DynamoDB keeps no empty map key),
+        # never stored to break later reads
+        poison = httpx.post(f"{servers[0].url}/key/generate", headers=ADMIN, json={"metadata": {"": 1}})
+        assert poison.status_code == 400 and poison.json()["error"]["param"] == "metadata"
+        assert httpx.get(f"{servers[1].url}/key/list", headers=ADMIN).status_code == 200
     finally:
         for server in servers:
             server.stop()

@@ -21,14 +21,18 @@ def register(commands: Any) -> None:
     parser.add_argument("--port", type=int, default=4000)
     parser.add_argument("--data-dir", default=".tollway", help="where the embedded store keeps its data")
     parser.add_argument("--log-level", default="warning", help="uvicorn's log level")
+    parser.add_argument("--allow-open", action="store_true",
+                        help="allow a non-loopback --host without a master key (every caller is an admin)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    return serve(args.config, host=args.host, port=args.port, data_dir=args.data_dir, log_level=args.log_level)
+    return serve(args.config, host=args.host, port=args.port, data_dir=args.data_dir, log_level=args.log_level,
+                 allow_open=args.allow_open)
 
 
-def serve(config_path: str | None, *, host: str, port: int, data_dir: str, log_level: str = "warning") -> int:
+def serve(config_path: str | None, *, host: str, port: int, data_dir: str, log_level: str = "warning",
+          allow_open: bool = False) -> int:
     import uvicorn
 
     from tollway.app import create_app
@@ -38,6 +42,12 @@ def serve(config_path: str | None, *, host: str, port: int, data_dir: str, log_l
         gateway = Gateway.from_path(config_path)
     except ConfigError as exc:
         print(f"tollway: {exc}", file=sys.stderr)
+        return 2
+    from tollway.auth.open_mode import host_refusal
+
+    refused = host_refusal(host, allow=allow_open) if gateway.auth.open_mode else None
+    if refused:
+        print(f"tollway: {refused}", file=sys.stderr)
         return 2
     if config_path:
         os.environ["TOLLWAY_CONFIG"] = os.path.abspath(config_path)

@@ -38,11 +38,16 @@ async def run(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await asyncio.to_thread(function, *args, **kwargs)
 
 
+#: the longest identifier a query parameter may carry (ids, aliases, filters)
+MAX_QUERY_TEXT = 256
+
+
 def query_int(request: Request, name: str, default: int, *, low: int = 1, high: int = 1000) -> int:
+    """An integer query parameter in ``low..high``: ASCII digits only (a superscript two is a 400, not a 500)."""
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12) or not low <= int(raw) <= high:
         raise InvalidRequestError(f"Invalid value for '{name}': expected an integer from {low} to {high}.",
                                   param=name)
     return int(raw)
@@ -52,8 +57,16 @@ def query_flag(request: Request, name: str) -> bool:
     return request.query_params.get(name, "").lower() in ("1", "true", "yes")
 
 
+def query_text(request: Request, name: str, *, longest: int = MAX_QUERY_TEXT) -> str | None:
+    """An optional identifier or filter; longer than ``longest`` is a 400 naming it."""
+    value = request.query_params.get(name) or None
+    if value is not None and len(value) > longest:
+        raise InvalidRequestError(f"Invalid value for '{name}': longer than {longest} characters.", param=name)
+    return value
+
+
 def required_query(request: Request, name: str) -> str:
-    value = request.query_params.get(name)
+    value = query_text(request, name)
     if not value:
         raise InvalidRequestError(f"Missing required parameter: '{name}'.", param=name)
     return value

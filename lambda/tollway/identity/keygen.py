@@ -16,7 +16,9 @@ from tollway.errors import InvalidRequestError
 
 KEY_PREFIX = "sk-"
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
-_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w|mo)\s*$")
+_DURATION = re.compile(r"^\s*([0-9]{1,9})\s*(s|m|h|d|w|mo)\s*$")
+#: the longest duration accepted (a key or budget period beyond a century is a typo)
+MAX_DURATION_SECONDS = 100 * 365 * 86400
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "mo": 30 * 86400}
 
 
@@ -45,11 +47,13 @@ def display_name(key: str) -> str:
 def parse_duration(value: str, *, field: str = "duration") -> int:
     """Seconds in ``30s``, ``15m``, ``1h``, ``30d``, ``2w`` or ``1mo`` (30 days); 400 naming ``field``."""
     match = _DURATION.match(value) if isinstance(value, str) else None
-    if not match or int(match.group(1)) <= 0:
+    seconds = int(match.group(1)) * _UNITS[match.group(2)] if match else 0
+    if not 0 < seconds <= MAX_DURATION_SECONDS:
         raise InvalidRequestError(
-            f"Invalid value for '{field}': '{value}' is not a duration like 30s, 1h or 30d.", param=field
+            f"Invalid value for '{field}': '{value}' is not a duration like 30s, 1h or 30d (at most 100 years).",
+            param=field,
         )
-    return int(match.group(1)) * _UNITS[match.group(2)]
+    return seconds
 
 
 def now() -> datetime:
@@ -57,7 +61,8 @@ def now() -> datetime:
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    """ISO-8601 UTC with microseconds (an expiry is exact: a key given ``1s`` lives one second, not up to two)."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def expiry(duration: str | None, *, field: str = "duration") -> str | None:

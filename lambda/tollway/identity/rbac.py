@@ -147,6 +147,22 @@ def require_team_admin(auth: AuthContext, team_id: str, action: str) -> None:
 
 # ---------------------------------------------------------------------- users
 
+ADMIN_ROLES = frozenset({"proxy_admin", "proxy_admin_viewer"})
+
+
+def require_role_grant(auth: AuthContext, role: str | None, action: str) -> None:
+    """Only an authenticated proxy admin gives a user or IAM principal an admin role.
+
+    In open mode (no master key) the anonymous caller is a proxy admin for everything else,
+    but an admin user it made would hold a lasting admin key once a master key is set.
+    """
+    require_admin(auth, action)
+    if role in ADMIN_ROLES and auth.kind == "anonymous":
+        raise PermissionDeniedError(
+            f"Anonymous callers (no master key configured) may not give the role '{role}'; "
+            "configure a master key and use it.", param="user_role", code="forbidden")
+
+
 def require_user_read(auth: AuthContext, user_id: str) -> None:
     if not (can_read_all(auth) or auth.user_id == user_id):
         raise deny("read this user")

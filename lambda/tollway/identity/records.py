@@ -7,15 +7,74 @@ working; known fields are validated and a mistake is a 400 naming the field. Upd
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import json
+import math
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from tollway.errors import InvalidRequestError
 from tollway.identity.keygen import parse_duration
 
 UserRole = Literal["proxy_admin", "proxy_admin_viewer", "internal_user"]
 MemberRole = Literal["admin", "user"]
+
+#: product ranges: budgets in USD, limits per minute / at once
+MAX_USD = 1e9
+MIN_USD = 1e-9
+MAX_LIMIT = 10**12
+MAX_METADATA_BYTES = 16_384
+MAX_METADATA_DEPTH = 16
+#: DynamoDB numbers: magnitude 1e-130 to 9.99...e125, at most 38 significant digits
+_DYNAMO_MIN, _DYNAMO_MAX, _DYNAMO_DIGITS = 1e-130, 9.99e125, 38
+
+
+def _usd(value: float | None) -> float | None:
+    if value is not None and 0 < value < MIN_USD:
+        raise ValueError(f"must be 0 or at least {MIN_USD:g}")
+    return value
+
+
+def storable(value: Any, *, depth: int = 0) -> None:
+    """Raise ValueError unless ``value`` is JSON that DynamoDB can store (numbers in its range)."""
+    if depth > MAX_METADATA_DEPTH:
+        raise ValueError(f"nests deeper than {MAX_METADATA_DEPTH} levels")
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    if isinstance(value, int):
+        if len(str(abs(value)).rstrip("0")) > _DYNAMO_DIGITS or abs(value) > _DYNAMO_MAX:
+            raise ValueError(f"holds the number {value}, outside what the store keeps (38 significant digits)")
+    elif isinstance(value, float):
+        if not math.isfinite(value) or (value != 0 and not _DYNAMO_MIN <= abs(value) <= _DYNAMO_MAX):
+            raise ValueError(f"holds the number {value!r}, outside what the store keeps "
+                             f"(0 or a magnitude from {_DYNAMO_MIN:g} to {_DYNAMO_MAX:g})")
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            if not name or len(name) > 256:  # the store keeps no empty (or huge) map key
+                raise ValueError("has an empty key or one longer than 256 characters")
+            storable(item, depth=depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            storable(item, depth=depth + 1)
+    else:
+        raise ValueError("holds a value that is not JSON")
+
+
+def _metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is not None:
+        storable(value)
+        if len(json.dumps(value, ensure_ascii=False).encode()) > MAX_METADATA_BYTES:
+            raise ValueError(f"is larger than {MAX_METADATA_BYTES} bytes of JSON")
+    return value
+
+
+#: an identifier (team, user, project, alias, ...): what a store key holds comfortably
+Ident = Annotated[str, Field(min_length=1, max_length=256)]
+#: free text (names, e-mails, descriptions)
+Text = Annotated[str, Field(max_length=1024)]
+Names = Annotated[list[Ident], Field(max_length=1000)]
+Usd = Annotated[float, Field(ge=0, le=MAX_USD, allow_inf_nan=False), AfterValidator(_usd)]
+Limit = Annotated[int, Field(ge=0, le=MAX_LIMIT)]
 
 
 class _Body(BaseModel):
@@ -34,14 +93,14 @@ def _check_duration(value: str | None, field: str) -> str | None:
 class LimitFields(_Body):
     """Budget, rate limits and model access shared by keys, teams, projects and users."""
 
-    models: list[str] | None = None
-    max_budget: float | None = Field(default=None, ge=0)
+    models: Names | None = None
+    max_budget: Usd | None = None
     budget_duration: str | None = None
-    soft_budget: float | None = Field(default=None, ge=0)
-    rpm_limit: int | None = Field(default=None, ge=0)
-    tpm_limit: int | None = Field(default=None, ge=0)
-    max_parallel_requests: int | None = Field(default=None, ge=0)
-    metadata: dict[str, Any] | None = None
+    soft_budget: Usd | None = None
+    rpm_limit: Limit | None = None
+    tpm_limit: Limit | None = None
+    max_parallel_requests: Limit | None = None
+    metadata: Annotated[dict[str, Any], AfterValidator(_metadata)] | None = None
 
     @field_validator("budget_duration")
     @classmethod
@@ -61,13 +120,13 @@ LIMIT_FIELDS = ("models", "max_budget", "budget_duration", "soft_budget", "rpm_l
 
 
 class KeyFields(LimitFields):
-    key_alias: str | None = Field(default=None, min_length=1, max_length=256)
+    key_alias: Ident | None = None
     duration: str | None = None
-    team_id: str | None = None
-    user_id: str | None = None
-    project_id: str | None = None
-    guardrails: list[str] | None = None
-    tags: list[str] | None = None
+    team_id: Ident | None = None
+    user_id: Ident | None = None
+    project_id: Ident | None = None
+    guardrails: Names | None = None
+    tags: Names | None = None
     blocked: bool | None = None
 
     @field_validator("duration")
@@ -81,30 +140,30 @@ class KeyGenerate(KeyFields):
 
 
 class KeyUpdate(KeyFields):
-    key: str = Field(min_length=1)
+    key: Ident
 
 
 class KeyRef(_Body):
-    key: str = Field(min_length=1)
+    key: Ident
 
 
 class KeyDelete(_Body):
-    keys: list[str] = Field(default_factory=list)
-    key_aliases: list[str] = Field(default_factory=list)
+    keys: Names = Field(default_factory=list)
+    key_aliases: Names = Field(default_factory=list)
 
 
 class Member(_Body):
-    user_id: str | None = None
-    user_email: str | None = None
+    user_id: Ident | None = None
+    user_email: Text | None = None
     role: MemberRole = "user"
 
 
 class TeamFields(LimitFields):
-    team_alias: str | None = None
+    team_alias: Text | None = None
     blocked: bool | None = None
-    tags: list[str] | None = None
+    tags: Names | None = None
     #: guardrails every key of the team runs (and cannot switch off)
-    guardrails: list[str] | None = None
+    guardrails: Names | None = None
 
 
 class TeamNew(TeamFields):
@@ -113,56 +172,62 @@ class TeamNew(TeamFields):
 
 
 class TeamUpdate(TeamFields):
-    team_id: str = Field(min_length=1)
+    team_id: Ident
 
 
 class TeamDelete(_Body):
-    team_ids: list[str] = Field(min_length=1)
+    team_ids: Annotated[list[Ident], Field(min_length=1, max_length=100)]
 
 
 class MemberAdd(_Body):
-    team_id: str = Field(min_length=1)
-    member: Member | list[Member]
+    team_id: Ident
+    #: one member or a list of them (LiteLLM takes both); a mistake names ``member[i].<field>``
+    member: Annotated[list[Member], Field(min_length=1, max_length=100)]
+
+    @field_validator("member", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, dict) else value
 
     def members(self) -> list[Member]:
-        return self.member if isinstance(self.member, list) else [self.member]
+        return self.member
 
 
 class MemberDelete(_Body):
-    team_id: str = Field(min_length=1)
-    user_id: str | None = None
-    user_email: str | None = None
+    team_id: Ident
+    user_id: Ident | None = None
+    user_email: Text | None = None
 
 
 class ProjectFields(LimitFields):
-    project_alias: str | None = None
-    description: str | None = None
+    project_alias: Text | None = None
+    description: Text | None = None
 
 
 class ProjectNew(ProjectFields):
     project_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")
-    team_id: str = Field(min_length=1)
+    team_id: Ident
 
 
 class ProjectUpdate(ProjectFields):
-    project_id: str = Field(min_length=1)
+    project_id: Ident
 
 
 class ProjectDelete(_Body):
-    project_ids: list[str] = Field(min_length=1)
+    project_ids: Annotated[list[Ident], Field(min_length=1, max_length=100)]
 
 
 class UserFields(LimitFields):
-    user_email: str | None = None
-    user_alias: str | None = None
+    user_email: Text | None = None
+    user_alias: Text | None = None
     user_role: UserRole | None = None
 
 
 class UserNew(UserFields):
     user_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@+-]+$")
-    teams: list[str] = Field(default_factory=list)
+    teams: Annotated[list[Ident], Field(max_length=100)] = Field(default_factory=list)
     auto_create_key: bool = True
-    key_alias: str | None = None
+    key_alias: Ident | None = None
     duration: str | None = None
 
     @field_validator("duration")
@@ -172,20 +237,21 @@ class UserNew(UserFields):
 
 
 class UserUpdate(UserFields):
-    user_id: str = Field(min_length=1)
+    user_id: Ident
 
 
 class UserDelete(_Body):
-    user_ids: list[str] = Field(min_length=1)
+    user_ids: Annotated[list[Ident], Field(min_length=1, max_length=100)]
 
 
 class PrincipalNew(_Body):
-    principal_arn: str = Field(min_length=1, pattern=r"^arn:aws[a-z-]*:(iam|sts)::(\d{12}|\*):.+$")
-    team_id: str | None = None
-    user_id: str | None = None
+    principal_arn: str = Field(min_length=1, max_length=1024, pattern=r"^arn:aws[a-z-]*:(iam|sts)::([0-9]{12}|\*):.+$")
+    team_id: Ident | None = None
+    user_id: Ident | None = None
     role: UserRole = "internal_user"
-    description: str | None = None
+    description: Text | None = None
 
 
 class PrincipalDelete(_Body):
-    principal_arns: list[str] = Field(min_length=1)
+    principal_arns: Annotated[list[Annotated[str, Field(min_length=1, max_length=1024)]],
+                              Field(min_length=1, max_length=100)]

@@ -28,7 +28,7 @@ class UserService:
         self.keys = keys
 
     def new(self, call: Call, body: UserNew) -> dict[str, Any]:
-        rbac.require_admin(call.auth, "create users")
+        rbac.require_role_grant(call.auth, body.user_role, "create users")
         user_id = body.user_id or str(uuid.uuid4())
         fields = body.model_dump(include=set(USER_FIELDS), exclude_none=True)
         fields.setdefault("user_role", "internal_user")
@@ -67,7 +67,7 @@ class UserService:
                 "page_size": page_size, "total_pages": max(1, math.ceil(len(users) / page_size))}
 
     def update(self, call: Call, body: UserUpdate) -> dict[str, Any]:
-        rbac.require_admin(call.auth, "update users")
+        rbac.require_role_grant(call.auth, body.user_role, "update users")
         previous = self.store.must_get("user", body.user_id, param="user_id")
         changes = {k: getattr(body, k) for k in body.model_fields_set if k in USER_FIELDS}
         record = stamp({**previous, **changes}, call, now=utcnow(), previous=previous)
@@ -99,7 +99,7 @@ class PrincipalService:
         self.repo = store.repo
 
     def new(self, call: Call, body: PrincipalNew) -> dict[str, Any]:
-        rbac.require_admin(call.auth, "map IAM principals")
+        rbac.require_role_grant(call.auth, body.role, "map IAM principals")
         refs = [(k, v) for k, v in (("team", body.team_id), ("user", body.user_id)) if v]
         found = self.repo.get_many(refs)
         for kind, ident in refs:

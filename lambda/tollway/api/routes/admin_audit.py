@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
 from tollway.errors import InvalidRequestError
-from tollway.identity.http import admin_call, query_int, run
+from tollway.identity.http import admin_call, query_int, query_text, run
 
 router = APIRouter(tags=["audit"])
 
@@ -19,13 +19,14 @@ router = APIRouter(tags=["audit"])
 @router.get("/audit")
 async def audit(request: Request) -> JSONResponse:
     service, call = await admin_call(request)
-    q = request.query_params
+    target_type, target_id = query_text(request, "target_type"), query_text(request, "target_id")
     target = None
-    if q.get("target_type") or q.get("target_id"):
-        if not (q.get("target_type") and q.get("target_id")):
-            missing = "target_id" if q.get("target_type") else "target_type"
+    if target_type or target_id:
+        if not (target_type and target_id):
+            missing = "target_id" if target_type else "target_type"
             raise InvalidRequestError(f"Missing required parameter: '{missing}'.", param=missing)
-        target = f"{q['target_type']}#{q['target_id']}"
+        target = f"{target_type}#{target_id}"
     return JSONResponse(await run(
-        service.audit, call, target=target, actor=q.get("actor"), action=q.get("action"), since=q.get("since"),
-        until=q.get("until"), limit=query_int(request, "limit", 50, high=500), cursor=q.get("cursor")))
+        service.audit, call, target=target, actor=query_text(request, "actor"), action=query_text(request, "action"),
+        since=query_text(request, "since"), until=query_text(request, "until"),
+        limit=query_int(request, "limit", 50, high=500), cursor=query_text(request, "cursor", longest=4096)))

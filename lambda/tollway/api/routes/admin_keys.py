@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
 from tollway.api.bodies import parse_body
-from tollway.identity.http import admin_call, query_flag, query_int, run
+from tollway.identity.http import admin_call, query_flag, query_int, query_text, run
 from tollway.identity.records import KeyDelete, KeyGenerate, KeyRef, KeyUpdate
 
 router = APIRouter(tags=["keys"])
@@ -22,17 +22,17 @@ async def generate(request: Request) -> JSONResponse:
 @router.get("/key/info")
 async def info(request: Request) -> JSONResponse:
     service, call = await admin_call(request)
-    return JSONResponse(await run(service.keys.info, call, request.query_params.get("key")))
+    return JSONResponse(await run(service.keys.info, call, query_text(request, "key")))
 
 
 @router.get("/key/list")
 async def list_keys(request: Request) -> JSONResponse:
     service, call = await admin_call(request)
-    q = request.query_params
     return JSONResponse(await run(
         service.keys.listing, call, page=query_int(request, "page", 1, high=10**6),
-        size=query_int(request, "size", 10), team_id=q.get("team_id"), user_id=q.get("user_id"),
-        key_alias=q.get("key_alias"), full=query_flag(request, "return_full_object"), search=q.get("search")))
+        size=query_int(request, "size", 10), team_id=query_text(request, "team_id"),
+        user_id=query_text(request, "user_id"), key_alias=query_text(request, "key_alias"),
+        full=query_flag(request, "return_full_object"), search=query_text(request, "search")))
 
 
 @router.post("/key/update")

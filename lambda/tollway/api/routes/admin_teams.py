@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
 from tollway.api.bodies import parse_body
-from tollway.identity.http import admin_call, required_query, run
+from tollway.identity.http import admin_call, query_text, required_query, run
 from tollway.identity.records import (
     MemberAdd,
     MemberDelete,
@@ -79,7 +79,7 @@ async def project_info(request: Request) -> JSONResponse:
 @router.get("/project/list")
 async def project_list(request: Request) -> JSONResponse:
     service, call = await admin_call(request)
-    return JSONResponse(await run(service.teams.project_list, call, request.query_params.get("team_id")))
+    return JSONResponse(await run(service.teams.project_list, call, query_text(request, "team_id")))
 
 
 @router.post("/project/update")

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
 from tollway.api.bodies import parse_body
-from tollway.identity.http import admin_call, query_int, run
+from tollway.identity.http import admin_call, query_int, query_text, run
 from tollway.identity.records import UserDelete, UserNew, UserUpdate
 
 router = APIRouter(tags=["users"])
@@ -21,7 +21,7 @@ async def user_new(request: Request) -> JSONResponse:
 @router.get("/user/info")
 async def user_info(request: Request) -> JSONResponse:
     service, call = await admin_call(request)
-    return JSONResponse(await run(service.users.info, call, request.query_params.get("user_id")))
+    return JSONResponse(await run(service.users.info, call, query_text(request, "user_id")))
 
 
 @router.get("/user/list")
@@ -29,7 +29,7 @@ async def user_list(request: Request) -> JSONResponse:
     service, call = await admin_call(request)
     return JSONResponse(await run(
         service.users.listing, call, page=query_int(request, "page", 1, high=10**6),
-        page_size=query_int(request, "page_size", 25), role=request.query_params.get("role")))
+        page_size=query_int(request, "page_size", 25), role=query_text(request, "role")))
 
 
 @router.post("/user/update")

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 router = APIRouter()
 MAX_RANGE_DAYS = 366
+MAX_FILTER = 256
 LOG_FILTERS = ("key_digest", "team_id", "user_id", "model", "provider", "status", "end_user", "project_id")
 
 
@@ -77,14 +78,17 @@ def _store() -> None:
 async def spend_logs(request: Request) -> JSONResponse:
     _, auth, _ = await caller(request)
     filters = {name: request.query_params[name] for name in LOG_FILTERS if request.query_params.get(name)}
+    for name, value in filters.items():
+        if len(value) > MAX_FILTER:
+            raise InvalidRequestError(f"Invalid value for '{name}': longer than {MAX_FILTER} characters.", param=name)
     scope = _scope(auth, filters)
     _store()
     start, end = _range(request, 1)
     params = request.query_params
-    try:
-        limit = min(1000, max(1, int(params.get("limit", "100"))))
-    except ValueError:
-        raise InvalidRequestError("limit must be an integer.", param="limit") from None
+    raw_limit = params.get("limit") or "100"
+    if not (raw_limit.isascii() and raw_limit.isdigit() and len(raw_limit) <= 12):
+        raise InvalidRequestError("Invalid value for 'limit': expected an integer from 1 to 1000.", param="limit")
+    limit = min(1000, max(1, int(raw_limit)))
     from tollway.storage.spend_repo import SpendRepo
 
     if scope is not None:
