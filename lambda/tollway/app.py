@@ -19,9 +19,11 @@ from tollway.api.routes import (
     anthropic,
     completions,
     health,
+    metrics,
     openai,
     spend,
 )
+from tollway.observability.tracing import TracingMiddleware
 
 if TYPE_CHECKING:
     from tollway.gateway import Gateway
@@ -36,12 +38,14 @@ def create_app(gateway: Gateway | None = None) -> FastAPI:
     app.include_router(anthropic.router)
     app.include_router(completions.router)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(spend.router)
     app.include_router(admin_keys.router)
     app.include_router(admin_teams.router)
     app.include_router(admin_users.router)
     app.include_router(admin_iam.router)
     app.include_router(admin_audit.router)
+    app.add_middleware(TracingMiddleware)  # inside the request context: it reads model, usage, cost
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(CORSMiddleware)  # outermost: even the last-resort 500 carries CORS headers
     return app

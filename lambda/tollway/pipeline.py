@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TypeVar
 
 from tollway.errors import InvalidRequestError, PermissionDeniedError, TollwayError
+from tollway.observability import tracing
 from tollway.tokens import estimate_prompt
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ async def _reserve_and_run(
 ) -> tuple[T, Deployment, Charge]:
     """Route (404/403), reserve (429), run with retries and fallbacks; release the charge if nothing answered."""
     group = candidates(gateway, auth, ctx, request.model)
-    charge = await gateway.meter.reserve(auth, ctx, request, reachable(gateway, group, fallbacks))
+    charge = await tracing.reserved(gateway.meter.reserve(auth, ctx, request, reachable(gateway, group, fallbacks)))
     ctx.charge = charge
     try:
         result, deployment = await gateway.router.run(
