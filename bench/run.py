@@ -2,7 +2,8 @@
 
 Phases (``--only`` picks some): ``load`` (every server under the same load scenarios, one at
 a time, plus DynamoDB round trips for Tollway), ``imports``, ``coldstart``, ``sizes``,
-``profile`` (py-spy on Tollway under load). Results go to bench/results/latest.json and a
+``profile`` (py-spy on Tollway under load), ``tracing`` (CPU per request with OpenTelemetry on vs
+off). Results go to bench/results/latest.json and a
 Markdown table to bench/results/latest.md; ``--update-doc`` also rewrites the generated
 section of BENCHMARKS.md. Everything listens on 127.0.0.1 and every load loop is bounded.
 """
@@ -24,10 +25,11 @@ import footprint
 import report
 import scenarios
 import setup_env
+import tracing_cost
 from procs import BENCH, ROOT, Proc
 
 RESULTS = BENCH / "results"
-PHASES = ("load", "imports", "coldstart", "sizes", "profile")
+PHASES = ("load", "imports", "coldstart", "sizes", "profile", "tracing")
 
 
 def _stop_all(procs: list[Proc]) -> None:
@@ -168,6 +170,10 @@ def main() -> int:
         if "sizes" in phases:
             print("bench: package sizes (manylinux2014_aarch64 wheels, Python 3.11)", flush=True)
             results["sizes"] = footprint.sizes(measure_litellm=args.litellm_size)
+        if "tracing" in phases:
+            print("bench: tracing CPU per request, off vs on (OTLP to a loopback sink)", flush=True)
+            results["tracing"] = tracing_cost.overhead(requests=200 if args.quick else 1000)
+            print(f"  {results['tracing']}", flush=True)
     except Exception:
         traceback.print_exc()
         results["fatal"] = traceback.format_exc()[-2000:]
