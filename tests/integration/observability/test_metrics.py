@@ -99,3 +99,11 @@ def test_metrics_count_calls_by_model_and_team_for_admins_only(
     assert denied.status_code == 403
     assert denied.json()["error"]["code"] == "admin_only"
     assert httpx.get(f"{gateway.url}/metrics").status_code == 401
+
+
+def test_metrics_are_not_served_on_lambda(start_gateway: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    gateway = start_gateway(CONFIG)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "tollway")
+    response = httpx.get(f"{gateway.url}/metrics", headers={"Authorization": f"Bearer {MASTER_KEY}"})
+    assert response.status_code == 404
+    assert "CloudWatch" in response.json()["error"]["message"]
