@@ -20,6 +20,7 @@ Attributes: ``gen_ai.operation.name``, ``gen_ai.provider.name``, ``gen_ai.reques
 ``gen_ai.response.model``, ``gen_ai.usage.input_tokens``/``output_tokens``,
 ``gen_ai.response.finish_reasons``, ``tollway.cost_usd``, ``tollway.team_id``,
 ``tollway.key_alias``, ``tollway.user_id``. Never a key (raw or hashed), never message content.
+Guardrail violations become span events (``guardrail_event``).
 Spans leave through a ``BatchSpanProcessor``: a background thread exports them, so a slow or
 down collector never delays a response.
 """
@@ -221,6 +222,21 @@ async def inject_traceparent(request: httpx.Request) -> None:
         state.propagator.inject(carrier)
         for name, value in carrier.items():
             request.headers[name] = value
+
+
+def guardrail_event(guardrail: str, *, action: str, **attributes: str | int | float | bool) -> None:
+    """Record a guardrail violation as an event on the current span (``tollway.guardrail.violation``).
+
+    For guardrails to call where they block, mask or flag; attributes must not carry content.
+    """
+    state = _state
+    if state is None:
+        return
+    from opentelemetry import trace
+
+    trace.get_current_span().add_event("tollway.guardrail.violation", attributes={
+        "tollway.guardrail.name": guardrail, "tollway.guardrail.action": action,
+        **{f"tollway.guardrail.{k}": v for k, v in attributes.items()}})
 
 
 def provider_name(provider: str | None) -> str:
