@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ STREAM_GAP_MS = 10
 STREAM_TOKENS = 20
 MODELS = {"bench-0": (0, 0, 0), "bench-50": (50, 0, 0), "bench-stream": (0, STREAM_GAP_MS, STREAM_TOKENS)}
 TABLE_PREFIX = "bench-"
-TABLE_NAMES = ("identity", "counters", "spend", "audit")  # tollway.storage.tables.TABLES
+TABLE_NAMES = ("identity", "counters", "spend", "audit", "responses")  # tollway.storage.tables.TABLES
 PRICES = {"input_cost_per_token": 0.0000025, "output_cost_per_token": 0.00001}
 
 
@@ -42,6 +43,24 @@ def chat_body(model: str, *, stream: bool = False) -> dict[str, Any]:
     if stream:
         body.update(stream=True, stream_options={"include_usage": True})
     return body
+
+
+def write_paths_config(upstream: str, path: Path) -> Path:
+    """Tollway only: the same upstream stream as an OpenAI-compatible and as an Anthropic deployment, so each
+    front door meets one deployment of its own format (passthrough) and one of the other (translated)."""
+    stream = upstream_base(upstream, "bench-stream")
+    config = {
+        "model_list": [
+            {"model_name": "path-openai", "litellm_params": {"model": "openai/bench-stream", "api_base": stream,
+                                                             "api_key": "sk-upstream", **PRICES}},
+            {"model_name": "path-anthropic", "litellm_params": {
+                "model": "anthropic/claude-bench", "api_base": stream.removesuffix("/v1"), "api_key": "sk-upstream",
+                **PRICES}},
+        ],
+        "general_settings": {"master_key": MASTER_KEY},
+    }
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
 
 
 def write_config(upstream: str, path: Path) -> Path:
@@ -116,25 +135,36 @@ def ensure_tables(ddb_endpoint: str) -> None:
                    timeout=60)
 
 
-def start_tollway(name: str, config: Path, ddb_endpoint: str, counts: Path | None) -> Target:
+def start_tollway(name: str, config: Path, ddb_endpoint: str | None, counts: Path | None, *,
+                  data_dir: Path | None = None, fresh: bool = True) -> Target:
+    """``tollway serve`` on DynamoDB (``ddb_endpoint``) or, with None, on its embedded SQLite store in
+    ``data_dir`` (default bench/results/data-<name>, emptied first unless ``fresh`` is false)."""
     port = free_port()
-    data_dir = BENCH / "results" / f"data-{name}"
+    data_dir = data_dir or BENCH / "results" / f"data-{name}"
+    if ddb_endpoint is None:
+        if fresh:
+            shutil.rmtree(data_dir, ignore_errors=True)
+        env = {"AWS_ENDPOINT_URL_DYNAMODB": "", "TOLLWAY_TABLE_IDENTITY": ""}
+    else:
+        env = _store_env(ddb_endpoint, counts)
     proc = Proc(name, [str(ROOT / ".venv" / "bin" / "tollway"), "serve", "--config", str(config),
-                       "--port", str(port), "--data-dir", str(data_dir)],
-                env=_store_env(ddb_endpoint, counts)).start()
+                       "--port", str(port), "--data-dir", str(data_dir)], env=env).start()
     url = f"http://127.0.0.1:{port}"
     wait_ready(proc, f"{url}/v1/chat/completions", json_body=chat_body("bench-0"),
                headers={"authorization": f"Bearer {MASTER_KEY}"}, timeout=60)
-    return Target(name, url, proc=proc)
+    target = Target(name, url, proc=proc)
+    target.notes.append("store: DynamoDB (moto stand-in)" if ddb_endpoint else "store: embedded SQLite")
+    return target
 
 
-def start_tollway_nostore(config: Path, *, aiohttp: bool = False) -> Target:
+def start_tollway_nostore(config: Path, *, aiohttp: bool = False, ready_model: str = "bench-0",
+                          name: str | None = None) -> Target:
     """The same app with no DynamoDB store (what a deployment without tables runs): master key only, no
     spend writes, so it compares like for like with LiteLLM without a database. ``tollway serve`` always
     brings a store, so this runs the app factory under uvicorn directly, with the same server settings.
     ``aiohttp=True``: the transport experiment (bench/hooks/aiohttp_transport.py)."""
     port = free_port()
-    name = "tollway-nostore-aiohttp" if aiohttp else "tollway-nostore"
+    name = name or ("tollway-nostore-aiohttp" if aiohttp else "tollway-nostore")
     env = {"TOLLWAY_CONFIG": str(config), "AWS_ENDPOINT_URL_DYNAMODB": "", "TOLLWAY_TABLE_IDENTITY": ""}
     if aiohttp:
         env.update(PYTHONPATH=str(BENCH / "hooks"), TOLLWAY_BENCH_AIOHTTP=str(AIOHTTP_DIR))
@@ -142,7 +172,7 @@ def start_tollway_nostore(config: Path, *, aiohttp: bool = False) -> Target:
                                     "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
                                     "--no-access-log"], env=env).start()
     url = f"http://127.0.0.1:{port}"
-    wait_ready(proc, f"{url}/v1/chat/completions", json_body=chat_body("bench-0"),
+    wait_ready(proc, f"{url}/v1/chat/completions", json_body=chat_body(ready_model),
                headers={"authorization": f"Bearer {MASTER_KEY}"}, timeout=60)
     return Target(name, url, proc=proc)
 

@@ -92,6 +92,31 @@ def cold_starts(config: Path, ddb_endpoint: str, runs: int = 3, slow_runs: int =
     return out
 
 
+def primed_cold_starts(config: Path, ddb_endpoint: str, runs: int = 3) -> dict[str, Any]:
+    """Tollway's cold start with and without SnapStart priming (``TOLLWAY_PRIME=1``), best of ``runs`` each.
+
+    Primed, init does the work the first request would do (gateway, adapters, boto3 model, one in-process
+    request); under SnapStart that init happens once, at publish, and restored environments skip it.
+    Each run also reports the process's peak RSS and CPU time (``/proc``, Linux).
+    """
+    event = coldstart.rest_event("/v1/chat/completions", chat_body("bench-0"),
+                                 {"Authorization": f"Bearer {MASTER_KEY}"})
+    base = {"TOLLWAY_CONFIG": str(config), "AWS_ENDPOINT_URL": ddb_endpoint, "TOLLWAY_LOG_LEVEL": "WARNING",
+            **{f"TOLLWAY_TABLE_{t.upper()}": f"{TABLE_PREFIX}{t}" for t in TABLE_NAMES}}
+    cases = {"unprimed": base, "primed": {**base, "TOLLWAY_PRIME": "1"}}
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in cases}
+    for _ in range(runs):
+        for name, env in cases.items():
+            results[name].append(coldstart.measure(f"tollway-{name}", str(VENV_PY), "tollway.handler.handler",
+                                                   event, pythonpath=[TOOLS_DIR], env=env))
+    out = {name: coldstart.best_of(runs_) for name, runs_ in results.items()}
+    for name, best in out.items():
+        shown = (f"init {best['init_ms']} ms + first invoke {best['first_invoke_ms']} ms, warm "
+                 f"{best['warm_invoke_ms']} ms" if best.get("ok") else f"FAILED: {best.get('problem', '')[:300]}")
+        print(f"  cold start tollway {name:<9} {shown}", flush=True)
+    return out
+
+
 # ---------------------------------------------------------------------------------------- sizes
 
 

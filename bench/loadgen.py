@@ -10,8 +10,9 @@ time *and* request count. The result is one JSON object on stdout.
     ... --ramp 1,2,4,8,16,32,64 --duration 2     # one step per concurrency
     ... --stream                                  # SSE: time to first token, gaps between tokens
 
-Streams: a token event is one whose JSON has ``"content": "tok…"`` (what bench/upstream.py
-sends); TTFT is the time to the first one, gaps are between consecutive ones.
+Streams: a token event is one whose JSON has ``"content": "tok…"`` (Chat Completions) or
+``"text": "tok…"`` (Anthropic's Messages), what bench/upstream.py sends; TTFT is the time to the
+first one, gaps are between consecutive ones.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from urllib.parse import urlsplit
 
 import httptools
 
-_TOKEN = re.compile(rb'"content":\s?"tok')
+_TOKEN = re.compile(rb'"(?:content|text)":\s?"tok')
+#: the Responses API repeats the whole text in its ``.done`` events: only its deltas are tokens
+_DELTA_TOKEN = re.compile(rb'"delta":\s?"tok')
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -47,7 +50,8 @@ def percentiles(values: list[float]) -> dict[str, float]:
 class Connection(asyncio.Protocol):
     """One keep-alive connection; ``request()`` sends and waits for the whole response."""
 
-    def __init__(self, stream: bool) -> None:
+    def __init__(self, stream: bool, token: re.Pattern[bytes] = _TOKEN) -> None:
+        self.token = token
         self.stream = stream
         self.parser = httptools.HttpResponseParser(self)
         self.transport: asyncio.Transport | None = None
@@ -94,7 +98,7 @@ class Connection(asyncio.Protocol):
         data = self._pending + body
         *events, self._pending = data.split(b"\n\n")
         for event in events:
-            if _TOKEN.search(event):
+            if self.token.search(event):
                 self.token_times.append(now)
         if len(self.body) < 4096:
             self.body += body
@@ -123,11 +127,15 @@ class Run:
         self.payload = head.encode() + body
         self.stream = args.stream
         self.expect_tokens = args.expect_tokens
+        self.deltas = args.delta_tokens
         self.sample: dict[str, Any] | None = None
+
+    def _connection(self) -> Connection:
+        return Connection(self.stream, _DELTA_TOKEN if self.deltas else _TOKEN)
 
     async def connect(self) -> Connection:
         loop = asyncio.get_running_loop()
-        _, conn = await loop.create_connection(lambda: Connection(self.stream), self.host, self.port)
+        _, conn = await loop.create_connection(self._connection, self.host, self.port)
         return conn
 
     async def step(self, concurrency: int, duration: float, max_requests: int, warmup: float) -> dict[str, Any]:
@@ -238,6 +246,7 @@ def main() -> None:
     parser.add_argument("--ramp-stop-ms", type=float, default=100.0)
     parser.add_argument("--stream", action="store_true")
     parser.add_argument("--expect-tokens", type=int, default=0, help="token events per stream (0: any)")
+    parser.add_argument("--delta-tokens", action="store_true", help="count Responses API deltas as the tokens")
     args = parser.parse_args()
     if not (args.body or args.body_file):
         parser.error("--body or --body-file is required")

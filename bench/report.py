@@ -185,8 +185,9 @@ def render(results: dict[str, Any]) -> str:
         f"Total bench time {results.get('elapsed_s', '?')} s"
         + (" (QUICK mode: short durations, not for publication)." if results.get("quick") else "."),
         "",
-        "Tollway = `tollway serve` with the master key (spend logged to DynamoDB); Tollway metered = the same "
-        "with a virtual key carrying a budget and rate limits (key lookup, reservation, settlement, spend log); "
+        "Tollway = `tollway serve` with the master key (spend logged to DynamoDB); Tollway metered = `tollway serve` "
+        "on its embedded SQLite store with a virtual key carrying a budget and rate limits (key lookup, "
+        "reservation, settlement, spend log); "
         "Tollway no store = the same app with no DynamoDB (master key, nothing written: like for like with "
         "LiteLLM without a database). Floor = bare ASGI passthrough with httpx; Floor aiohttp = the same with "
         "aiohttp (LiteLLM's HTTP client). Added latency = contender minus direct calls to the upstream, same "
@@ -206,13 +207,58 @@ def render(results: dict[str, Any]) -> str:
             verdict = " ".join(r["check"](values, v) for v, _ in VARIANTS)
         lines.append(f"| {r['figure']}{unit} | {r['target']} | {' | '.join(cells)} | {' | '.join(ratios)} "
                      f"| {verdict} |")
-    lines += ["", *raw_table(results), "", *notes(results)]
+    lines += ["", *raw_table(results), "", *store_table(results), "", *paths_table(results), "", *notes(results)]
     tracing = results.get("tracing")
     if tracing:
         lines += ["", f"Tracing (OTLP to a loopback sink), CPU ms per request over {tracing['requests']} calls: "
                       f"off {tracing['cpu_ms_per_request_off']}, on {tracing['cpu_ms_per_request_on']} "
                       f"({tracing['overhead_pct']:+}%; target <= +10%)."]
     return "\n".join(lines) + "\n"
+
+
+def store_table(results: dict[str, Any]) -> list[str]:
+    """Metered requests/s and RSS of `tollway serve` on SQLite by stored spend logs (target: flat within 20%)."""
+    scale = results.get("store_scale")
+    if not scale:
+        return []
+    lines = ["Store scale (`tollway serve` on SQLite, virtual key, bench-0 at c=16; logs seeded through the "
+             "SQLite backend; target: req/s flat within 20%, RSS < 150 MB at 1M):", "",
+             "| Stored spend logs | req/s | p50 / p99 ms | peak RSS MB | DB MB | server CPU ms/req |",
+             "|---:|---:|---:|---:|---:|---:|"]
+    for size, e in scale.get("sizes", {}).items():
+        lines.append(f"| {int(size):,} | {e['rps']:.0f} | {_fmt(e.get('p50_ms'), 2)} / {_fmt(e.get('p99_ms'), 2)} "
+                     f"| {e['peak_rss_mb']} | {e['db_mb']} | {_fmt(e.get('cpu_ms_per_request'), 2)} |")
+    lines += ["", f"Spread of req/s across sizes: {scale.get('flat_within_pct')}% of the best."]
+    return lines
+
+
+def paths_table(results: dict[str, Any]) -> list[str]:
+    """Stream CPU per request: each front door passing the body through vs translating it (same upstream stream)."""
+    paths = results.get("stream_paths")
+    if not paths:
+        return []
+    if "error" in paths:
+        return [f"Stream paths: FAILED ({paths['error']})"]
+    lines = ["Streams passed through vs translated (Tollway no store, c=8, the same 20-token upstream stream; "
+             "server CPU ms per request, p50 latency and TTFT in ms):", "",
+             "| Front door | Passthrough CPU | Translated CPU | Passthrough/translated | p50 (pass / transl.) "
+             "| TTFT p50 (pass / transl.) |", "|---|---:|---:|---:|---:|---:|"]
+    for door, label in (("chat", "Chat Completions"), ("messages", "Anthropic Messages")):
+        p, t = paths.get(f"{door}_passthrough", {}), paths.get(f"{door}_translated", {})
+        pc, tc = p.get("cpu_ms_per_request"), t.get("cpu_ms_per_request")
+        lat = f"{_fmt(_lat_of(p))} / {_fmt(_lat_of(t))}"
+        ttft = f"{_fmt(_lat_of(p, 'ttft_ms'))} / {_fmt(_lat_of(t, 'ttft_ms'))}"
+        lines.append(f"| {label} | {_fmt(pc, 3)} | {_fmt(tc, 3)} | {_ratio_fmt(_ratio(pc, tc))} | {lat} | {ttft} |")
+    responses = paths.get("responses_translated", {})
+    if responses:
+        lines.append(f"| Responses API | - | {_fmt(responses.get('cpu_ms_per_request'), 3)} | - | "
+                     f"- / {_fmt(_lat_of(responses))} | - / {_fmt(_lat_of(responses, 'ttft_ms'))} |")
+    return lines
+
+
+def _lat_of(scenario: dict[str, Any], key: str = "latency_ms") -> float | None:
+    value = (scenario.get(key) or {}).get("p50")
+    return float(value) if value is not None else None
 
 
 def raw_table(results: dict[str, Any]) -> list[str]:

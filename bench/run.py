@@ -1,7 +1,9 @@
 """``make bench``: Tollway next to LiteLLM and a bare passthrough, same machine, same run.
 
 Phases (``--only`` picks some): ``load`` (every server under the same load scenarios, one at
-a time, plus DynamoDB round trips for Tollway), ``imports``, ``coldstart``, ``sizes``,
+a time, plus DynamoDB round trips for Tollway), ``store`` (metered req/s and RSS on the SQLite
+store after 10k, 100k and 1M stored spend logs), ``paths`` (stream CPU per request with the body
+passed through vs translated, per front door), ``imports``, ``coldstart``, ``sizes``,
 ``profile`` (py-spy on Tollway under load), ``tracing`` (CPU per request with OpenTelemetry on vs
 off). Results go to bench/results/latest.json and a
 Markdown table to bench/results/latest.md; ``--update-doc`` also rewrites the generated
@@ -25,11 +27,13 @@ import footprint
 import report
 import scenarios
 import setup_env
+import store_scale
 import tracing_cost
 from procs import BENCH, ROOT, Proc
 
 RESULTS = BENCH / "results"
-PHASES = ("load", "imports", "coldstart", "sizes", "profile", "tracing")
+PHASES = ("load", "store", "paths", "imports", "coldstart", "sizes", "profile", "layer", "memory",
+          "tracing")
 
 
 def _stop_all(procs: list[Proc]) -> None:
@@ -94,8 +98,8 @@ def load_phase(results: dict[str, Any], upstream: str, ddb: str, config: Path, d
 
     server("tollway", lambda: contenders.start_tollway("tollway", config, ddb, counts), master)
 
-    # a virtual key: key lookup, budgets, rate limits and spend on
-    counts_m = RESULTS / "ddb-tollway-metered.json"
+    # a virtual key: key lookup, budgets, rate limits and spend on, on the embedded SQLite store
+    # (what `tollway serve` uses without AWS)
 
     def metered(target: contenders.Target) -> None:
         key, why = contenders.virtual_key(target)
@@ -109,13 +113,32 @@ def load_phase(results: dict[str, Any], upstream: str, ddb: str, config: Path, d
         status.update(available=True, metering_active=active, metering=detail)
         target.notes.append(detail)
         measure(target, status)
-        _ddb(targets[target.name], target, counts_m, d)
         if do_profile:
             print("bench: profiling tollway (virtual key) under c=16 load", flush=True)
             results.setdefault("profile", {})["tollway-metered"] = scenarios.profile(target, RESULTS)
 
-    server("tollway-metered", lambda: contenders.start_tollway("tollway-metered", config, ddb, counts_m), metered)
+    server("tollway-metered", lambda: contenders.start_tollway("tollway-metered", config, None, None), metered)
     server("litellm", lambda: contenders.start_litellm(config))
+
+
+def paths_phase(results: dict[str, Any], upstream: str, d: scenarios.Durations, procs: list[Proc]) -> None:
+    """The same upstream stream passed through vs translated, per front door (no store: the path's own cost)."""
+    print("bench: stream CPU per request, passthrough vs translated", flush=True)
+    config = contenders.write_paths_config(upstream, RESULTS / "config-paths.yaml")
+    try:
+        target = contenders.start_tollway_nostore(config, ready_model="path-openai", name="tollway-paths")
+    except Exception as exc:
+        results["stream_paths"] = {"error": f"did not start: {exc}"[:800]}
+        return
+    assert target.proc is not None
+    procs.append(target.proc)
+    try:
+        results["stream_paths"] = scenarios.stream_paths(target, d)
+    except Exception as exc:  # the other phases' figures still count
+        results["stream_paths"] = {"error": f"{type(exc).__name__}: {exc}"[:800]}
+        print(f"  stream paths FAILED {exc}", flush=True)
+    finally:
+        target.proc.stop()
 
 
 def _ddb(entry: dict[str, Any], target: contenders.Target, counts: Path, d: scenarios.Durations) -> None:
@@ -144,9 +167,10 @@ def main() -> int:
     started = time.monotonic()
     RESULTS.mkdir(parents=True, exist_ok=True)
 
-    setup_env.ensure_litellm()
-    setup_env.ensure_tools()
-    setup_env.ensure_aiohttp()
+    if phases - {"paths"}:  # the stream-path comparison is Tollway alone: no contender to install
+        setup_env.ensure_litellm()
+        setup_env.ensure_tools()
+        setup_env.ensure_aiohttp()
     results: dict[str, Any] = {"started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                                "machine": setup_env.machine(), "quick": args.quick, "phases": sorted(phases),
                                "loadavg_start": [round(x, 2) for x in os.getloadavg()]}
@@ -160,6 +184,12 @@ def main() -> int:
         contenders.ensure_tables(ddb)
         if "load" in phases:
             load_phase(results, upstream, ddb, config, d, procs, do_profile="profile" in phases)
+        if "store" in phases:
+            print("bench: store scale (SQLite; metered req/s and RSS by stored spend logs)", flush=True)
+            results["store_scale"] = store_scale.run(config, store_scale.SIZES if not args.quick
+                                                     else (10_000, 100_000), duration=2.0 if args.quick else 4.0)
+        if "paths" in phases:
+            paths_phase(results, upstream, d, procs)
         if "imports" in phases:
             print("bench: import times (fresh interpreter each)", flush=True)
             results["imports"] = footprint.import_times(runs=3 if args.quick else 5, slow_runs=2)
@@ -167,9 +197,21 @@ def main() -> int:
             print("bench: emulated Lambda cold starts (awslambdaric + local Runtime API)", flush=True)
             results["coldstart"] = footprint.cold_starts(config, ddb, runs=1 if args.quick else 3,
                                                          slow_runs=1 if args.quick else 2)
+            results["coldstart_primed"] = footprint.primed_cold_starts(config, ddb, runs=1 if args.quick else 3)
         if "sizes" in phases:
             print("bench: package sizes (manylinux2014_aarch64 wheels, Python 3.11)", flush=True)
             results["sizes"] = footprint.sizes(measure_litellm=args.litellm_size)
+        if "memory" in phases:
+            import memory
+
+            print("bench: memory sizing (peak RSS, CPU per request)", flush=True)
+            results["memory"] = memory.sizing(config, ddb, warm=20 if args.quick else 50)
+        if "layer" in phases:
+            import layer_check
+
+            print("bench: the layer alone (chat + Vertex token refresh, no project venv)", flush=True)
+            results["layer_check"] = layer_check.check()
+            print(f"  layer check ok={results['layer_check'].get('ok')}", flush=True)
         if "tracing" in phases:
             print("bench: tracing CPU per request, off vs on (OTLP to a loopback sink)", flush=True)
             results["tracing"] = tracing_cost.overhead(requests=200 if args.quick else 1000)

@@ -38,14 +38,17 @@ class Durations:
 
 
 def loadgen(target: Target, model: str, *, concurrency: int = 1, duration: float = 3.0, warmup: float = 0.5,
-            stream: bool = False, ramp: str | None = None, max_requests: int = 200_000) -> dict[str, Any]:
-    argv = [str(VENV_PY), str(BENCH / "loadgen.py"), "--url", target.url_for(model),
-            "--body", json.dumps(chat_body(model, stream=stream)), "--duration", str(duration),
+            stream: bool = False, ramp: str | None = None, max_requests: int = 200_000,
+            path: str | None = None, body: dict[str, Any] | None = None, deltas: bool = False) -> dict[str, Any]:
+    """``path``/``body``: another front door than chat completions (on the target's own URL)."""
+    url = f"{target.url}{path}" if path else target.url_for(model)
+    argv = [str(VENV_PY), str(BENCH / "loadgen.py"), "--url", url,
+            "--body", json.dumps(body or chat_body(model, stream=stream)), "--duration", str(duration),
             "--warmup", str(warmup), "--max-requests", str(max_requests), "--concurrency", str(concurrency)]
     for header in target.headers():
         argv += ["--header", header]
     if stream:
-        argv += ["--stream", "--expect-tokens", str(STREAM_TOKENS)]
+        argv += ["--stream", "--expect-tokens", str(STREAM_TOKENS)] + (["--delta-tokens"] if deltas else [])
     if ramp:
         argv += ["--ramp", ramp, "--ramp-stop-ms", "500"]
     limit = (duration + warmup) * (len(ramp.split(",")) if ramp else 1) + 60
@@ -79,6 +82,42 @@ def run_scenarios(target: Target, d: Durations) -> dict[str, Any]:
         name = f"stream_c{concurrency}"
         out[name] = loadgen(target, "bench-stream", concurrency=concurrency, duration=d.stream, warmup=d.warmup,
                             stream=True)
+        _log(target, name, out[name])
+    return out
+
+
+#: (scenario, front door path, model, passthrough?): each front door in front of a deployment of its own wire
+#: format (passthrough) and of the other one (translated), the same upstream stream behind both
+STREAM_PATHS = (
+    ("chat_passthrough", "/v1/chat/completions", "path-openai", True),
+    ("chat_translated", "/v1/chat/completions", "path-anthropic", False),
+    ("messages_passthrough", "/v1/messages", "path-anthropic", True),
+    ("messages_translated", "/v1/messages", "path-openai", False),
+    ("responses_translated", "/v1/responses", "path-anthropic", False),
+)
+
+
+def messages_body(model: str) -> dict[str, Any]:
+    return {"model": model, "max_tokens": 64, "temperature": 0.2, "stream": True, "system": "You are a helpful "
+            "assistant.", "messages": [{"role": "user", "content": "Say hello in one short sentence."}]}
+
+
+def responses_body(model: str) -> dict[str, Any]:
+    return {"model": model, "max_output_tokens": 64, "temperature": 0.2, "stream": True, "store": False,
+            "instructions": "You are a helpful assistant.", "input": "Say hello in one short sentence."}
+
+
+def stream_paths(target: Target, d: Durations, concurrency: int = 8) -> dict[str, Any]:
+    """Stream CPU per request on the passthrough path next to the translated one, per front door."""
+    out: dict[str, Any] = {}
+    for name, path, model, _ in STREAM_PATHS:
+        deltas = path.endswith("responses")
+        body = (responses_body(model) if deltas else chat_body(model, stream=True) if path.endswith("completions")
+                else messages_body(model))
+        loadgen(target, model, concurrency=2, duration=0.3, warmup=0.2, stream=True, path=path, body=body,
+                deltas=deltas)
+        out[name] = loadgen(target, model, concurrency=concurrency, duration=d.stream, warmup=d.warmup,
+                            stream=True, path=path, body=body, deltas=deltas)
         _log(target, name, out[name])
     return out
 

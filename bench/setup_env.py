@@ -73,6 +73,8 @@ def ensure_aiohttp() -> None:
 
 
 def _version(python: Path, module: str) -> str:
+    if not python.exists():  # a contender's venv that this run did not need (``--only paths``)
+        return "?"
     code = f"import importlib.metadata as m; print(m.version({module!r}))"
     done = subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=False)
     return done.stdout.strip() or "?"

@@ -5,6 +5,7 @@ its ``api_base`` and no request header has to survive the gateway:
 
     /b/<latency_ms>/<gap_ms>/<chunks>/v1/chat/completions
     /b/<latency_ms>/<gap_ms>/<chunks>/v1/embeddings
+    /b/<latency_ms>/<gap_ms>/<chunks>/v1/messages          (Anthropic's Messages API, JSON or SSE)
 
 ``latency_ms`` is slept before answering (or before the first chunk of a stream); a stream
 sends ``chunks`` content chunks ``gap_ms`` apart, then a finish chunk, a usage chunk when
@@ -90,6 +91,30 @@ async def _stream(send: Any, model: str, latency: float, gap: float, chunks: int
     await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
 
 
+async def _messages_stream(send: Any, model: str, latency: float, gap: float, chunks: int) -> None:
+    """Anthropic's event sequence: message_start, one text block of ``chunks`` deltas, message_delta, message_stop."""
+    await send({"type": "http.response.start", "status": 200, "headers": _SSE})
+    if latency:
+        await asyncio.sleep(latency)
+
+    def event(name: str, data: dict[str, Any], more: bool = True) -> dict[str, Any]:
+        body = f"event: {name}\ndata: ".encode() + json.dumps({"type": name, **data}, separators=(",", ":")).encode()
+        return {"type": "http.response.body", "more_body": more, "body": body + b"\n\n"}
+
+    message = {"id": "msg_bench", "type": "message", "role": "assistant", "model": model, "content": [],
+               "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 14, "output_tokens": 1}}
+    await send(event("message_start", {"message": message}))
+    await send(event("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}))
+    for i in range(chunks):
+        if gap:
+            await asyncio.sleep(gap)
+        await send(event("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": f"tok{i} "}}))
+    await send(event("content_block_stop", {"index": 0}))
+    await send(event("message_delta", {"delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                                       "usage": {"output_tokens": chunks}}))
+    await send(event("message_stop", {}, more=False))
+
+
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
         while True:
@@ -121,6 +146,17 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if latency:
             await asyncio.sleep(latency)
         await _send(send, 200, _completion(model, int(time.time())))
+        return
+    if endpoint == "messages":
+        if request.get("stream"):
+            await _messages_stream(send, model, latency, gap, chunks)
+            return
+        if latency:
+            await asyncio.sleep(latency)
+        await _send(send, 200, {"id": "msg_bench", "type": "message", "role": "assistant", "model": model,
+                                "content": [{"type": "text", "text": "Hello! How can I help you today?"}],
+                                "stop_reason": "end_turn", "stop_sequence": None,
+                                "usage": {"input_tokens": 14, "output_tokens": 9}})
         return
     if endpoint == "embeddings":
         if latency:

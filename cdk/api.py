@@ -72,7 +72,9 @@ class GatewayApi(Construct):
             endpoint_types=[apigw.EndpointType.REGIONAL],
             default_method_options=apigw.MethodOptions(authorization_type=apigw.AuthorizationType.IAM),
             deploy_options=self._stage_options(),
-            cloud_watch_role=True,
+            # the logging role is account-wide: set it only where the account has none (api_logging_role)
+            cloud_watch_role=self.settings.api_logging_role,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN if self.settings.api_logging_role else None,
             policy=self._resource_policy(),
         )
         api.root.add_method("ANY", self.integration)

@@ -11,6 +11,7 @@ from typing import Any
 
 from aws_cdk import App, Validations
 
+from cdk import lambda_checks
 from cdk.gateway_config import ConfigValidationError, load_gateway_config
 from cdk.settings import SettingsError, from_context
 from cdk.stack import TollwayStack
@@ -31,9 +32,15 @@ def build_app(context: dict[str, Any] | None = None, outdir: str | None = None, 
         if not config_path.is_absolute():
             config_path = ROOT / config_path
         gateway_config = load_gateway_config(config_path)
+        stack = TollwayStack(app, settings.stack_name, settings=settings, gateway_config=gateway_config)
     except (SettingsError, ConfigValidationError) as exc:
         raise SynthError(f"tollway synth: {exc}") from None
-    stack = TollwayStack(app, settings.stack_name, settings=settings, gateway_config=gateway_config)
+    found = lambda_checks.problems(
+        gateway_config.config, provided_env=stack.gateway.function_environment,
+        upstream_budget_seconds=settings.upstream_budget_seconds, timeout_seconds=settings.timeout_seconds,
+        settlement_margin_ms=settings.settlement_margin_ms)
+    if found:
+        raise SynthError("\n".join(f"tollway synth: {line}" for line in found))
     if nag:
         from cdk_nag import AwsSolutionsChecks
 

@@ -10,18 +10,30 @@ from __future__ import annotations
 from pathlib import Path
 from typing import cast
 
-from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, Fn, ILocalBundling, RemovalPolicy
+from aws_cdk import (
+    Annotations,
+    AssetHashType,
+    BundlingOptions,
+    DockerImage,
+    Duration,
+    Fn,
+    ILocalBundling,
+    RemovalPolicy,
+)
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from cdk.bundling import PLATFORMS, CodeWithConfig, PipLayer
-from cdk.settings import Settings
+from cdk.iam_policies import xray_statement
+from cdk.settings import Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_DIR = ROOT / "lambda"
 LAYER_REQUIREMENTS = ROOT / "layers" / "requirements.txt"
+#: provider -> the extra layer requirements it needs, installed only when the config uses that provider
+PROVIDER_EXTRAS = {"vertex_ai": ROOT / "layers" / "vertex_ai.txt"}
 #: AWS Lambda Web Adapter, published by AWS in account 753240598075 in every commercial region
 LWA_LAYER_VERSION = 30
 LWA_LAYER_ARN = "arn:${AWS::Partition}:lambda:${AWS::Region}:753240598075:layer:LambdaAdapterLayerArm64:%d"
@@ -40,18 +52,32 @@ def newest_python_runtime() -> lambda_.Runtime:
     return runtime
 
 
+def python_runtime(version: str) -> lambda_.Runtime:
+    """The runtime for ``3.13`` (context ``python``), e.g. to match an interpreter that can precompile bytecode."""
+    name = f"PYTHON_{version.replace('.', '_')}"
+    runtime = getattr(lambda_.Runtime, name, None)
+    if not isinstance(runtime, lambda_.Runtime):
+        raise SettingsError(f"context 'python': no Lambda runtime python{version} in this aws-cdk-lib")
+    return runtime
+
+
 class GatewayFunction(Construct):
-    """Exposes ``function``, ``role``, ``log_group``, ``layer`` and ``runtime``."""
+    """Exposes ``function``, ``alias`` (what API Gateway invokes), ``role``, ``log_group``, ``layer``,
+    ``runtime`` and ``function_environment`` (the variables the function gets)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, config_path: Path,
-                 environment: dict[str, str]) -> None:
+                 environment: dict[str, str], providers: frozenset[str] = frozenset()) -> None:
         super().__init__(scope, construct_id)
         self.settings = settings
-        self.runtime = newest_python_runtime()
+        self.providers = providers
+        self.runtime = python_runtime(settings.python) if settings.python else newest_python_runtime()
         self.role = self._build_role()
         self.log_group = self._build_log_group()
         self.layer = self._build_layer()
+        self.function_environment: dict[str, str] = {}
         self.function = self._build_function(config_path, environment)
+        self.alias = self._build_alias()
+        self.trace_policy = self._build_tracing()
 
     def _build_role(self) -> iam.Role:
         # our own role, so no AWS-managed policy: log writes are granted on this function's group only
@@ -68,32 +94,45 @@ class GatewayFunction(Construct):
         if self.settings.layer_dir:
             code = lambda_.Code.from_asset(self.settings.layer_dir)
         else:
-            python_version = self.runtime.name.removeprefix("python")
+            extras = sorted(name for name in PROVIDER_EXTRAS if name in self.providers)
+            requirements = [LAYER_REQUIREMENTS, *(PROVIDER_EXTRAS[name] for name in extras)]
             code = lambda_.Code.from_asset(
                 str(LAYER_REQUIREMENTS.parent),
                 bundling=BundlingOptions(
-                    image=_NO_DOCKER, local=_local(PipLayer(LAYER_REQUIREMENTS, python_version)),
-                    # not read by the local bundler: part of the asset hash, so a new runtime rebuilds the layer
-                    environment={"PYTHON_VERSION": python_version, "PLATFORMS": ",".join(PLATFORMS)},
+                    image=_NO_DOCKER, local=_local(PipLayer(requirements, self.python_version)),
+                    # not read by the local bundler: part of the asset hash, so a new runtime or a new
+                    # provider extra rebuilds the layer
+                    environment={"PYTHON_VERSION": self.python_version, "PLATFORMS": ",".join(PLATFORMS),
+                                 "EXTRAS": ",".join(extras)},
                 ),
             )
         return lambda_.LayerVersion(
             self, "Dependencies", code=code, compatible_runtimes=[self.runtime],
             compatible_architectures=[lambda_.Architecture.ARM_64],
-            description="Tollway runtime dependencies (layers/requirements.txt)",
+            description="Tollway runtime dependencies (layers/requirements.txt + provider extras)",
         )
+
+    @property
+    def python_version(self) -> str:
+        return self.runtime.name.removeprefix("python")
 
     def _build_code(self, config_path: Path) -> lambda_.Code:
         return lambda_.Code.from_asset(
             str(LAMBDA_DIR),
             # hash what is packaged, so a config change alone redeploys the function
             asset_hash_type=AssetHashType.OUTPUT,
-            bundling=BundlingOptions(image=_NO_DOCKER, local=_local(CodeWithConfig(LAMBDA_DIR, config_path))),
+            bundling=BundlingOptions(image=_NO_DOCKER,
+                                     local=_local(CodeWithConfig(LAMBDA_DIR, config_path, self.python_version))),
         )
 
     def _build_function(self, config_path: Path, environment: dict[str, str]) -> lambda_.Function:
         env = {"POWERTOOLS_SERVICE_NAME": "tollway", "POWERTOOLS_METRICS_NAMESPACE": "Tollway",
-               "TOLLWAY_STAGE": self.settings.stage, **environment}
+               "TOLLWAY_STAGE": self.settings.stage,
+               # the gateway's own deadline stops upstream calls this long before Lambda's (api/deadline.py)
+               "TOLLWAY_SETTLEMENT_MARGIN_MS": str(self.settings.settlement_margin_ms),
+               **dict(self.settings.env), **environment}
+        if self.settings.snapstart:
+            env["TOLLWAY_PRIME"] = "1"  # build the gateway during init, so the snapshot holds it (priming.py)
         layers: list[lambda_.ILayerVersion] = [self.layer]
         handler = MANGUM_HANDLER
         if self.settings.streaming:
@@ -105,10 +144,13 @@ class GatewayFunction(Construct):
                 "AWS_LWA_INVOKE_MODE": "response_stream",
                 "AWS_LWA_READINESS_CHECK_PATH": "/health/liveliness",
                 "PORT": LWA_PORT,
+                # EMF records are print()ed: unbuffered, so each request's metrics reach CloudWatch at once
+                "PYTHONUNBUFFERED": "1",
                 # IAM callers arrive in the adapter's x-amzn-request-context header (set by the adapter
                 # from API Gateway's request context); the app reads it only when told to.
                 "TOLLWAY_TRUST_REQUEST_CONTEXT_HEADER": "true",
             })
+        self.function_environment = env
         return lambda_.Function(
             self,
             "Function",
@@ -120,17 +162,47 @@ class GatewayFunction(Construct):
             layers=layers,
             memory_size=self.settings.memory_mb,
             timeout=Duration.seconds(self.settings.timeout_seconds),
-            reserved_concurrent_executions=self.settings.reserved_concurrency,
+            reserved_concurrent_executions=self._reserved_concurrency(),
             role=self.role,
             log_group=self.log_group,
-            tracing=lambda_.Tracing.ACTIVE,
             environment=env,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if self.settings.snapstart else None,
+            # each deploy publishes a version for the alias; superseded ones (and their snapshots) go
+            current_version_options=lambda_.VersionOptions(removal_policy=RemovalPolicy.DESTROY),
         )
+
+    def _reserved_concurrency(self) -> int | None:
+        reserved = self.settings.reserved_executions
+        if reserved is None:
+            Annotations.of(self).add_warning_v2(
+                "tollway:noReservedConcurrency",
+                "reserved_concurrency=0: the gateway shares the account's unreserved concurrency; a burst of long "
+                "streams can starve every other function in the account (docs/deploy.md, Reserved concurrency)")
+        return reserved
+
+    def _build_tracing(self) -> iam.Policy:
+        """Active X-Ray tracing, its write grant in a policy of its own (``Tracing.ACTIVE`` would put the
+        ``*`` resource X-Ray requires into the role's default policy, where no wildcard is acknowledged)."""
+        cfn = cast("lambda_.CfnFunction", self.function.node.default_child)
+        cfn.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
+        policy = iam.Policy(self, "TraceWrites", statements=[xray_statement()], roles=[self.role])
+        self.function.node.add_dependency(policy)
+        return policy
+
+    def _build_alias(self) -> lambda_.Alias:
+        """``live``: the published version API Gateway invokes (SnapStart applies to published versions only)."""
+        alias = lambda_.Alias(self, "Live", alias_name="live", version=self.function.current_version)
+        if self.settings.snapstart:
+            Annotations.of(self.function).acknowledge_warning(
+                "@aws-cdk/aws-lambda:snapStartRequirePublish",
+                "Every deploy publishes a version (current_version) behind the 'live' alias that API Gateway invokes")
+        return alias
 
     def grant(self, *statements: iam.PolicyStatement | None) -> None:
         for statement in statements:
             if statement is not None:
                 self.role.add_to_principal_policy(statement)
+
 
 def _local(bundler: object) -> ILocalBundling:
     """jsii calls ``try_bundle(output_dir, options)`` positionally; the typed stub spells options as kwargs."""

@@ -9,26 +9,16 @@ the function may touch; nothing here calls AWS.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from tollway.config import Config, load_config
 from tollway.config.secrets import SM_PREFIX, is_reference
 
-#: system inference-profile prefixes -> the regions a request may be routed to.
-#: "global" has no fixed list: it is granted through region-less foundation-model ARNs.
-PROFILE_DESTINATIONS: dict[str, tuple[str, ...]] = {
-    "us": ("us-east-1", "us-east-2", "us-west-1", "us-west-2"),
-    "eu": ("eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2",
-           "eu-west-3"),
-    "apac": ("ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2", "ap-southeast-1",
-             "ap-southeast-2", "ap-southeast-3", "ap-southeast-4"),
-    "jp": ("ap-northeast-1", "ap-northeast-3"),
-    "au": ("ap-southeast-2", "ap-southeast-4"),
-    "ca": ("ca-central-1", "ca-west-1"),
-    "global": (),
-}
+#: system (cross-region) inference-profile prefixes. Their destination regions are not listed here:
+#: AWS changes them, so IAM grants the model in any region, only through the profile (iam_policies.py).
+PROFILE_PREFIXES = ("us", "eu", "apac", "jp", "au", "ca", "us-gov", "global")
 #: LiteLLM route hints that may precede a Bedrock model id (``bedrock/converse/<id>``)
 ROUTE_HINTS = ("converse/", "invoke/")
 
@@ -43,21 +33,20 @@ class BedrockTarget:
 
     ``region`` None means "the stack's region". ``profile`` is the system inference-profile
     prefix (``us``, ``eu``, ``global``...) when the id is a cross-region profile; ``arn`` is set
-    when the config names a resource ARN directly (application profile, imported model).
+    when the config names a resource ARN directly (application profile, imported model), and
+    ``base_model`` the foundation model behind an application profile when the config says
+    (``model_info.base_model``).
     """
 
     model_id: str
     region: str | None = None
     profile: str | None = None
     arn: str | None = None
+    base_model: str | None = None
 
     @property
     def profile_id(self) -> str:
         return f"{self.profile}.{self.model_id}"
-
-    @property
-    def destination_regions(self) -> tuple[str, ...]:
-        return PROFILE_DESTINATIONS.get(self.profile or "", ())
 
 
 @dataclass(frozen=True)
@@ -67,14 +56,31 @@ class GatewayConfig:
 
     @property
     def bedrock_targets(self) -> list[BedrockTarget]:
-        targets = [
-            # a region given as os.environ/... is only known at runtime: IAM then uses the stack's region
-            bedrock_target(d.upstream_model, None if is_reference(region) else region)
-            for d in self.config.model_list
-            if d.provider == "bedrock"
-            for region in [d.litellm_params.aws_region_name]
-        ]
+        targets = []
+        for d in self.config.model_list:
+            if d.provider != "bedrock":
+                continue
+            # aws_region_name wins over aws_region, as at runtime; a reference is only known at runtime:
+            # IAM then uses the stack's region
+            region = d.litellm_params.aws_region_name or (d.litellm_params.model_extra or {}).get("aws_region")
+            target = bedrock_target(d.upstream_model, None if not region or is_reference(region) else str(region))
+            base = (d.model_info.model_extra or {}).get("base_model")
+            if target.arn and isinstance(base, str) and base:
+                bare = base.removeprefix("bedrock/")
+                target = replace(target, base_model=bedrock_target(bare, None).model_id)
+            targets.append(target)
         return list(dict.fromkeys(targets))
+
+    @property
+    def providers(self) -> frozenset[str]:
+        """The provider prefixes the config's deployments use (``openai``, ``vertex_ai``...)."""
+        return frozenset(d.provider for d in self.config.model_list)
+
+    @property
+    def alert_topic_arn(self) -> str | None:
+        """The SNS topic soft-budget alerts go to (``general_settings.soft_budget_alert_topic_arn``)."""
+        topic = self.config.general_settings.soft_budget_alert_topic_arn
+        return topic if topic and topic.startswith("arn:") else None
 
     @property
     def secret_ids(self) -> list[str]:
@@ -113,7 +119,7 @@ def bedrock_target(upstream_model: str, region: str | None) -> BedrockTarget:
             return BedrockTarget(resource.removeprefix("foundation-model/"), parts[3] or region)
         return BedrockTarget(model, parts[3] or region, arn=model)
     prefix, dot, rest = model.partition(".")
-    if dot and prefix in PROFILE_DESTINATIONS and rest:
+    if dot and prefix in PROFILE_PREFIXES and rest:
         return BedrockTarget(rest, region, profile=prefix)
     return BedrockTarget(model, region)
 

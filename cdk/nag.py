@@ -8,15 +8,27 @@ finding left unacknowledged.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
-from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import Acknowledgment, Validations
 from aws_cdk import aws_apigateway as apigw
 
 if TYPE_CHECKING:
     from constructs import IConstruct
 
-    from cdk.stack import TollwayStack
+    from cdk.gateway_config import BedrockTarget
+
+
+class TollwayStack(Protocol):
+    """What the acknowledgements need from the stack (a protocol, so this module never imports it)."""
+
+    secrets: Any
+    gateway: Any
+    api: Any
+    settlement: Any
+    key: Any
+    gateway_config: Any
+    settings: Any
 
 PACK = "AwsSolutions::AwsSolutions-"
 
@@ -29,6 +41,10 @@ def acknowledge(stack: TollwayStack) -> None:
     """Acknowledge the findings the design accepts (docs/deploy.md, "Security review")."""
     _secrets(stack)
     _function(stack)
+    ack(stack.settlement.queue, "SQS3",
+        "The settlement queue is itself the retry store for settlements the gateway could not write in time: "
+        "the function re-reads unapplied messages for 14 days (SQS's maximum retention), so a dead-letter queue "
+        "would only hide them from it; the SettlementsQueued alarm tells the operator.")
     _api(stack.api.api, bearer=False)
     if stack.api.bearer_api is not None:
         _api(stack.api.bearer_api, bearer=True)
@@ -45,13 +61,19 @@ def _secrets(stack: TollwayStack) -> None:
 
 def _function(stack: TollwayStack) -> None:
     role = stack.gateway.role
-    ack(role, "IAM5[Resource::*]",
-        "Only xray:PutTraceSegments/PutTelemetryRecords (added by Tracing.ACTIVE) use '*': "
-        "X-Ray does not support resource-level permissions for them.")
-    for table in stack.data.tables.values():
-        logical_id = Stack.of(table).get_logical_id(table.node.default_child)  # type: ignore[arg-type]
-        ack(role, f"IAM5[Resource::<{logical_id}.Arn>/index/*]",
-            "Queries on this table's own global secondary indexes; the wildcard cannot reach other tables.")
+    ack(stack.gateway.trace_policy, "IAM5[Resource::*]",
+        "This policy holds only xray:PutTraceSegments/PutTelemetryRecords: X-Ray does not support "
+        "resource-level permissions for them. No other policy of the role may use '*'.")
+    for resource in profile_wildcards(stack.gateway_config.bedrock_targets):
+        ack(role, f"IAM5[Resource::{resource}]",
+            "Reached only through the configured inference profile (condition bedrock:InferenceProfileArn), "
+            "as AWS documents for cross-region and application inference profiles: the profile decides the "
+            "destination region (or model), and AWS changes that list over time.")
+    if stack.settings.python:
+        ack(stack.gateway.function, "L1",
+            f"The operator pinned the runtime with -c python={stack.settings.python} (docs/deploy.md, Layer): "
+            "the build machine has that interpreter, so the assets ship precompiled bytecode. Unset it to follow "
+            "the newest Python runtime.")
     if stack.key is not None:
         for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
             ack(role, f"IAM5[Action::{action}]",
@@ -82,3 +104,16 @@ def _api(api: apigw.RestApi, *, bearer: bool) -> None:
                       "AmazonAPIGatewayPushToCloudWatchLogs]",
                 "API Gateway's account-level logging role needs this AWS-managed policy to write the access "
                 "and error logs this stack configures; it is assumable only by apigateway.amazonaws.com.")
+
+
+def profile_wildcards(targets: list[BedrockTarget]) -> list[str]:
+    """The wildcard ARNs (in cdk-nag's rendering) that ``iam_policies`` grants under a profile condition."""
+    model = "arn:<AWS::Partition>:bedrock:*::foundation-model/"
+    out: list[str] = []
+    for target in targets:
+        if target.profile:
+            out.append(model + target.model_id)
+        elif target.arn and ":application-inference-profile/" in target.arn:
+            out += ([model + target.base_model] if target.base_model else
+                    [model + "*", "arn:<AWS::Partition>:bedrock:*:<AWS::AccountId>:inference-profile/*"])
+    return list(dict.fromkeys(out))

@@ -1,12 +1,13 @@
 """CloudWatch dashboard, alarms and the SNS topic they notify.
 
-The gateway publishes EMF metrics in namespace ``Tollway`` (Requests, Errors, InputTokens,
-OutputTokens, CachedTokens, CostUSD, LatencyMs, TTFTMs, BudgetAlerts) with the dimension sets
-(Team), (Model), (Team, Model) and (Provider). Team and model values are open-ended, so
-the widgets use SEARCH expressions: a new team shows up without a redeploy. Alarms cover
-the service (5xx rate, p99 latency), the function (errors, throttles) and the tables
-(throttle events). Nothing here costs money while nobody calls the API, except the
-dashboard and alarms' flat monthly price.
+The gateway publishes EMF metrics in namespace ``Tollway`` under exactly the dimension sets these
+widgets read (``tollway.observability.metrics.DEFAULT_DIRECTIVES``: (Team), (Model), (Provider)),
+plus BudgetAlerts (Scope) and SettlementsQueued (no dimension). Team and model values are
+open-ended, so the widgets use SEARCH expressions: a new team shows up without a redeploy.
+Alarms cover each API (5xx rate, p99 latency against a threshold derived from the integration
+timeout), the function (errors, throttles), the tables (throttle events) and settlements parked on
+the settlement queue. Nothing here costs money while nobody calls the API, except the dashboard and
+alarms' flat monthly price.
 """
 
 from __future__ import annotations
@@ -46,10 +47,15 @@ class Observability(Construct):
     """Exposes ``topic``, ``dashboard`` and ``alarms`` (by name)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, api: apigw.RestApi,
-                 function: lambda_.IFunction, tables: Sequence[dynamodb.ITable], key: kms.IKey | None = None) -> None:
+                 function: lambda_.IFunction, tables: Sequence[dynamodb.ITable], key: kms.IKey | None = None,
+                 bearer_api: apigw.RestApi | None = None) -> None:
         super().__init__(scope, construct_id)
         self.settings = settings
         self.api = api
+        #: (label, API): every API the stack serves, each with its own alarms and widget lines
+        self.apis: list[tuple[str, apigw.RestApi]] = [("Api", api)]
+        if bearer_api is not None:
+            self.apis.append(("BearerApi", bearer_api))
         self.function = function
         self.tables = list(tables)
         self.topic = self._build_topic(key)
@@ -64,29 +70,41 @@ class Observability(Construct):
         return topic
 
     def _build_alarms(self) -> dict[str, cw.Alarm]:
-        alarms = {
-            "Api5xxRate": self._alarm("Api5xxRate", self._five_xx_rate(), FIVE_XX_RATE_PERCENT,
-                                      "More than 5% of API requests failed with 5xx over 5 minutes"),
-            "ApiLatencyP99": self._alarm("ApiLatencyP99", self.api.metric_latency(statistic="p99", period=PERIOD),
-                                         self.settings.latency_p99_ms,
-                                         f"API p99 latency above {self.settings.latency_p99_ms} ms"),
+        threshold = self.settings.p99_threshold_ms
+        alarms: dict[str, cw.Alarm] = {}
+        for label, api in self.apis:
+            alarms[f"{label}5xxRate"] = self._alarm(
+                f"{label}5xxRate", self._five_xx_rate(api), FIVE_XX_RATE_PERCENT,
+                f"More than 5% of {label} requests failed with 5xx over 5 minutes")
+            alarms[f"{label}LatencyP99"] = self._alarm(
+                f"{label}LatencyP99", api.metric_latency(statistic="p99", period=PERIOD), threshold,
+                f"{label} p99 latency above {threshold} ms ({self.settings.integration_timeout_seconds} s "
+                "integration timeout)")
+        alarms.update({
+            "SettlementsQueued": self._alarm(
+                "SettlementsQueued", cw.Metric(namespace=NAMESPACE, metric_name="SettlementsQueued",
+                                               statistic="Sum", period=PERIOD), 0,
+                "Settlements parked on the settlement queue (DynamoDB was slow or refused in time)",
+                comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD),
             "LambdaErrors": self._alarm("LambdaErrors", self.function.metric_errors(period=PERIOD), LAMBDA_ERRORS,
                                         "Gateway function errors (crashes, timeouts)"),
             "LambdaThrottles": self._alarm("LambdaThrottles", self.function.metric_throttles(period=PERIOD), 1,
                                            "Gateway function throttled: concurrency exhausted"),
             "DynamoDbThrottles": self._alarm("DynamoDbThrottles", self._table_throttles(), 1,
                                              "DynamoDB read/write throttle events on Tollway tables"),
-        }
+        })
         return alarms
 
-    def _alarm(self, name: str, metric: cw.IMetric, threshold: float, description: str) -> cw.Alarm:
+    def _alarm(self, name: str, metric: cw.IMetric, threshold: float, description: str, *,
+               comparison: cw.ComparisonOperator = cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+               ) -> cw.Alarm:
         alarm = cw.Alarm(
             self,
             name,
             metric=metric,
             threshold=threshold,
             evaluation_periods=1,
-            comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            comparison_operator=comparison,
             treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
             alarm_description=f"Tollway {self.settings.stage}: {description}",
         )
@@ -94,11 +112,12 @@ class Observability(Construct):
         alarm.add_ok_action(cw_actions.SnsAction(self.topic))
         return alarm
 
-    def _five_xx_rate(self) -> cw.MathExpression:
+    @staticmethod
+    def _five_xx_rate(api: apigw.RestApi) -> cw.MathExpression:
         return cw.MathExpression(
             expression="IF(requests > 0, 100 * errors / requests, 0)",
-            using_metrics={"errors": self.api.metric_server_error(period=PERIOD, statistic="Sum"),
-                           "requests": self.api.metric_count(period=PERIOD, statistic="Sum")},
+            using_metrics={"errors": api.metric_server_error(period=PERIOD, statistic="Sum"),
+                           "requests": api.metric_count(period=PERIOD, statistic="Sum")},
             label="5xx %",
             period=PERIOD,
         )
@@ -137,12 +156,22 @@ class Observability(Construct):
                                                       search("Model", "LatencyMs", "p99", "")]),
             graph("Time to first token p50 / p99 (ms)", [search("Model", "TTFTMs", "p50", ""),
                                                          search("Model", "TTFTMs", "p99", "")]),
-            graph("Budget alerts", [search(None, "BudgetAlerts", "Sum", "")]),
+            graph("Budget alerts and queued settlements", [
+                search(None, "BudgetAlerts", "Sum", ""),
+                cw.Metric(namespace=NAMESPACE, metric_name="SettlementsQueued", statistic="Sum", period=PERIOD,
+                          label="settlements queued")]),
         )
+        dashboard.add_widgets(*(
+            graph(f"{label} latency p50 / p99 (ms)", [api.metric_latency(statistic=stat, period=PERIOD)
+                                                     for stat in ("p50", "p99")])
+            for label, api in self.apis))
         dashboard.add_widgets(
-            graph("API requests and errors", [self.api.metric_count(period=PERIOD),
-                                              self.api.metric_client_error(period=PERIOD),
-                                              self.api.metric_server_error(period=PERIOD)]),
+            graph("API requests and errors", [
+                metric.with_(label=f"{label} {name}")
+                for label, api in self.apis
+                for name, metric in (("requests", api.metric_count(period=PERIOD)),
+                                     ("4xx", api.metric_client_error(period=PERIOD)),
+                                     ("5xx", api.metric_server_error(period=PERIOD)))]),
             graph("Throttles", [self.function.metric_throttles(period=PERIOD), self._table_throttles()]),
             cw.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=8, height=6),
         )

@@ -6,11 +6,22 @@ accepted. A wrong value fails synth with a message that names the context key.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off", ""}
+#: API Gateway's integration timeout for buffered (non-streamed) Lambda proxy responses
+BUFFERED_INTEGRATION_TIMEOUT = 29
+#: Lambda's maximum function timeout, which also caps a streamed integration
+MAX_FUNCTION_TIMEOUT = 900
+DEFAULT_STREAMING_TIMEOUT = 300
+#: a buffered function must stop before API Gateway gives up on it (29 s), so the client sees the gateway's 504
+DEFAULT_BUFFERED_TIMEOUT = BUFFERED_INTEGRATION_TIMEOUT - 1
+#: the p99 latency alarm fires at this share of the integration timeout (above it no request can complete)
+P99_SHARE_OF_TIMEOUT = 0.9
 
 
 class ContextReader(Protocol):
@@ -28,9 +39,14 @@ class Settings:
     stage: str = "dev"
     config_path: str = "config.example.yaml"
     streaming: bool = True
-    memory_mb: int = 1024
-    timeout_seconds: int = 300
+    memory_mb: int = 512
+    #: None = the mode's default (300 s streamed, 28 s buffered)
+    timeout: int | None = None
+    #: time kept between the gateway's own deadline and Lambda's, to answer and settle spend
+    settlement_margin_ms: int = 2000
+    #: None = derived (``throttle_rate x expected_request_seconds``); 0 = explicitly no reservation
     reserved_concurrency: int | None = None
+    expected_request_seconds: float = 4.0
     log_retention_days: int = 30
     alarm_email: str | None = None
     allowed_principals: tuple[str, ...] = field(default_factory=tuple)
@@ -38,18 +54,59 @@ class Settings:
     bearer_routes: bool = False
     throttle_rate: float = 50.0
     throttle_burst: int = 100
-    latency_p99_ms: int = 30000
+    #: None = derived from the integration timeout (``P99_SHARE_OF_TIMEOUT``)
+    latency_p99_ms: int | None = None
     provider_keys_secret: str = "tollway/provider-keys"  # noqa: S105 - a secret name, not a secret
     layer_dir: str | None = None
+    #: import the provider-keys secret by name (it survived an earlier ``make destroy``) instead of creating it
+    provider_keys_existing: bool = False
+    #: let this stack set API Gateway's account-wide CloudWatch logging role (false: keep the account's own)
+    api_logging_role: bool = True
+    #: Python runtime version (``3.13``); None = the newest aws-cdk-lib offers
+    python: str | None = None
+    #: SnapStart on the published version (Python: billed per GB-second cached, so opt-in)
+    snapstart: bool = False
+    #: extra function environment variables (``-c env=NAME=value,NAME2=value``) for ``os.environ/`` references
+    env: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     @property
     def stack_name(self) -> str:
         return f"Tollway-{self.stage}"
 
     @property
+    def timeout_seconds(self) -> int:
+        """The function timeout: the one given, else the mode's default."""
+        if self.timeout is not None:
+            return self.timeout
+        return DEFAULT_STREAMING_TIMEOUT if self.streaming else DEFAULT_BUFFERED_TIMEOUT
+
+    @property
     def integration_timeout_seconds(self) -> int:
-        """Streaming integrations may run up to 15 minutes; buffered ones stop at API Gateway's 29 s."""
-        return min(self.timeout_seconds, 900) if self.streaming else min(self.timeout_seconds, 29)
+        """Streamed integrations follow the function timeout (up to 15 minutes); buffered ones stop at 29 s."""
+        return min(self.timeout_seconds, MAX_FUNCTION_TIMEOUT) if self.streaming else BUFFERED_INTEGRATION_TIMEOUT
+
+    @property
+    def upstream_budget_seconds(self) -> float:
+        """The longest an upstream call may take and still leave time to settle before Lambda stops."""
+        return self.timeout_seconds - self.settlement_margin_ms / 1000
+
+    @property
+    def p99_threshold_ms(self) -> int:
+        """The p99 latency alarm threshold: the one given, else 90 % of the integration timeout."""
+        if self.latency_p99_ms is not None:
+            return self.latency_p99_ms
+        return int(self.integration_timeout_seconds * 1000 * P99_SHARE_OF_TIMEOUT)
+
+    @property
+    def reserved_executions(self) -> int | None:
+        """Reserved concurrency for the function; None = no reservation (shares the account's pool).
+
+        Default (Little's law): the stage throttle times the expected request duration, rounded up,
+        e.g. 50 rps x 4 s = 200 concurrent executions.
+        """
+        if self.reserved_concurrency is None:
+            return max(1, math.ceil(self.throttle_rate * self.expected_request_seconds))
+        return self.reserved_concurrency or None
 
 
 def from_context(node: ContextReader) -> Settings:
@@ -60,8 +117,10 @@ def from_context(node: ContextReader) -> Settings:
         config_path=_text(node, "config", d.config_path),
         streaming=_bool(node, "streaming", d.streaming),
         memory_mb=_int(node, "memory", d.memory_mb, low=128, high=10240),
-        timeout_seconds=_int(node, "timeout", d.timeout_seconds, low=1, high=900),
-        reserved_concurrency=_optional_int(node, "reserved_concurrency", low=1),
+        timeout=_optional_int(node, "timeout", low=1, high=MAX_FUNCTION_TIMEOUT),
+        settlement_margin_ms=_int(node, "settlement_margin_ms", d.settlement_margin_ms, low=0, high=60000),
+        reserved_concurrency=_reserved(node),
+        expected_request_seconds=_float(node, "expected_request_seconds", d.expected_request_seconds),
         log_retention_days=_int(node, "log_retention_days", d.log_retention_days, low=1, high=3653),
         alarm_email=_optional_text(node, "alarm_email"),
         allowed_principals=_list(node, "allowed_principals"),
@@ -69,15 +128,67 @@ def from_context(node: ContextReader) -> Settings:
         bearer_routes=_bool(node, "bearer_routes", d.bearer_routes),
         throttle_rate=float(_int(node, "throttle_rate", int(d.throttle_rate), low=1, high=10000)),
         throttle_burst=_int(node, "throttle_burst", d.throttle_burst, low=1, high=5000),
-        latency_p99_ms=_int(node, "latency_p99_ms", d.latency_p99_ms, low=1),
+        latency_p99_ms=_optional_int(node, "latency_p99_ms", low=1),
         provider_keys_secret=_text(node, "provider_keys_secret", d.provider_keys_secret),
         layer_dir=_optional_text(node, "layer_dir"),
+        env=_pairs(node, "env"),
+        provider_keys_existing=_bool(node, "provider_keys_existing", d.provider_keys_existing),
+        api_logging_role=_bool(node, "api_logging_role", d.api_logging_role),
+        snapstart=_bool(node, "snapstart", d.snapstart),
+        python=_optional_text(node, "python"),
     )
     if not settings.stage.replace("-", "").isalnum():
         raise SettingsError(f"context 'stage': use letters, digits and '-' (got {settings.stage!r})")
+    if settings.python and not re.fullmatch(r"3\.\d{1,2}", settings.python):
+        raise SettingsError(f"context 'python': expected a version like 3.13 (got {settings.python!r})")
+    if settings.snapstart and settings.python and int(settings.python.split(".")[1]) < 12:
+        raise SettingsError(f"context 'snapstart': SnapStart needs Python 3.12 or later (context 'python' is "
+                            f"{settings.python})")
     if settings.alarm_email and "@" not in settings.alarm_email:
         raise SettingsError(f"context 'alarm_email': not an email address ({settings.alarm_email!r})")
+    check_time_budget(settings)
     return settings
+
+
+def check_time_budget(settings: Settings) -> None:
+    """Integration timeout > function timeout >= settlement margin (+ upstream time); else name the values."""
+    timeout, margin_s = settings.timeout_seconds, settings.settlement_margin_ms / 1000
+    if not settings.streaming and timeout >= BUFFERED_INTEGRATION_TIMEOUT:
+        raise SettingsError(
+            f"context 'timeout': {timeout} s is not below API Gateway's {BUFFERED_INTEGRATION_TIMEOUT} s integration "
+            f"timeout in buffered mode (streaming=false): the client would get API Gateway's 504 while the function "
+            f"keeps paying for the model call; use timeout <= {DEFAULT_BUFFERED_TIMEOUT} or streaming=true")
+    if margin_s >= timeout:
+        raise SettingsError(
+            f"context 'settlement_margin_ms': {settings.settlement_margin_ms} ms leaves no time for the upstream "
+            f"call within the function timeout ({timeout} s, context 'timeout')")
+    if settings.p99_threshold_ms >= settings.integration_timeout_seconds * 1000:
+        raise SettingsError(
+            f"context 'latency_p99_ms': {settings.p99_threshold_ms} ms can never be reached: the integration "
+            f"timeout is {settings.integration_timeout_seconds * 1000} ms")
+
+
+def _reserved(node: ContextReader) -> int | None:
+    """Unset -> None (derived); ``0``/``none``/``off`` -> 0 (explicitly no reservation); else >= 1."""
+    value = _raw(node, "reserved_concurrency")
+    if value is None:
+        return None
+    if str(value).strip().lower() in {"0", "none", "null", "off", "false", ""}:
+        return 0
+    return _checked_int("reserved_concurrency", value, 1, None)
+
+
+def _float(node: ContextReader, key: str, default: float) -> float:
+    value = _raw(node, key)
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"context '{key}': expected a number (got {value!r})") from None
+    if not number > 0:
+        raise SettingsError(f"context '{key}': must be above 0 (got {value!r})")
+    return number
 
 
 def _raw(node: ContextReader, key: str) -> Any:
@@ -115,11 +226,11 @@ def _int(node: ContextReader, key: str, default: int, *, low: int, high: int | N
     return _checked_int(key, value, low, high)
 
 
-def _optional_int(node: ContextReader, key: str, *, low: int) -> int | None:
+def _optional_int(node: ContextReader, key: str, *, low: int, high: int | None = None) -> int | None:
     value = _raw(node, key)
     if value is None or value == "" or str(value).lower() in {"none", "null"}:
         return None
-    return _checked_int(key, value, low, None)
+    return _checked_int(key, value, low, high)
 
 
 def _checked_int(key: str, value: Any, low: int, high: int | None) -> int:
@@ -131,6 +242,18 @@ def _checked_int(key: str, value: Any, low: int, high: int | None) -> int:
         bounds = f"{low}..{high}" if high is not None else f">= {low}"
         raise SettingsError(f"context '{key}': {number} is out of range ({bounds})")
     return number
+
+
+def _pairs(node: ContextReader, key: str) -> tuple[tuple[str, str], ...]:
+    value = _raw(node, key)
+    items = [f"{k}={v}" for k, v in value.items()] if isinstance(value, dict) else list(_list(node, key))
+    pairs = []
+    for item in items:
+        name, eq, text = item.partition("=")
+        if not eq or not name.strip().replace("_", "").isalnum():
+            raise SettingsError(f"context '{key}': expected NAME=value[,NAME=value] (got {item!r})")
+        pairs.append((name.strip(), text.strip()))
+    return tuple(pairs)
 
 
 def _list(node: ContextReader, key: str) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from cdk.gateway_config import GatewayConfig
 from cdk.observability import Observability
 from cdk.secrets import GatewaySecrets
 from cdk.settings import Settings
+from cdk.settlement import SettlementQueue
 
 if TYPE_CHECKING:
     from constructs import Construct
@@ -38,13 +39,15 @@ class TollwayStack(Stack):
         self.key = self._build_key() if settings.kms else None
         self.data = DataTables(self, "Data", key=self.key)
         self.secrets = GatewaySecrets(self, "Secrets", stage=settings.stage,
-                                      provider_keys_name=settings.provider_keys_secret, key=self.key)
+                                      provider_keys_name=settings.provider_keys_secret, key=self.key,
+                                      provider_keys_existing=settings.provider_keys_existing)
+        self.settlement = SettlementQueue(self, "Settlement", key=self.key)
         self.gateway = self._build_function()
-        self.api = GatewayApi(self, "Api", settings=settings, function=self.gateway.function,
+        self.api = GatewayApi(self, "Api", settings=settings, function=self.gateway.alias,
                               access_log_retention=retention_for(settings.log_retention_days))
         self.observability = Observability(self, "Observability", settings=settings, api=self.api.api,
                                            function=self.gateway.function, tables=list(self.data.tables.values()),
-                                           key=self.key)
+                                           key=self.key, bearer_api=self.api.bearer_api)
         self._build_outputs()
         nag.acknowledge(self)
 
@@ -62,16 +65,21 @@ class TollwayStack(Stack):
         return key
 
     def _build_function(self) -> GatewayFunction:
-        environment = {**self.data.environment(), "TOLLWAY_MASTER_KEY_SECRET": self.secrets.master_key.secret_arn}
+        environment = {**self.data.environment(), **self.settlement.environment(),
+                       "TOLLWAY_MASTER_KEY_SECRET": self.secrets.master_key.secret_arn}
         gateway = GatewayFunction(self, "Gateway", settings=self.settings, config_path=self.gateway_config.path,
-                                  environment=environment)
-        secret_arns = [self.secrets.master_key.secret_arn, self.secrets.provider_keys.secret_arn]
+                                  environment=environment, providers=self.gateway_config.providers)
+        provider_keys_arn = (iam_policies.secret_arn_for(self, self.settings.provider_keys_secret)
+                             if self.settings.provider_keys_existing else self.secrets.provider_keys.secret_arn)
+        secret_arns = [self.secrets.master_key.secret_arn, provider_keys_arn]
         secret_arns += [iam_policies.secret_arn_for(self, secret_id) for secret_id in self.gateway_config.secret_ids
                         if secret_id != self.settings.provider_keys_secret]
         gateway.grant(
-            iam_policies.dynamodb_statement(self.data.tables.values()),
+            *iam_policies.dynamodb_statements(self.data.tables),
             iam_policies.secrets_statement(list(dict.fromkeys(secret_arns))),
-            iam_policies.bedrock_statement(self, self.gateway_config.bedrock_targets),
+            *iam_policies.bedrock_statements(self, self.gateway_config.bedrock_targets),
+            iam_policies.sns_statement(self.gateway_config.alert_topic_arn),
+            self.settlement.statement(),
         )
         if self.key is not None:
             self.key.grant_encrypt_decrypt(gateway.role)

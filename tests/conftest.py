@@ -11,7 +11,7 @@ import pytest
 
 # Hermetic by construction: no real credentials, no metadata service, no stray config.
 for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "TOLLWAY_MASTER_KEY", "TOLLWAY_CONFIG", "TOLLWAY_MASTER_KEY_SECRET",
-              "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SECRETS_MANAGER"):
+              "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "TOLLWAY_DATA_DIR"):
     os.environ.pop(_name, None)
 os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
@@ -100,6 +100,52 @@ def dynamodb_endpoint(_moto_dynamodb: str) -> Iterator[str]:
         os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
     else:
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = previous
+    client.reset_client()
+
+
+@pytest.fixture(scope="session")
+def _serial_moto_dynamodb() -> Iterator[str]:
+    """A moto DynamoDB server on loopback that handles one request at a time.
+
+    Real DynamoDB applies writes to one item one after another; moto's threaded server does not
+    (two conditional updates of one item can interleave), so the exactness tests use this one.
+    """
+    import threading
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=False,
+                         request_handler=MotoRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    host, port = server.server_address[:2]
+    yield f"http://{host}:{port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "dynamodb"])
+def store_backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Each test module that asks for it runs twice: on the embedded SQLite store (a fresh data dir)
+    and on DynamoDB (a serial moto server on loopback). Yields "sqlite" or "dynamodb"; the store is
+    selected through the environment exactly as ``tollway serve`` and Lambda select it."""
+    from tollway.storage import client
+
+    saved = {name: os.environ.get(name) for name in ("AWS_ENDPOINT_URL_DYNAMODB", "TOLLWAY_DATA_DIR")}
+    for name in saved:
+        os.environ.pop(name, None)
+    if request.param == "dynamodb":
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = request.getfixturevalue("_serial_moto_dynamodb")
+    else:
+        os.environ["TOLLWAY_DATA_DIR"] = str(tmp_path_factory.mktemp("store"))
+    client.reset_client()
+    client.ensure_tables()
+    yield str(request.param)
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     client.reset_client()
 
 

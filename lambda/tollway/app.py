@@ -21,6 +21,7 @@ from tollway.api.routes import (
     health,
     metrics,
     openai,
+    responses,
     spend,
 )
 from tollway.observability.tracing import TracingMiddleware
@@ -36,6 +37,7 @@ def create_app(gateway: Gateway | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(openai.router)
     app.include_router(anthropic.router)
+    app.include_router(responses.router)
     app.include_router(completions.router)
     app.include_router(health.router)
     app.include_router(metrics.router)

@@ -21,6 +21,7 @@ from tollway.routing.router import Router
 
 if TYPE_CHECKING:
     from tollway.config.models import Config, Deployment
+    from tollway.hooks import CallHooks
     from tollway.metering.dynamo_meter import DynamoMeter
     from tollway.providers.base import Provider
 
@@ -42,6 +43,10 @@ class Gateway:
         tracing.configure(config)
         self._providers: dict[str, Provider] = {}
         self.router.models.on_evict.append(self._forget_adapters)
+        from tollway.hooks import CallHooks
+
+        #: the seam around every upstream call (guardrails attach here; see ``tollway.hooks``)
+        self.hooks: CallHooks = CallHooks()
         from tollway.routing.probe import HealthProber
 
         self.prober = HealthProber(

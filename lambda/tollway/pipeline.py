@@ -1,13 +1,20 @@
-"""The request pipeline: authenticated, parsed request in; canonical answer out.
+"""The request pipeline: authenticated, parsed request in; the answer out.
 
 Each step is a narrow call into the module that owns it, so the path reads top to bottom:
 routing picks the candidates (404/403), metering reserves (429), the router runs the call
 on a deployment (retries and fallbacks are its business), metering settles.
+
+One pipeline for both paths (docs/architecture.md): a ``WireRequest`` (the client's body in its
+own format) is sent as is to a deployment that ``speaks`` that format and translated into the
+canonical ``ChatRequest`` for one that does not, decided per attempt, so a fallback may cross
+formats. ``gateway.hooks`` is the seam around the upstream call: ``before_call`` sees the request
+in the form the attempt sends, ``after_call`` the complete answer, ``on_event`` each stream item.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from tollway.errors import InvalidRequestError, PermissionDeniedError, TollwayError
 from tollway.observability import tracing
@@ -20,7 +27,11 @@ if TYPE_CHECKING:
     from tollway.auth.context import AuthContext
     from tollway.config.models import Deployment
     from tollway.gateway import Gateway
+    from tollway.hooks import CallHooks
     from tollway.metering.meter import Charge
+    from tollway.passthrough.answers import NativeEvent, NativeResponse
+    from tollway.passthrough.wire import WireRequest
+    from tollway.providers.base import Provider
     from tollway.types.chat import ChatChunk, ChatRequest, ChatResponse
     from tollway.types.embeddings import EmbeddingRequest, EmbeddingResponse
 
@@ -60,36 +71,100 @@ def reachable(gateway: Gateway, group: list[Deployment], fallbacks: list[str] | 
     return group + [d for m in models for d in gateway.router.group(m)]
 
 
+@dataclass
+class Streamed:
+    """An opened stream: native events (the client's own format) or canonical chunks, never both."""
+
+    events: AsyncIterator[NativeEvent] | None = None
+    chunks: AsyncIterator[ChatChunk] | None = None
+
+
 async def chat(gateway: Gateway, auth: AuthContext, ctx: RequestContext, request: ChatRequest, *,
                fallbacks: list[str] | None = None, drop_params: bool = False) -> ChatResponse:
-    async def attempt(deployment: Deployment) -> ChatResponse:
-        with ctx.upstream():
-            return await gateway.provider(deployment, drop_params=drop_params).chat(request)
-
-    response, deployment, charge = await _reserve_and_run(
-        gateway, auth, ctx, request, attempt, fallbacks=fallbacks, prompt_tokens=lambda: estimate_prompt(request))
-    ctx.usage = response.usage
-    await charge.settle(response.usage, deployment=deployment)
-    return response
+    """A canonical request's complete answer (front doors without a native wire format)."""
+    answer = await respond(gateway, auth, ctx, request, fallbacks=fallbacks, drop_params=drop_params)
+    return cast("ChatResponse", answer)  # a ChatRequest is never sent natively
 
 
 async def chat_stream(
     gateway: Gateway, auth: AuthContext, ctx: RequestContext, request: ChatRequest, *,
     fallbacks: list[str] | None = None, drop_params: bool = False,
 ) -> AsyncIterator[ChatChunk]:
-    """Open the stream and wait for its first chunk, so failures before the first byte
+    """A canonical request's stream of chunks (front doors without a native wire format)."""
+    streamed = await respond_stream(gateway, auth, ctx, request, fallbacks=fallbacks, drop_params=drop_params)
+    assert streamed.chunks is not None
+    return streamed.chunks
+
+
+async def respond(gateway: Gateway, auth: AuthContext, ctx: RequestContext, request: WireRequest | ChatRequest, *,
+                  fallbacks: list[str] | None = None, drop_params: bool = False) -> ChatResponse | NativeResponse:
+    """The complete answer: the upstream's own body when the deployment spoke the request's format."""
+    hooks = gateway.hooks
+
+    async def attempt(deployment: Deployment) -> ChatResponse | NativeResponse:
+        provider = gateway.provider(deployment, drop_params=drop_params)
+        if _speaks(provider, request):
+            wire = await hooks.before_call(ctx, cast("WireRequest", request))
+            with ctx.upstream():
+                return await provider.send_native(wire)
+        canonical = await hooks.before_call(ctx, _canonical(request))
+        with ctx.upstream():
+            return await provider.chat(canonical)
+
+    answer, deployment, charge = await _reserve_and_run(
+        gateway, auth, ctx, request, attempt, fallbacks=fallbacks, prompt_tokens=lambda: _estimate(request))
+    answer = await hooks.after_call(ctx, answer)
+    ctx.usage = answer.usage
+    await charge.settle(answer.usage, deployment=deployment)
+    return answer
+
+
+async def respond_stream(
+    gateway: Gateway, auth: AuthContext, ctx: RequestContext, request: WireRequest | ChatRequest, *,
+    fallbacks: list[str] | None = None, drop_params: bool = False,
+) -> Streamed:
+    """Open the stream and wait for its first item, so failures before the first byte
     still become a proper HTTP status (and may be retried); the rest is relayed as it
     arrives, and the charge is settled when the stream ends, fails or is abandoned."""
+    hooks = gateway.hooks
 
-    async def attempt(deployment: Deployment) -> tuple[ChatChunk, AsyncIterator[ChatChunk]]:
-        chunks = gateway.provider(deployment, drop_params=drop_params).chat_stream(request).__aiter__()
+    async def attempt(deployment: Deployment) -> tuple[bool, Any, AsyncIterator[Any]]:
+        provider = gateway.provider(deployment, drop_params=drop_params)
+        native = _speaks(provider, request)
+        if native:
+            wire = await hooks.before_call(ctx, cast("WireRequest", request))
+            items: AsyncIterator[Any] = provider.stream_native(wire).__aiter__()
+        else:
+            items = provider.chat_stream(await hooks.before_call(ctx, _canonical(request))).__aiter__()
         with ctx.upstream():
-            return await chunks.__anext__(), chunks
+            return native, await items.__anext__(), items
 
-    (first, rest), deployment, charge = await _reserve_and_run(
-        gateway, auth, ctx, request, attempt, fallbacks=fallbacks, prompt_tokens=lambda: estimate_prompt(request),
+    (native, first, rest), deployment, charge = await _reserve_and_run(
+        gateway, auth, ctx, request, attempt, fallbacks=fallbacks, prompt_tokens=lambda: _estimate(request),
         streaming=True)
-    return _metered(first, rest, charge, ctx, deployment)
+    relayed = _metered(first, rest, charge, ctx, deployment, hooks=hooks, native=native,
+                       prompt_tokens=lambda: _estimate(request))
+    return Streamed(events=relayed) if native else Streamed(chunks=relayed)
+
+
+def _estimate(request: WireRequest | ChatRequest) -> int:
+    """The prompt estimate; a ``WireRequest`` offers the same reads as a ``ChatRequest`` (its messages'
+    content), straight from the client's body."""
+    return estimate_prompt(cast("ChatRequest", request))
+
+
+def _speaks(provider: Provider, request: WireRequest | ChatRequest) -> bool:
+    """Whether this attempt sends the client's body as is (a ``WireRequest`` the deployment speaks)."""
+    from tollway.passthrough.wire import WireRequest
+
+    return isinstance(request, WireRequest) and provider.speaks(request.format)
+
+
+def _canonical(request: WireRequest | ChatRequest) -> ChatRequest:
+    """The canonical form for a translated attempt (built once per request, on the first such attempt)."""
+    from tollway.passthrough.wire import WireRequest
+
+    return request.canonical() if isinstance(request, WireRequest) else request
 
 
 async def embed(
@@ -109,7 +184,7 @@ async def embed(
 
 
 async def _reserve_and_run(
-    gateway: Gateway, auth: AuthContext, ctx: RequestContext, request: ChatRequest | EmbeddingRequest,
+    gateway: Gateway, auth: AuthContext, ctx: RequestContext, request: WireRequest | ChatRequest | EmbeddingRequest,
     attempt: Callable[[Deployment], Awaitable[T]], *, fallbacks: list[str] | None,
     prompt_tokens: Callable[[], int] | None = None, streaming: bool = False,
 ) -> tuple[T, Deployment, Charge]:
@@ -129,20 +204,27 @@ async def _reserve_and_run(
     return result, deployment, charge
 
 
-async def _metered(first: ChatChunk, rest: AsyncIterator[ChatChunk], charge: Charge, ctx: RequestContext,
-                   deployment: Deployment) -> AsyncIterator[ChatChunk]:
+async def _metered(first: Any, rest: AsyncIterator[Any], charge: Charge, ctx: RequestContext,
+                   deployment: Deployment, *, hooks: CallHooks, native: bool,
+                   prompt_tokens: Callable[[], int]) -> AsyncIterator[Any]:
+    from tollway.passthrough import metering as native_metering
+
     status, error_type = "success", None
+    relayed = 0
     try:
-        charge.observe(first)
-        yield first
+        item = first
         while True:
+            if native:
+                native_metering.observe(charge, ctx, item, first=relayed == 0)
+                relayed += 1
+            else:
+                charge.observe(item)
+            yield await hooks.on_event(ctx, item)
             with ctx.upstream():  # waiting on the provider is not gateway overhead
                 try:
-                    chunk = await rest.__anext__()
+                    item = await rest.__anext__()
                 except StopAsyncIteration:
                     break
-            charge.observe(chunk)
-            yield chunk
     except TollwayError as exc:
         status, error_type = "failure", exc.error_type
         raise
@@ -153,4 +235,6 @@ async def _metered(first: ChatChunk, rest: AsyncIterator[ChatChunk], charge: Cha
         aclose = getattr(rest, "aclose", None)
         if aclose is not None:
             await aclose()
+        if native and status != "success":
+            ctx.usage = native_metering.cut_short(ctx.usage, relayed, prompt_tokens)
         await charge.settle(ctx.usage, deployment=deployment, status=status, error_type=error_type)

@@ -3,8 +3,12 @@
 It speaks the Converse REST-JSON protocol (``POST /model/{modelId}/converse``), ConverseStream
 in the binary AWS event stream encoding (``application/vnd.amazon.eventstream``: prelude with
 total and headers lengths and their CRC32, typed headers, JSON payload, message CRC32), and
-``InvokeModel`` for Titan and Cohere embeddings. Errors use the ``x-amzn-ErrorType`` header as
-Bedrock does; in-stream exceptions are ``:message-type: exception`` messages.
+``InvokeModel`` for Titan and Cohere embeddings. Claude's native Messages bodies (those with
+``anthropic_version``) are answered by InvokeModel with a Messages API message and by
+InvokeModelWithResponseStream with ``chunk`` events whose ``bytes`` are Anthropic's stream events
+(the last carrying ``amazon-bedrock-invocationMetrics``), as Bedrock does; ``CountTokens`` counts
+them. Errors use the ``x-amzn-ErrorType`` header as Bedrock does; in-stream exceptions are
+``:message-type: exception`` messages.
 
 Tests script answers (``fake.queue``) and read what it received (``fake.calls``: path, model
 id, JSON body and headers, so SigV4 signing can be checked).
@@ -13,6 +17,7 @@ id, JSON body and headers, so SigV4 signing can be checked).
 from __future__ import annotations
 
 import asyncio
+import base64
 import binascii
 import json
 import struct
@@ -24,6 +29,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from tests.fakes import anthropic_upstream
 
 
 @dataclass
@@ -88,6 +95,8 @@ class FakeBedrock:
             Route("/model/{model_id:path}/converse", self.converse, methods=["POST"]),
             Route("/model/{model_id:path}/converse-stream", self.converse_stream, methods=["POST"]),
             Route("/model/{model_id:path}/invoke", self.invoke, methods=["POST"]),
+            Route("/model/{model_id:path}/invoke-with-response-stream", self.invoke_stream, methods=["POST"]),
+            Route("/model/{model_id:path}/count-tokens", self.count_tokens, methods=["POST"]),
         ])
 
     def reset(self) -> None:
@@ -125,6 +134,8 @@ class FakeBedrock:
         if script and script.error:
             return self._error(script)
         body = call.body
+        if "anthropic_version" in body:
+            return self._claude(call, script)
         if "inputText" in body:
             dims = body.get("dimensions", 1024)
             tokens = len(body["inputText"].split())
@@ -137,6 +148,63 @@ class FakeBedrock:
             answer = {"id": "emb-1", "texts": body["texts"], "response_type": "embeddings_by_type",
                       "embeddings": {"float": vectors}}
         return JSONResponse(answer, headers={"x-amzn-bedrock-input-token-count": str(tokens)})
+
+
+    def _claude(self, call: Call, script: Script | None) -> Response:
+        refusal = anthropic_upstream.check_thinking_replay(call.body)
+        if refusal:
+            return self._error(Script(status=400, error="ValidationException", message=refusal))
+        message = script.output if script and script.output else claude_reply(call)
+        tokens = str(message["usage"]["input_tokens"])
+        return JSONResponse(message, headers={"x-amzn-RequestId": "req-fake-3",
+                                              "x-amzn-bedrock-input-token-count": tokens})
+
+    async def invoke_stream(self, request: Request) -> Response:
+        call, script = await self._record(request, "invoke-stream")
+        if script and script.error:
+            return self._error(script)
+        refusal = anthropic_upstream.check_thinking_replay(call.body)
+        if refusal:
+            return self._error(Script(status=400, error="ValidationException", message=refusal))
+        message = script.output if script and script.output else claude_reply(call)
+        return StreamingResponse(_stream_parts(message, script), media_type="application/vnd.amazon.eventstream",
+                                 headers={"x-amzn-RequestId": "req-fake-4"})
+
+    async def count_tokens(self, request: Request) -> Response:
+        call, script = await self._record(request, "count-tokens")
+        if script and script.error:
+            return self._error(script)
+        body = json.loads(base64.b64decode(call.body["input"]["invokeModel"]["body"]))
+        return JSONResponse({"inputTokens": anthropic_upstream.count(body)})
+
+
+def claude_reply(call: Call) -> dict[str, Any]:
+    """What Claude on Bedrock answers to a native Messages body (the model is the path's model id)."""
+    return anthropic_upstream.reply({**call.body, "model": call.model_id})
+
+
+def chunk_parts(message: dict[str, Any]) -> list[bytes]:
+    """InvokeModelWithResponseStream's ``chunk`` events for ``message``: each part's ``bytes`` is one
+    Anthropic event; ``message_stop`` carries Bedrock's invocation metrics."""
+    parts = []
+    for payload in anthropic_upstream.stream_payloads(message):
+        if payload["type"] == "message_stop":
+            payload["amazon-bedrock-invocationMetrics"] = {
+                "inputTokenCount": message["usage"]["input_tokens"],
+                "outputTokenCount": message["usage"]["output_tokens"], "invocationLatency": 42,
+                "firstByteLatency": 7}
+        encoded = base64.b64encode(json.dumps(payload).encode()).decode()
+        parts.append(event("chunk", {"bytes": encoded}))
+    return parts
+
+
+async def _stream_parts(message: dict[str, Any], script: Script | None) -> AsyncIterator[bytes]:
+    for n, part in enumerate(chunk_parts(message)):
+        if script and script.stream_error_after is not None and n == script.stream_error_after:
+            yield exception(script.stream_error, script.message)
+            return
+        yield part
+        await asyncio.sleep(0)
 
 
 def _last_user_text(body: dict[str, Any]) -> tuple[str, int]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,12 +38,16 @@ class FakeOpenAI:
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.queue: list[Scripted] = []
+        #: what it answered to chat requests, byte for byte: one body, or the stream's events
+        self.sent: list[list[bytes]] = []
         self.app = Starlette(routes=[
             Route("/v1/chat/completions", self.chat, methods=["POST"]),
             Route("/v1/embeddings", self.embeddings, methods=["POST"]),
+            Route("/v1/responses", self.responses, methods=["POST"]),
         ])
 
     def reset(self) -> None:
+        self.sent.clear()
         self.requests.clear()
         self.headers.clear()
         self.queue.clear()
@@ -59,10 +65,18 @@ class FakeOpenAI:
         body, script = await self._record(request)
         if script and script.status >= 400:
             return JSONResponse(script.body, status_code=script.status, headers=script.headers)
-        completion = _completion(body)
+        completion = script.body if script and script.body else _completion(body)
+        sent: list[bytes] = []
+        self.sent.append(sent)
         if body.get("stream"):
-            return StreamingResponse(_stream(completion, body, script), media_type="text/event-stream")
-        return JSONResponse(completion)
+            return StreamingResponse(_recorded(_stream(completion, body, script), sent),
+                                     media_type="text/event-stream")
+        response = JSONResponse(completion)
+        sent.append(bytes(response.body))
+        return response
+
+    async def responses(self, request: Request) -> Response:
+        return await responses_endpoint(self, request)
 
     async def embeddings(self, request: Request) -> Response:
         body, script = await self._record(request)
@@ -102,6 +116,12 @@ def _completion(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def _recorded(events: AsyncIterator[str], sent: list[bytes]) -> AsyncIterator[str]:
+    async for event in events:
+        sent.append(event.encode())
+        yield event
+
+
 async def _stream(completion: dict[str, Any], body: dict[str, Any], script: Scripted | None):  # type: ignore[no-untyped-def]
     base = {k: completion[k] for k in ("id", "created", "model", "system_fingerprint")}
     base["object"] = "chat.completion.chunk"
@@ -129,3 +149,96 @@ async def _stream(completion: dict[str, Any], body: dict[str, Any], script: Scri
     if include_usage:
         yield f"data: {json.dumps({**base, 'choices': [], 'usage': completion['usage']})}\n\n"
     yield "data: [DONE]\n\n"
+
+
+# ----------------------------------------------------------------------------- the Responses API
+
+
+def _last_input_text(body: dict[str, Any]) -> str:
+    items = body.get("input")
+    if isinstance(items, str):
+        return items
+    for item in reversed(items or []):
+        if item.get("type") == "function_call_output":
+            return str(item.get("output"))
+        content = item.get("content")
+        if item.get("role") == "user":
+            return content if isinstance(content, str) else " ".join(p.get("text", "") for p in content)
+    return ""
+
+
+def response_object(body: dict[str, Any]) -> dict[str, Any]:
+    """What OpenAI answers to ``POST /v1/responses``: an echo, or a call of the tool ``tool_choice`` names."""
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict) and choice.get("name"):
+        output = [{"id": "fc_fake1", "type": "function_call", "status": "completed", "call_id": "call_fake1",
+                   "name": choice["name"], "arguments": '{"city": "Paris"}'}]
+    else:
+        output = [{"id": "msg_fake1", "type": "message", "role": "assistant", "status": "completed",
+                   "content": [{"type": "output_text", "text": f"echo: {_last_input_text(body)}",
+                                "annotations": []}]}]
+    prompt = len(json.dumps(body.get("input")).split()) + 7
+    return {
+        "id": f"resp_{uuid.uuid4().hex}", "object": "response", "created_at": int(time.time()),
+        "status": "completed", "model": body["model"], "output": output, "parallel_tool_calls": True,
+        "tool_choice": choice or "auto", "tools": body.get("tools") or [], "store": body.get("store", True),
+        "previous_response_id": body.get("previous_response_id"), "metadata": body.get("metadata") or {},
+        "usage": {"input_tokens": prompt, "input_tokens_details": {"cached_tokens": 2, "cache_write_tokens": 0},
+                  "output_tokens": 5, "output_tokens_details": {"reasoning_tokens": 0},
+                  "total_tokens": prompt + 5},
+        "fake_extension": {"kept": True},
+    }
+
+
+def response_events(response: dict[str, Any]) -> list[str]:
+    """The typed events OpenAI streams for ``response`` (text split into word deltas)."""
+    events: list[dict[str, Any]] = []
+    pending = {**response, "status": "in_progress", "output": [], "usage": None}
+    events += [{"type": "response.created", "response": pending}, {"type": "response.in_progress",
+                                                                    "response": pending}]
+    for index, item in enumerate(response["output"]):
+        where = {"item_id": item["id"], "output_index": index}
+        if item["type"] == "message":
+            text = item["content"][0]["text"]
+            events.append({"type": "response.output_item.added", "output_index": index,
+                           "item": {**item, "status": "in_progress", "content": []}})
+            events.append({"type": "response.content_part.added", **where, "content_index": 0,
+                           "part": {"type": "output_text", "text": "", "annotations": []}})
+            for i, word in enumerate(text.split(" ")):
+                events.append({"type": "response.output_text.delta", **where, "content_index": 0,
+                               "delta": word if i == 0 else " " + word, "logprobs": []})
+            events.append({"type": "response.output_text.done", **where, "content_index": 0, "text": text,
+                           "logprobs": []})
+            events.append({"type": "response.content_part.done", **where, "content_index": 0,
+                           "part": item["content"][0]})
+        else:
+            events.append({"type": "response.output_item.added", "output_index": index,
+                           "item": {**item, "status": "in_progress", "arguments": ""}})
+            events.append({"type": "response.function_call_arguments.delta", **where, "delta": item["arguments"]})
+            events.append({"type": "response.function_call_arguments.done", **where,
+                           "arguments": item["arguments"], "name": item["name"]})
+        events.append({"type": "response.output_item.done", "output_index": index, "item": item})
+    events.append({"type": "response.completed", "response": response})
+    return [f"event: {e['type']}\ndata: {json.dumps({**e, 'sequence_number': n})}\n\n"
+            for n, e in enumerate(events)]
+
+
+async def responses_endpoint(fake: FakeOpenAI, request: Request) -> Response:
+    body, script = await fake._record(request)
+    if script and script.status >= 400:
+        return JSONResponse(script.body, status_code=script.status, headers=script.headers)
+    response = script.body if script and script.body else response_object(body)
+    if not body.get("stream"):
+        return JSONResponse(response)
+
+    async def stream() -> Any:
+        for n, event in enumerate(response_events(response)):
+            if script and script.stream_error_after is not None and n == script.stream_error_after:
+                error = {"type": "error", "code": "server_error", "message": "upstream exploded", "param": None,
+                         "sequence_number": n}
+                yield f"event: error\ndata: {json.dumps(error)}\n\n"
+                return
+            yield event
+            await asyncio.sleep(0)
+
+    return StreamingResponse(stream(), media_type="text/event-stream")

@@ -20,6 +20,8 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = Path(__file__).resolve().parent / "configs"
 ALLOWED_ROLE = "arn:aws:iam::123456789012:role/internal-app"
+#: the streaming synth pins its runtime (context ``python``); the buffered one takes the newest
+PINNED_PYTHON = "3.12"
 
 
 @dataclass
@@ -60,7 +62,8 @@ def synth(tmp: Path, **overrides: Any) -> Synth:
 
 @pytest.fixture(scope="session")
 def streaming(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    """Every option on: streaming, Bedrock + secret references, Bearer routes, KMS, email, principals."""
+    """Every option on: streaming, Bedrock + secret references, Bearer routes, KMS, email, principals, SnapStart,
+    a pinned Python runtime."""
     return synth(
         tmp_path_factory.mktemp("streaming"),
         config=str(CONFIGS / "bedrock.yaml"),
@@ -69,6 +72,8 @@ def streaming(tmp_path_factory: pytest.TempPathFactory) -> Synth:
         alarm_email="ops@example.com",
         allowed_principals=ALLOWED_ROLE,
         reserved_concurrency="20",
+        snapstart="true",
+        python=PINNED_PYTHON,
     )
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import yaml
 
+from cdk.bundling import interpreter_for
 from cdk.function import LWA_LAYER_VERSION, newest_python_runtime
-from tests.infra.conftest import CONFIGS, ROOT, Synth, render
+from tests.infra.conftest import CONFIGS, PINNED_PYTHON, ROOT, Synth, render
 
 
 def _function(s: Synth) -> dict:
@@ -27,15 +28,18 @@ def test_arm64_newest_runtime_tracing_and_limits(streaming: Synth, buffered: Syn
     for s in (streaming, buffered):
         props = _function(s)
         assert props["Architectures"] == ["arm64"]
-        assert props["Runtime"] == newest_python_runtime().name
         assert props["TracingConfig"] == {"Mode": "Active"}
-        assert props["MemorySize"] == 1024
-        assert props["Timeout"] == 300
+        assert props["MemorySize"] == 512  # docs/deploy.md, Memory sizing
         env = props["Environment"]["Variables"]
         assert env["POWERTOOLS_SERVICE_NAME"] == "tollway"
         assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Tollway"
-    assert _function(streaming)["ReservedConcurrentExecutions"] == 20
-    assert "ReservedConcurrentExecutions" not in _function(buffered)
+        assert env["TOLLWAY_SETTLEMENT_MARGIN_MS"] == "2000"
+    assert _function(buffered)["Runtime"] == newest_python_runtime().name
+    assert _function(streaming)["Runtime"] == f"python{PINNED_PYTHON}"  # -c python=3.12
+    assert _function(streaming)["Timeout"] == 300
+    assert _function(buffered)["Timeout"] == 28  # below API Gateway's 29 s buffered integration timeout
+    assert _function(streaming)["ReservedConcurrentExecutions"] == 20  # given
+    assert _function(buffered)["ReservedConcurrentExecutions"] == 200  # derived: 50 rps x 4 s
 
 
 def test_streaming_mode_runs_the_web_adapter(streaming: Synth) -> None:
@@ -46,6 +50,7 @@ def test_streaming_mode_runs_the_web_adapter(streaming: Synth) -> None:
     assert env["AWS_LWA_INVOKE_MODE"] == "response_stream"
     assert env["TOLLWAY_TRUST_REQUEST_CONTEXT_HEADER"] == "true"
     assert env["PORT"] == "8080"
+    assert env["PYTHONUNBUFFERED"] == "1"  # EMF lines reach CloudWatch with their request
     layers = [render(layer) for layer in props["Layers"]]
     assert (f"arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:753240598075:layer:LambdaAdapterLayerArm64:"
             f"{LWA_LAYER_VERSION}") in layers
@@ -83,7 +88,12 @@ def test_code_asset_is_lambda_dir_plus_validated_config(streaming: Synth, buffer
         (CONFIGS / "bedrock.yaml").read_text())
     assert (code / "tollway" / "handler.py").is_file() and (code / "tollway" / "asgi.py").is_file()
     assert os.access(code / "run.sh", os.X_OK)
-    assert not list(code.rglob("__pycache__")) and not list(code.rglob("*.egg-info"))
+    assert not list(code.rglob("*.egg-info"))
+    for s, version in ((streaming, PINNED_PYTHON), (buffered, newest_python_runtime().name.removeprefix("python"))):
+        pycs = list(_code_dir(s).rglob("*.pyc"))
+        # bytecode for the runtime's Python when this machine has that interpreter, else sources only
+        assert bool(pycs) == (interpreter_for(version) is not None), version
+        assert all(p.name.endswith(f"cpython-{version.replace('.', '')}.pyc") for p in pycs)
     example = _code_dir(buffered) / "config.yaml"
     assert example.read_text() == (ROOT / "config.example.yaml").read_text()
 

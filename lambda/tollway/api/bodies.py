@@ -24,6 +24,11 @@ GATEWAY_FIELDS = frozenset({"drop_params", "fallbacks"})
 
 
 async def parse_body(request: Request, model: type[M]) -> M:
+    return (await parse_body_and_data(request, model))[0]
+
+
+async def parse_body_and_data(request: Request, model: type[M]) -> tuple[M, dict[str, Any]]:
+    """The validated body and the JSON object it was read from (what a passthrough sends on)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise _too_large()
@@ -34,7 +39,7 @@ async def parse_body(request: Request, model: type[M]) -> M:
     if not isinstance(data, dict):
         raise InvalidRequestError("The request body must be a JSON object.", code="invalid_json")
     try:
-        return model.model_validate(data)
+        return model.model_validate(data), data
     except ValidationError as exc:
         raise validation_error(exc) from None
 
@@ -105,6 +110,15 @@ def _finite_float(text: str) -> float:
     if value in (float("inf"), float("-inf")):
         raise _BadNumber(f"the number {text[:40]} is out of range")
     return value
+
+
+def gateway_fields(body: BaseModel, data: dict[str, Any]) -> dict[str, Any]:
+    """Take the gateway's own fields (``GATEWAY_FIELDS``) out of the model's extras and the raw body."""
+    extra = body.__pydantic_extra__ or {}
+    ours = {k: extra.pop(k) for k in list(extra) if k in GATEWAY_FIELDS}
+    for key in ours:
+        data.pop(key, None)
+    return ours
 
 
 def split_extras(body: BaseModel, *, drop_params: bool) -> dict[str, Any]:

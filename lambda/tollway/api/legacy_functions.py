@@ -12,7 +12,7 @@ tool call as ``message.function_call`` (``delta.function_call`` when streamed) a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tollway.errors import InvalidRequestError
 from tollway.types.chat import AssistantMessage, FunctionMessage, NamedToolChoice, Tool, ToolCall, ToolMessage
@@ -58,6 +58,15 @@ class LegacyFunctions:
                 if choice.finish_reason == "tool_calls":
                     choice.finish_reason = "function_call"
             yield chunk
+
+
+def used(body: dict[str, Any]) -> bool:
+    """Whether a raw Chat Completions body uses the legacy fields (``functions``, ``function_call``,
+    ``role: function`` turns, assistant ``function_call``)."""
+    if "functions" in body or "function_call" in body:
+        return True
+    return any(isinstance(m, dict) and (m.get("role") == "function" or m.get("function_call"))
+               for m in body.get("messages") or [])
 
 
 def upgrade(request: ChatRequest) -> LegacyFunctions:

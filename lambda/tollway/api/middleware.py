@@ -10,6 +10,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from tollway.api.context import RequestContext
+from tollway.api.deadline import deadline_for
 from tollway.errors import InternalError
 from tollway.observability.logging import log_request, logger
 
@@ -29,7 +30,7 @@ class RequestContextMiddleware:
             return
         incoming = _header(scope, b"x-request-id")
         request_id = incoming if incoming and _SAFE_ID.match(incoming) else f"req-{uuid.uuid4().hex}"
-        ctx = RequestContext(request_id=request_id)
+        ctx = RequestContext(request_id=request_id, deadline=deadline_for(scope))
         scope.setdefault("state", {})["tollway_ctx"] = ctx
         status = 500
         started = False

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from tollway.api.context import RequestContext
+    from tollway.passthrough.answers import NativeEvent, NativeResponse
     from tollway.types.chat import ChatChunk, ChatResponse
 
 
@@ -37,6 +38,20 @@ def chat_json(response: ChatResponse, ctx: RequestContext) -> Response:
         choice.setdefault("finish_reason", None)
         choice.get("message", {}).setdefault("content", None)
     return json_response(data, ctx)
+
+
+def answer_json(answer: ChatResponse | NativeResponse, ctx: RequestContext) -> Response:
+    """A complete answer: the upstream's own body when it passed through, else the canonical one."""
+    from tollway.passthrough.answers import NativeResponse
+
+    if isinstance(answer, NativeResponse):
+        return native_response(answer, ctx)
+    return chat_json(answer, ctx)
+
+
+def native_response(answer: NativeResponse, ctx: RequestContext) -> Response:
+    """The upstream's body, byte for byte, with the gateway's headers."""
+    return Response(answer.content, media_type=answer.media_type, headers=gateway_headers(ctx))
 
 
 def model_json(body: BaseModel, ctx: RequestContext) -> Response:
@@ -83,6 +98,45 @@ async def _sse(chunks: AsyncIterator[ChatChunk], ctx: RequestContext, include_us
         if ctx.charge is not None and ctx.charge.cost is not None and usage_chunk.usage is not None:
             usage_chunk.usage.cost = ctx.charge.cost  # type: ignore[attr-defined]  # settled: the stream ended
         yield _event(_chunk_json(usage_chunk))
+    yield b"data: [DONE]\n\n"
+
+
+def native_sse_response(events: AsyncIterator[NativeEvent], ctx: RequestContext, *,
+                        include_usage: bool) -> StreamingResponse:
+    headers = {**gateway_headers(ctx), "cache-control": "no-cache", "x-accel-buffering": "no"}
+    return StreamingResponse(_native_sse(events, ctx, include_usage), media_type="text/event-stream",
+                             headers=headers)
+
+
+async def _native_sse(events: AsyncIterator[NativeEvent], ctx: RequestContext,
+                      include_usage: bool) -> AsyncIterator[bytes]:
+    """An OpenAI-compatible upstream's stream, relayed as received. The usage-only chunk (which the
+    gateway always asks for) is held back to gain ``usage.cost`` once settled, and left out when the
+    client did not ask for it; ``[DONE]`` follows it."""
+    usage_event: NativeEvent | None = None
+    try:
+        async for event in events:
+            if event.name == "done":
+                continue
+            if event.usage is not None and event.data is not None and not event.data.get("choices"):
+                usage_event = event
+                continue
+            yield event.raw
+    except TollwayError as exc:
+        ctx.error_type = exc.error_type
+        yield _event(json.dumps(exc.to_dict()))
+        return
+    except Exception:  # noqa: BLE001 - headers are sent; report in-band, never a traceback
+        ctx.error_type = "internal_error"
+        logger.exception("stream failed", extra={"request_id": ctx.request_id})
+        yield _event(json.dumps(InternalError("The gateway hit an unexpected error.").to_dict()))
+        return
+    if include_usage and usage_event is not None and usage_event.data is not None:
+        if ctx.charge is not None and ctx.charge.cost is not None:
+            usage_event.data["usage"]["cost"] = ctx.charge.cost  # settled: the stream ended
+            yield _event(json.dumps(usage_event.data, separators=(",", ":"), ensure_ascii=False))
+        else:
+            yield usage_event.raw
     yield b"data: [DONE]\n\n"
 
 

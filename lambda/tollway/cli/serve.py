@@ -1,4 +1,4 @@
-"""``tollway serve``: the app under uvicorn, with DynamoDB or the embedded store."""
+"""``tollway serve``: the app under uvicorn, with DynamoDB or the embedded SQLite store."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import argparse
 import os
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tollway.errors import ConfigError
+
+if TYPE_CHECKING:
+    from tollway.storage.backend import Store
 
 
 def register(commands: Any) -> None:
@@ -30,7 +33,6 @@ def serve(config_path: str | None, *, host: str, port: int, data_dir: str, log_l
 
     from tollway.app import create_app
     from tollway.gateway import Gateway
-    from tollway.storage import client as storage
 
     try:
         gateway = Gateway.from_path(config_path)
@@ -44,29 +46,41 @@ def serve(config_path: str | None, *, host: str, port: int, data_dir: str, log_l
     if config_path:
         os.environ["TOLLWAY_CONFIG"] = os.path.abspath(config_path)
 
-    embedded = None
-    if not storage.endpoint_url():
-        from tollway.storage.embedded import EmbeddedStore
-
-        embedded = EmbeddedStore(data_dir)
-        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = embedded.start()
-        storage.reset_client()
+    store = _open_store(data_dir)
     try:
-        storage.ensure_tables()
-        where = f"embedded store in {os.path.abspath(data_dir)}" if embedded else storage.endpoint_url()
         models = ", ".join(gateway.router.groups) or "none"
-        print(f"tollway: serving http://{host}:{port} (models: {models}; store: {where})", file=sys.stderr)
+        print(f"tollway: serving http://{host}:{port} (models: {models}; store: {store.description})",
+              file=sys.stderr)
         if gateway.auth.open_mode:
             print("tollway: no master key configured: every caller is an admin (local mode only)", file=sys.stderr)
         # uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown; turn that into SystemExit so the
-        # ``finally`` below still runs and the embedded store writes its last snapshot.
+        # ``finally`` below still runs and the store closes cleanly.
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, _exit_cleanly)
         uvicorn.run(create_app(gateway), host=host, port=port, log_level=log_level, access_log=False)
     finally:
-        if embedded is not None:
-            embedded.stop()
+        store.close()
     return 0
+
+
+def _open_store(data_dir: str) -> Store:
+    """DynamoDB when an endpoint (or the stack's tables) is configured, else SQLite under ``data_dir``."""
+    from tollway.storage import client as storage
+
+    if not storage.uses_dynamodb():
+        os.environ["TOLLWAY_DATA_DIR"] = os.path.abspath(data_dir)
+    store = storage.store()
+    store.ensure_tables()
+    if not storage.uses_dynamodb():
+        from tollway.storage.migrate import import_snapshot
+        from tollway.storage.sqlite import SQLiteStore
+
+        assert isinstance(store, SQLiteStore)
+        imported = import_snapshot(store)
+        if imported is not None:
+            print(f"tollway: imported {imported} items from the old embedded store's {data_dir}/dynamodb.json "
+                  f"(renamed to dynamodb.json.imported)", file=sys.stderr)
+    return store
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:

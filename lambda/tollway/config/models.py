@@ -8,7 +8,7 @@ kept as written here and resolved only when used.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -170,6 +170,9 @@ class GeneralSettings(_Open):
         "x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens"])
     cors_allow_credentials: bool = False
     cors_max_age: int = Field(default=600, ge=0)
+    # Responses API state (docs/responses.md)
+    responses_visibility: Literal["key", "team"] = "key"
+    responses_retention_days: float = Field(default=30, gt=0)
 
 
 class Config(_Open):

@@ -197,8 +197,8 @@ async def attempt(deployment: Deployment, call: Callable[[Deployment], Awaitable
             if upstream_status:
                 span.set_attribute("http.response.status_code", int(upstream_status))
             raise
-        response = result[0] if isinstance(result, tuple) else result  # a stream: (first chunk, rest)
-        found = _response_attributes(response)
+        parts = result if isinstance(result, tuple) else (result,)  # a stream: (first item, rest, ...)
+        found = next((a for a in map(_response_attributes, parts) if a), {})
         span.set_attributes(found)
         facts.update(found)
         return result
@@ -273,12 +273,20 @@ class _TracedCharge:
 
 
 def _response_attributes(response: Any) -> dict[str, Any]:
+    """GenAI attributes of a canonical answer, or of a passthrough one (its parsed body in ``data``)."""
     out: dict[str, Any] = {}
-    model = getattr(response, "model", None)
+    data = getattr(response, "data", None)
+    native = data if isinstance(data, dict) else {}
+    model = native.get("model") if native else getattr(response, "model", None)
     if isinstance(model, str) and model:
         out["gen_ai.response.model"] = model
-    reasons = [c.finish_reason for c in getattr(response, "choices", None) or []
-               if getattr(c, "finish_reason", None)]
+    if native:
+        choices = native.get("choices") if isinstance(native.get("choices"), list) else []
+        reasons = [c.get("finish_reason") for c in choices if isinstance(c, dict) and c.get("finish_reason")]
+        reasons += [native["stop_reason"]] if native.get("stop_reason") else []
+    else:
+        reasons = [c.finish_reason for c in getattr(response, "choices", None) or []
+                   if getattr(c, "finish_reason", None)]
     if reasons:
         out["gen_ai.response.finish_reasons"] = [str(r) for r in reasons]
     usage = getattr(response, "usage", None)

@@ -3,6 +3,11 @@
 An adapter turns canonical requests into one provider's calls and the provider's answers
 back into canonical responses, chunks and ``tollway.errors``. It never raises HTTP
 exceptions and never touches storage. One instance serves one deployment.
+
+Optional capability, same-wire passthrough: an adapter whose upstream speaks a front door's
+wire format natively says so in ``speaks(format)`` and implements ``send_native`` /
+``stream_native``, which send the client's body as is (model replaced) and hand back the
+upstream's body and events as received. The pipeline asks per attempt (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from tollway.config.models import Deployment
+    from tollway.passthrough.answers import NativeEvent, NativeResponse
+    from tollway.passthrough.wire import WireRequest
     from tollway.types.chat import ChatChunk, ChatRequest, ChatResponse
     from tollway.types.embeddings import EmbeddingRequest, EmbeddingResponse
 
@@ -25,6 +32,10 @@ CALL_DEFAULTS = frozenset({
     "temperature", "top_p", "max_tokens", "max_completion_tokens", "stop", "seed", "presence_penalty",
     "frequency_penalty", "reasoning_effort", "response_format", "user", "n",
 })
+
+#: canonical request fields beyond OpenAI's that front doors may set (Anthropic's ``top_k``); an
+#: adapter lists the ones it maps in ``extension_params``, the rest are a 400 unless ``drop_params``
+EXTENSION_PARAMS = frozenset({"top_k"})
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,10 @@ class Provider(ABC):
     name: ClassVar[str] = ""
     #: request fields this provider cannot honour (a 400 unless ``drop_params``)
     unsupported_params: ClassVar[frozenset[str]] = frozenset()
+    #: extension fields (``EXTENSION_PARAMS``) this provider maps to its own request
+    extension_params: ClassVar[frozenset[str]] = frozenset()
+    #: wire formats (``tollway.passthrough.wire``) this provider's upstream may take as sent
+    native_formats: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, deployment: Deployment, settings: CallSettings) -> None:
         self.deployment = deployment
@@ -58,6 +73,22 @@ class Provider(ABC):
     def chat_stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         """Canonical chunks, ending with one that carries usage (choices empty)."""
 
+    def speaks(self, wire_format: str) -> bool:
+        """Whether this deployment takes requests of ``wire_format`` natively (passthrough)."""
+        return wire_format in self.native_formats
+
+    async def send_native(self, request: WireRequest) -> NativeResponse:
+        """The upstream's complete answer to the client's body, as received (only if ``speaks``)."""
+        raise NotImplementedError(f"{self.name} does not speak {request.format}")
+
+    def stream_native(self, request: WireRequest) -> AsyncIterator[NativeEvent]:
+        """The upstream's stream events for the client's body, as received (only if ``speaks``)."""
+        raise NotImplementedError(f"{self.name} does not speak {request.format}")
+
+    async def count_tokens(self, request: WireRequest) -> int | None:
+        """The upstream's own input-token count for a native request, or None if it has no such API."""
+        return None
+
     async def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
         raise InvalidRequestError(
             f"model '{request.model}' ({self.name}) does not support embeddings", param="model"
@@ -71,7 +102,24 @@ class Provider(ABC):
         extras = self.deployment.litellm_params.model_extra or {}
         for key in CALL_DEFAULTS & extras.keys():
             body.setdefault(key, extras[key])
-        for key in self.unsupported_params & body.keys():
+        self.drop_unsupported(body, self.unsupported_params | (EXTENSION_PARAMS - self.extension_params))
+        body["model"] = self.deployment.upstream_model
+        return body
+
+    def prepare_native(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A copy of the client's OpenAI-shaped body for a native call: deployment defaults filled in,
+        parameters this provider rejects refused or dropped, the deployment's model id set."""
+        out = dict(body)
+        extras = self.deployment.litellm_params.model_extra or {}
+        for key in CALL_DEFAULTS & extras.keys():
+            out.setdefault(key, extras[key])
+        self.drop_unsupported(out, self.unsupported_params)
+        out["model"] = self.deployment.upstream_model
+        return out
+
+    def drop_unsupported(self, body: dict[str, Any], names: frozenset[str]) -> None:
+        """Remove ``names`` from ``body`` under ``drop_params``; otherwise the first one present is a 400."""
+        for key in sorted(names & body.keys()):
             if not self.settings.drop_params:
                 raise UnsupportedParamError(
                     f"{self.name} does not support the parameter '{key}' "
@@ -79,5 +127,3 @@ class Provider(ABC):
                     param=key,
                 )
             del body[key]
-        body["model"] = self.deployment.upstream_model
-        return body

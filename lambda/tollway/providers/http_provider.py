@@ -21,6 +21,8 @@ from tollway.providers.transport import error_from_status, error_from_transport,
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from tollway.passthrough.answers import NativeEvent, NativeResponse
+    from tollway.passthrough.wire import WireRequest
     from tollway.types.chat import ChatChunk, ChatRequest, ChatResponse
     from tollway.types.embeddings import EmbeddingRequest, EmbeddingResponse
 
@@ -51,6 +53,10 @@ class HttpProvider(Provider):
     def parse_embed(self, data: Any, request: EmbeddingRequest) -> EmbeddingResponse:
         raise NotImplementedError
 
+    async def build_native(self, request: WireRequest, *, stream: bool) -> UpstreamRequest:
+        """The upstream call for a request this provider ``speaks`` (its body as the client sent it)."""
+        raise NotImplementedError(f"{self.name} does not speak {request.format}")
+
     def map_error(self, status: int, body: bytes, headers: httpx.Headers) -> TollwayError:
         return error_from_status(self.name, status, body, headers)
 
@@ -77,6 +83,44 @@ class HttpProvider(Provider):
         except TollwayError as exc:
             raise _scrubbed(exc, upstream) from None
 
+    async def send_native(self, request: WireRequest) -> NativeResponse:
+        from tollway.passthrough.answers import NativeResponse
+        from tollway.passthrough.readers import body_usage
+
+        upstream = await self.build_native(request, stream=False)
+        try:
+            response = await self._post(upstream)
+        except TollwayError as exc:
+            raise _scrubbed(exc, upstream) from None
+        try:
+            data = json.loads(response.content)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise UpstreamError(f"{self.name}: the upstream answered with invalid JSON")
+        return NativeResponse(request.format, response.content, data, body_usage(request.format, data))
+
+    async def stream_native(self, request: WireRequest) -> AsyncIterator[NativeEvent]:
+        from tollway.passthrough.readers import stream_reader
+        from tollway.passthrough.sse import raw_events
+
+        upstream = await self.build_native(request, stream=True)
+        reader = stream_reader(request.format, self.name)
+        try:
+            async with http_client().stream(
+                upstream.method, upstream.url, content=_encode(upstream.json),
+                headers=_json_headers(upstream.headers), timeout=timeout(self.stream_timeout),
+            ) as response:
+                if response.status_code >= 400:
+                    raise self.map_error(response.status_code, await response.aread(), response.headers)
+                async for raw in raw_events(response.aiter_bytes()):
+                    yield reader.read(raw)
+            reader.end()
+        except httpx.HTTPError as exc:
+            raise error_from_transport(self.name, exc, self.stream_timeout) from None
+        except TollwayError as exc:
+            raise _scrubbed(exc, upstream) from None
+
     async def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
         try:
             upstream = await self.build_embed(request)
@@ -91,6 +135,15 @@ class HttpProvider(Provider):
             raise _scrubbed(exc, upstream) from None
 
     async def _send_json_unscrubbed(self, upstream: UpstreamRequest) -> Any:
+        response = await self._post(upstream)
+        try:
+            return response.json()
+        except ValueError:
+            raise UpstreamError(f"{self.name}: the upstream answered with invalid JSON") from None
+
+
+    async def _post(self, upstream: UpstreamRequest) -> httpx.Response:
+        """Send the call; the upstream's response when it succeeded, its mapped error otherwise."""
         try:
             response = await http_client().request(
                 upstream.method, upstream.url, content=_encode(upstream.json),
@@ -100,10 +153,7 @@ class HttpProvider(Provider):
             raise error_from_transport(self.name, exc, self.timeout) from None
         if response.status_code >= 400:
             raise self.map_error(response.status_code, response.content, response.headers)
-        try:
-            return response.json()
-        except ValueError:
-            raise UpstreamError(f"{self.name}: the upstream answered with invalid JSON") from None
+        return response
 
 
 _CREDENTIAL_HEADERS = ("authorization", "x-api-key", "api-key", "x-goog-api-key")

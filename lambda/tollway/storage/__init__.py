@@ -1,5 +1,6 @@
-"""DynamoDB storage: table definitions, the client, and the embedded local store.
+"""Tollway's store: table definitions, the backend-neutral operations, the DynamoDB and SQLite
+backends, and the repositories.
 
-Only this package knows table names and key schemas; the rest of Tollway goes through
-repository classes defined here.
+Only this package knows table names and key schemas; the rest of Tollway goes through repository
+classes defined here. See docs/storage.md.
 """

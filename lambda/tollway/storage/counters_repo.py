@@ -8,9 +8,9 @@ Items (``pk`` / ``sk``):
 * ``rate#<scope>#<id>`` / ``rpm#<minute>`` and ``tpm#<minute>``: fixed one-minute windows, ``n``.
 * ``rate#<scope>#<id>`` / ``parallel``: ``n`` in-flight requests plus ``r_<request id>`` entries.
 
-Reserving is one conditional write over every item (``TransactWriteItems``; ``UpdateItem`` for one):
-each condition is ``committed <= limit - amount`` (DynamoDB cannot add in a condition, so the
-threshold is computed here), so no interleaving of writers across processes can push a counter past
+Reserving is one conditional write over every item (a transaction; a single write for one):
+each condition is ``committed <= limit - amount`` (conditions cannot add, so the threshold is
+computed here), so no interleaving of writers across processes can push a counter past
 its limit. Reservation entries let a refusal reclaim the leases of crashed requests: an entry past
 its expiry is removed together with its amount, conditionally, so exactly one reclaimer (or the late
 settlement) accounts for it.
@@ -22,10 +22,15 @@ import random
 import time
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from tollway.storage.client import dynamodb
-from tollway.storage.tables import COUNTERS, physical_name
+from tollway.storage.errors import ConditionFailed, TransactionConflict
+from tollway.storage.ops import Cond, Key, Update
+from tollway.storage.tables import COUNTERS
+
+if TYPE_CHECKING:
+    from tollway.storage.backend import Store
+    from tollway.storage.ops import Item, Write
 
 Kind = Literal["budget", "rpm", "tpm", "parallel"]
 #: counters of closed periods/windows stay readable this long before TTL removes them
@@ -50,9 +55,9 @@ class Lease:
     period_end: float | None = None
 
     @property
-    def key(self) -> dict[str, Any]:
+    def key(self) -> Key:
         prefix = "budget" if self.kind == "budget" else "rate"
-        return {"pk": {"S": f"{prefix}#{self.scope}#{self.scope_id}"}, "sk": {"S": self.bucket}}
+        return Key(f"{prefix}#{self.scope}#{self.scope_id}", self.bucket)
 
     @property
     def attribute(self) -> str:
@@ -82,16 +87,16 @@ def dec(value: float | int | Decimal) -> Decimal:
 
 
 class CountersRepo:
-    def __init__(self, client: Any = None) -> None:
-        self._client = client
+    def __init__(self, store: Store | None = None) -> None:
+        self._store = store
 
     @property
-    def client(self) -> Any:
-        return self._client or dynamodb()
+    def store(self) -> Store:
+        if self._store is not None:
+            return self._store
+        from tollway.storage.client import store
 
-    @property
-    def table(self) -> str:
-        return physical_name(COUNTERS)
+        return store()
 
     # ------------------------------------------------------------------ reserve
 
@@ -102,42 +107,30 @@ class CountersRepo:
         for lease in leases:
             if lease.limit is not None and lease.amount > lease.limit:
                 raise Refusal(lease, Decimal(0))
-        entry = {"M": {"a": {"N": "0"}, "e": {"N": str(int(now + lease_seconds))}}}
+        expiry = int(now + lease_seconds)
         reclaimed = False
         while True:
-            ops = [self._reserve_op(lease, request_id, entry, now) for lease in leases]
-            failed = self._write(ops)
-            if not failed:
+            ops: list[Write] = [self._reserve_op(lease, request_id, expiry, now) for lease in leases]
+            try:
+                self._transact(ops, attempts=RESERVE_ATTEMPTS)
                 return
-            index, old = failed[0]
+            except ConditionFailed as failed:
+                index, old = failed.failures[0]
             lease = leases[index]
-            if not reclaimed and self.reclaim_expired(lease, old, now=now):
+            if not reclaimed and self.reclaim_expired(lease, old or {}, now=now):
                 reclaimed = True
                 continue
-            raise Refusal(lease, dec(_num(old.get(lease.attribute)) or 0))
+            raise Refusal(lease, dec((old or {}).get(lease.attribute) or 0))
 
-    def _reserve_op(self, lease: Lease, request_id: str, entry: dict[str, Any], now: float) -> dict[str, Any]:
-        names = {"#c": lease.attribute}
-        values: dict[str, Any] = {":a": {"N": str(lease.amount)}}
-        sets = []
+    def _reserve_op(self, lease: Lease, request_id: str, expiry: int, now: float) -> Update:
+        sets: dict[str, Any] = {}
         expires = self._expiry(lease, now)
         if expires is not None:
-            sets.append("expires_at = :x")
-            values[":x"] = {"N": str(expires)}
+            sets["expires_at"] = expires
         if lease.tracked:
-            names["#r"] = _entry_name(request_id)
-            sets.append("#r = :r")
-            values[":r"] = {"M": {**entry["M"], "a": {"N": str(lease.amount)}}}
-        op: dict[str, Any] = {
-            "TableName": self.table, "Key": lease.key,
-            "UpdateExpression": "ADD #c :a" + (" SET " + ", ".join(sets) if sets else ""),
-            "ExpressionAttributeNames": names, "ExpressionAttributeValues": values,
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
-        if lease.limit is not None:
-            op["ConditionExpression"] = "attribute_not_exists(#c) OR #c <= :t"
-            values[":t"] = {"N": str(lease.limit - lease.amount)}
-        return op
+            sets[_entry_name(request_id)] = {"a": lease.amount, "e": expiry}
+        when = () if lease.limit is None else (Cond.le(lease.attribute, lease.limit - lease.amount, or_absent=True),)
+        return Update(COUNTERS, lease.key, add={lease.attribute: lease.amount}, set=sets, when=when)
 
     @staticmethod
     def _expiry(lease: Lease, now: float) -> int | None:
@@ -147,25 +140,19 @@ class CountersRepo:
             return None if lease.period_end is None else int(lease.period_end + BUDGET_GRACE_SECONDS)
         return None
 
-    def reclaim_expired(self, lease: Lease, item: dict[str, Any], *, now: float) -> bool:
+    def reclaim_expired(self, lease: Lease, item: Item, *, now: float) -> bool:
         """Return the amounts of expired reservation entries on ``item`` (each exactly once)."""
         freed = False
         for name, value in item.items():
-            if not name.startswith("r_") or "M" not in value:
+            if not name.startswith("r_") or not isinstance(value, dict):
                 continue
-            expiry = _num(value["M"].get("e")) or 0
-            if expiry > now:
+            if dec(value.get("e") or 0) > dec(now):
                 continue
-            amount = dec(_num(value["M"].get("a")) or 0)
-            client = self.client
+            amount = dec(value.get("a") or 0)
             try:
-                client.update_item(
-                    TableName=self.table, Key=lease.key,
-                    UpdateExpression="ADD #c :neg REMOVE #r", ConditionExpression="attribute_exists(#r)",
-                    ExpressionAttributeNames={"#c": lease.attribute, "#r": name},
-                    ExpressionAttributeValues={":neg": {"N": str(-amount)}},
-                )
-            except client.exceptions.ConditionalCheckFailedException:
+                self.store.write(Update(COUNTERS, lease.key, add={lease.attribute: -amount}, remove=(name,),
+                                        when=(Cond.exists(name),)))
+            except ConditionFailed:
                 continue  # settled or reclaimed by someone else meanwhile
             freed = True
         return freed
@@ -173,44 +160,34 @@ class CountersRepo:
     # ------------------------------------------------------------------ settle
 
     def settle_ops(self, leases: list[Lease], request_id: str, actual: dict[int, Decimal], *,
-                   lost: frozenset[int] = frozenset()) -> list[dict[str, Any]]:
+                   lost: frozenset[int] = frozenset()) -> list[Write]:
         """The updates that turn reservations into actual amounts (``actual`` by lease index).
 
         ``lost`` are leases whose reservation entry was already reclaimed: their actual amount is
         added outright and nothing is removed.
         """
-        ops = []
+        ops: list[Write] = []
         for index, lease in enumerate(leases):
             amount = actual.get(index, Decimal(0))
             if lease.kind == "rpm":
                 continue
-            names = {"#c": lease.attribute}
             if lease.kind == "tpm":
-                values = {":d": {"N": str(amount - lease.amount)}}
-                ops.append({"Update": {"TableName": self.table, "Key": lease.key, "UpdateExpression": "ADD #c :d",
-                                       "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}})
+                ops.append(Update(COUNTERS, lease.key, add={"n": amount - lease.amount}))
                 continue
             if index in lost:
-                if lease.kind == "parallel":
-                    continue
-                update = "ADD #c :d, spent :s"
-                values = {":d": {"N": str(amount)}, ":s": {"N": str(amount)}}
-                op: dict[str, Any] = {"UpdateExpression": update}
+                if lease.kind != "parallel":
+                    ops.append(Update(COUNTERS, lease.key, add={"committed": amount, "spent": amount}))
+                continue
+            entry = _entry_name(request_id)
+            if lease.kind == "budget":
+                add = {"committed": amount - lease.amount, "spent": amount}
             else:
-                names["#r"] = _entry_name(request_id)
-                delta = (amount - lease.amount) if lease.kind == "budget" else Decimal(-1)
-                values = {":d": {"N": str(delta)}}
-                update = "ADD #c :d REMOVE #r"
-                if lease.kind == "budget":
-                    update = "ADD #c :d, spent :s REMOVE #r"
-                    values[":s"] = {"N": str(amount)}
-                op = {"UpdateExpression": update, "ConditionExpression": "attribute_exists(#r)"}
-            ops.append({"Update": {"TableName": self.table, "Key": lease.key, **op,
-                                   "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}})
+                add = {"n": Decimal(-1)}
+            ops.append(Update(COUNTERS, lease.key, add=add, remove=(entry,), when=(Cond.exists(entry),)))
         return ops
 
     def settle(self, leases: list[Lease], request_id: str, actual: dict[int, Decimal],
-               extra: list[dict[str, Any]]) -> int:
+               extra: list[Write]) -> int:
         """Settle the leases and write ``extra`` (spend log, rollups) in one transaction.
 
         Returns the number of write calls made (1 unless a reservation had been reclaimed).
@@ -222,10 +199,11 @@ class CountersRepo:
             tracked = [i for i, lease in enumerate(leases)
                        if lease.kind != "rpm" and not (lease.kind == "parallel" and i in lost)]
             calls += 1
-            failed = self._transact(ops + extra, attempts=SETTLE_ATTEMPTS)
-            if not failed:
+            try:
+                self._transact(ops + extra, attempts=SETTLE_ATTEMPTS)
                 return calls
-            newly = {tracked[i] for i, _ in failed if i < len(tracked)}
+            except ConditionFailed as failed:
+                newly = {tracked[i] for i in failed.indexes if i < len(tracked)}
             if not newly or newly <= lost:
                 raise RuntimeError("settlement failed on a spend record")  # pragma: no cover
             lost |= newly
@@ -233,49 +211,26 @@ class CountersRepo:
     # ------------------------------------------------------------------ reads
 
     def budget(self, scope: str, scope_id: str, bucket: str) -> dict[str, Decimal]:
-        item = self.client.get_item(
-            TableName=self.table, ConsistentRead=True,
-            Key={"pk": {"S": f"budget#{scope}#{scope_id}"}, "sk": {"S": bucket}},
-        ).get("Item") or {}
-        return {"spent": dec(_num(item.get("spent")) or 0), "committed": dec(_num(item.get("committed")) or 0),
+        item = self.store.get(COUNTERS, Key(f"budget#{scope}#{scope_id}", bucket)) or {}
+        return {"spent": dec(item.get("spent") or 0), "committed": dec(item.get("committed") or 0),
                 "reservations": Decimal(sum(1 for name in item if name.startswith("r_")))}
+
+    def counter(self, key: Key) -> Item | None:
+        """A counter item as stored (tests and diagnostics)."""
+        return self.store.get(COUNTERS, key)
 
     # ------------------------------------------------------------------ writes
 
-    def _write(self, ops: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
-        """One write of the reservation ops; [(index, old item)] of failed conditions."""
-        if len(ops) == 1:
-            client = self.client
-            try:
-                client.update_item(**ops[0])
-            except client.exceptions.ConditionalCheckFailedException as exc:
-                return [(0, exc.response.get("Item") or {})]
-            return []
-        return self._transact([{"Update": op} for op in ops], attempts=RESERVE_ATTEMPTS)
-
-    def _transact(self, items: list[dict[str, Any]], *, attempts: int) -> list[tuple[int, dict[str, Any]]]:
-        client = self.client
+    def _transact(self, ops: list[Write], *, attempts: int) -> None:
+        """Write ``ops`` all or none, retrying transaction conflicts; ConditionFailed passes through."""
         for attempt in range(attempts):
             try:
-                client.transact_write_items(TransactItems=items)
-                return []
-            except client.exceptions.TransactionCanceledException as exc:
-                reasons = exc.response.get("CancellationReasons") or []
-                failed = [(i, r.get("Item") or {}) for i, r in enumerate(reasons)
-                          if r.get("Code") == "ConditionalCheckFailed"]
-                if failed:
-                    return failed
-                if not any(r.get("Code") in ("TransactionConflict", "ThrottlingError") for r in reasons):
-                    raise
+                self.store.transact(ops)
+                return
+            except TransactionConflict:
                 time.sleep(random.uniform(0, min(0.5, 0.01 * 2 ** attempt)))
-        raise Contention("DynamoDB transaction kept conflicting")
+        raise Contention("the store's transaction kept conflicting")
 
 
 def _entry_name(request_id: str) -> str:
     return "r_" + "".join(c if c.isalnum() or c in "-_" else "_" for c in request_id)[:80]
-
-
-def _num(value: dict[str, Any] | None) -> Decimal | None:
-    if not value or "N" not in value:
-        return None
-    return Decimal(value["N"])

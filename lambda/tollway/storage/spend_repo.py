@@ -10,7 +10,7 @@ Items (``pk`` / ``sk``):
   values as attributes. One item per day and combination, so a request adds to exactly one rollup
   and any grouping (team, model, key, user, provider, day) is a sum over one query per day.
 
-``record_ops`` returns the log Put and the rollup Update, to be written in the same transaction as
+``record_ops`` returns the log ``Put`` and the rollup ``Update``, to be written in the same transaction as
 the settlement, so a rollup can never disagree with the logs it sums.
 """
 
@@ -19,90 +19,59 @@ from __future__ import annotations
 import base64
 import json
 from datetime import date, timedelta
-from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tollway.storage.client import dynamodb
-from tollway.storage.tables import SPEND, physical_name
+from tollway.storage.errors import InvalidCursor
+from tollway.storage.ops import Key, Put, Query, Update
+from tollway.storage.tables import SPEND
+from tollway.storage.values import number, plain
+
+if TYPE_CHECKING:
+    from tollway.storage.backend import Store
+    from tollway.storage.ops import Item, Write
 
 #: the fields a rollup is kept by (one item per day and combination of their values)
 ROLLUP_FIELDS = ("team_id", "model", "key_digest", "user_id", "provider")
 NONE = "-"
 LOG_FILTERS = ("key_digest", "team_id", "user_id", "model", "provider", "status", "end_user", "project_id")
-
-
-def to_attr(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {"NULL": True}
-    if isinstance(value, bool):
-        return {"BOOL": value}
-    if isinstance(value, (int, float, Decimal)):
-        return {"N": str(value if not isinstance(value, float) else Decimal(repr(value)))}
-    if isinstance(value, dict):
-        return {"M": {str(k): to_attr(v) for k, v in value.items()}}
-    if isinstance(value, (list, tuple)):
-        return {"L": [to_attr(v) for v in value]}
-    return {"S": str(value)}
-
-
-def from_attr(value: dict[str, Any]) -> Any:
-    kind, inner = next(iter(value.items()))
-    if kind == "N":
-        number = Decimal(inner)
-        return int(number) if number == number.to_integral_value() and "." not in inner and "E" not in inner \
-            else float(number)
-    if kind == "M":
-        return {k: from_attr(v) for k, v in inner.items()}
-    if kind == "L":
-        return [from_attr(v) for v in inner]
-    if kind == "NULL":
-        return None
-    return inner
+_LOG_KEYS = ("pk", "sk", "gsi1pk", "gsi1sk", "expires_at")
 
 
 class SpendRepo:
-    def __init__(self, client: Any = None) -> None:
-        self._client = client
+    def __init__(self, store: Store | None = None) -> None:
+        self._store = store
 
     @property
-    def client(self) -> Any:
-        return self._client or dynamodb()
+    def store(self) -> Store:
+        if self._store is not None:
+            return self._store
+        from tollway.storage.client import store
 
-    @property
-    def table(self) -> str:
-        return physical_name(SPEND)
+        return store()
 
     # ------------------------------------------------------------------ writes
 
-    def record_ops(self, record: dict[str, Any], *, expires_at: int | None) -> list[dict[str, Any]]:
+    def record_ops(self, record: dict[str, Any], *, expires_at: int | None) -> list[Write]:
         """The log Put and rollup Update for one request (``record['ended_at']`` is ISO UTC)."""
         day = record["ended_at"][:10]
         sk = f"{record['ended_at']}#{record['request_id']}"
-        item = {k: {"S": str(record[k])} for k in LOG_FILTERS if record.get(k) is not None}
+        item: dict[str, Any] = {k: str(record[k]) for k in LOG_FILTERS if record.get(k) is not None}
         team = record.get("team_id") or NONE
-        item.update({"pk": {"S": f"log#{day}"}, "sk": {"S": sk}, "gsi1pk": {"S": f"logteam#{team}"},
-                     "gsi1sk": {"S": sk}, "cost": to_attr(record.get("cost") or 0),
-                     "detail": {"S": json.dumps({k: v for k, v in record.items() if v is not None},
-                                                separators=(",", ":"), default=str)}})
+        item.update({"pk": f"log#{day}", "sk": sk, "gsi1pk": f"logteam#{team}", "gsi1sk": sk,
+                     "cost": number(record.get("cost") or 0),
+                     "detail": json.dumps({k: v for k, v in record.items() if v is not None},
+                                          separators=(",", ":"), default=str)})
         if expires_at:
-            item["expires_at"] = {"N": str(expires_at)}
+            item["expires_at"] = int(expires_at)
         parts = [str(record.get(f) or NONE) for f in ROLLUP_FIELDS]
-        failed = 0 if record.get("status") == "success" else 1
-        rollup = {
-            "TableName": self.table,
-            "Key": {"pk": {"S": f"rollup#{day}"}, "sk": {"S": "combo#" + "#".join(parts)}},
-            "UpdateExpression": "ADD spend :spend, requests :one, errors :err, prompt_tokens :pt, "
-                                "completion_tokens :ct, cached_tokens :cached SET "
-                                + ", ".join(f"#d{i} = :d{i}" for i in range(len(ROLLUP_FIELDS))),
-            "ExpressionAttributeNames": {f"#d{i}": f for i, f in enumerate(ROLLUP_FIELDS)},
-            "ExpressionAttributeValues": {
-                ":spend": to_attr(record.get("cost") or 0), ":one": {"N": "1"}, ":err": {"N": str(failed)},
-                ":pt": to_attr(record.get("prompt_tokens") or 0), ":ct": to_attr(record.get("completion_tokens") or 0),
-                ":cached": to_attr(record.get("cached_tokens") or 0),
-                **{f":d{i}": {"S": part} for i, part in enumerate(parts)},
-            },
-        }
-        return [{"Put": {"TableName": self.table, "Item": item}}, {"Update": rollup}]
+        rollup = Update(SPEND, Key(f"rollup#{day}", "combo#" + "#".join(parts)), add={
+            "spend": number(record.get("cost") or 0), "requests": 1,
+            "errors": 0 if record.get("status") == "success" else 1,
+            "prompt_tokens": record.get("prompt_tokens") or 0,
+            "completion_tokens": record.get("completion_tokens") or 0,
+            "cached_tokens": record.get("cached_tokens") or 0,
+        }, set=dict(zip(ROLLUP_FIELDS, parts, strict=True)))
+        return [Put(SPEND, item), rollup]
 
     # ------------------------------------------------------------------ reads
 
@@ -111,63 +80,50 @@ class SpendRepo:
         out: list[dict[str, Any]] = []
         day = start
         while day <= end:
-            for item in self._query(KeyConditionExpression="pk = :pk AND begins_with(sk, :combo)",
-                                    ExpressionAttributeValues={":pk": {"S": f"rollup#{day.isoformat()}"},
-                                                               ":combo": {"S": "combo#"}}):
-                row = {k: from_attr(v) for k, v in item.items() if k not in ("pk", "sk")}
-                row["day"] = day.isoformat()
-                out.append(row)
+            cursor = None
+            while True:
+                page = self.store.query(Query(SPEND, f"rollup#{day.isoformat()}", sk_prefix="combo#", cursor=cursor))
+                for item in page.items:
+                    row = {k: plain(v) for k, v in item.items() if k not in ("pk", "sk")}
+                    row["day"] = day.isoformat()
+                    out.append(row)
+                cursor = page.cursor
+                if not cursor:
+                    break
             day += timedelta(days=1)
         return out
 
     def logs(self, start: date, end: date, *, filters: dict[str, str], limit: int = 100,
              cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
-        """Logs newest first over ``end``..``start``; returns (page, next cursor or None)."""
-        state = _decode(cursor) if cursor else {"day": end.isoformat(), "key": None}
+        """Logs newest first over ``end``..``start``; returns (page, next cursor or None).
+
+        Raises ValueError on a cursor this method did not return.
+        """
+        state = _decode(cursor) if cursor else {"day": end.isoformat(), "after": None}
         day = date.fromisoformat(str(state["day"]))
-        last_key = state.get("key")
+        after = state.get("after")
         filters = {k: v for k, v in filters.items() if k in LOG_FILTERS and v}
-        names = {f"#f{i}": k for i, k in enumerate(filters)}
-        values: dict[str, Any] = {f":f{i}": {"S": v} for i, v in enumerate(filters.values())}
-        expression = " AND ".join(f"#f{i} = :f{i}" for i in range(len(filters)))
         page: list[dict[str, Any]] = []
         while day >= start:
-            request: dict[str, Any] = {
-                "KeyConditionExpression": "pk = :pk", "ScanIndexForward": False,
-                "ExpressionAttributeValues": {":pk": {"S": f"log#{day.isoformat()}"}, **values},
-                "Limit": max(1, limit - len(page)),
-            }
-            if expression:
-                request.update(FilterExpression=expression, ExpressionAttributeNames=names)
-            if last_key:
-                request["ExclusiveStartKey"] = last_key
-            response = self.client.query(TableName=self.table, **request)
-            page += [_log_row(item) for item in response.get("Items", [])]
-            last_key = response.get("LastEvaluatedKey")
+            answer = self.store.query(Query(SPEND, f"log#{day.isoformat()}", descending=True, filters=filters,
+                                            limit=max(1, limit - len(page)), cursor=after))
+            page += [_log_row(item) for item in answer.items]
+            after = answer.cursor
             if len(page) >= limit:
-                if last_key:
-                    return page, _encode({"day": day.isoformat(), "key": last_key})
+                if after:
+                    return page, _encode({"day": day.isoformat(), "after": after})
                 previous = day - timedelta(days=1)
-                return page, (_encode({"day": previous.isoformat(), "key": None}) if previous >= start else None)
-            if not last_key:
+                return page, (_encode({"day": previous.isoformat(), "after": None}) if previous >= start else None)
+            if not after:
                 day -= timedelta(days=1)
         return page, None
 
-    def _query(self, **request: Any) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        while True:
-            response = self.client.query(TableName=self.table, **request)
-            items += response.get("Items", [])
-            if not response.get("LastEvaluatedKey"):
-                return items
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
-
-def _log_row(item: dict[str, Any]) -> dict[str, Any]:
-    detail = item.get("detail", {}).get("S")
-    if detail:
+def _log_row(item: Item) -> dict[str, Any]:
+    detail = item.get("detail")
+    if isinstance(detail, str) and detail:
         return json.loads(detail)  # type: ignore[no-any-return]
-    return {k: from_attr(v) for k, v in item.items() if k not in ("pk", "sk", "gsi1pk", "gsi1sk", "expires_at")}
+    return {k: plain(v) for k, v in item.items() if k not in _LOG_KEYS}
 
 
 def _encode(state: dict[str, Any]) -> str:
@@ -178,6 +134,8 @@ def _decode(cursor: str) -> dict[str, Any]:
     try:
         state = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         date.fromisoformat(state["day"])
+        if state.get("after") is not None and not isinstance(state["after"], str):
+            raise ValueError
     except (ValueError, KeyError, TypeError):
-        raise ValueError("invalid cursor") from None
+        raise InvalidCursor("invalid cursor") from None
     return state  # type: ignore[no-any-return]

@@ -58,7 +58,13 @@ AUDIT = TableSpec(
     description="admin mutations: actor, action, target, before/after",
 )
 
-TABLES: tuple[TableSpec, ...] = (IDENTITY, COUNTERS, SPEND, AUDIT)
+RESPONSES = TableSpec(
+    name="responses",
+    ttl_attribute="expires_at",
+    description="stored Responses API responses: conversation state for previous_response_id (TTL)",
+)
+
+TABLES: tuple[TableSpec, ...] = (IDENTITY, COUNTERS, SPEND, AUDIT, RESPONSES)
 
 
 def table_prefix() -> str:

@@ -155,7 +155,7 @@ def test_unexpected_failures_use_the_paths_envelope(http: httpx.Client, monkeypa
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError(f"bug holding {MASTER_KEY}")
 
-    monkeypatch.setattr(pipeline, "chat_stream" if stream else "chat", broken)
+    monkeypatch.setattr(pipeline, "respond_stream" if stream else "respond", broken)
     response = http.post(path, json={**body, "stream": stream})
     assert response.status_code == 500
     assert MASTER_KEY not in response.text and "RuntimeError" not in response.text

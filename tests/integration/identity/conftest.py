@@ -22,7 +22,7 @@ MODELS = {
 
 
 @pytest.fixture(scope="module")
-def table_prefix(dynamodb_endpoint: str) -> Iterator[str]:
+def table_prefix(store_backend: str) -> Iterator[str]:
     """A unique ``TOLLWAY_TABLE_PREFIX`` for this module, its tables created."""
     from tollway.storage import client
 

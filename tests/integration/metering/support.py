@@ -1,4 +1,4 @@
-"""Test-only helpers: a KeyLookup built from a dict, and real gateway subprocesses sharing one DynamoDB.
+"""Test-only helpers: a KeyLookup built from a dict, and real gateway subprocesses sharing one store.
 
 ``StaticLookup`` stands in for identity (issue 4): it maps a key to an ``AuthContext`` with limits.
 ``GatewayProcess`` runs ``gateway_proc.py`` (the real app under uvicorn, with a StaticLookup loaded
@@ -61,11 +61,11 @@ def write_keys(path: Path, keys: dict[str, AuthContext]) -> None:
 class GatewayProcess:
     """``python gateway_proc.py CONFIG KEYS`` in a new process; ``url`` once it listens."""
 
-    def __init__(self, config: dict[str, Any], keys_path: Path, endpoint: str) -> None:
+    def __init__(self, config: dict[str, Any], keys_path: Path) -> None:
         config_path = keys_path.with_name(f"config-{id(self)}.json")
         config_path.write_text(json.dumps(config))
         self.log_path = keys_path.with_name(f"proc-{id(self)}.log")
-        env = {**os.environ, "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+        env = {**os.environ,  # the store selected by the test (DynamoDB endpoint or SQLite data dir)
                "PYTHONPATH": os.pathsep.join([str(ROOT / "lambda"), str(ROOT)])}
         self.proc = subprocess.Popen(
             [sys.executable, str(Path(__file__).with_name("gateway_proc.py")), str(config_path), str(keys_path)],

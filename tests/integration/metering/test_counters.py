@@ -1,4 +1,4 @@
-"""CountersRepo against a DynamoDB endpoint: reservations, reclaiming expired ones, late settlements."""
+"""CountersRepo on both backends: reservations, reclaiming expired ones, late settlements."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 
-from tollway.storage.client import ensure_tables
 from tollway.storage.counters_repo import CountersRepo, Lease, Refusal
 
 
@@ -14,8 +13,7 @@ def _budget(uid: str, amount: str, limit: str = "1.0") -> Lease:
     return Lease("budget", "key", f"k-{uid}", "all", Decimal(amount), Decimal(limit), f"key 'k-{uid}' budget")
 
 
-def test_expired_reservation_is_reclaimed_once_and_a_late_settlement_still_charges(serial_dynamodb, uid) -> None:  # type: ignore[no-untyped-def]
-    ensure_tables()
+def test_expired_reservation_is_reclaimed_once_and_a_late_settlement_still_charges(store_backend, uid) -> None:  # type: ignore[no-untyped-def]
     repo = CountersRepo()
     crashed = [_budget(uid, "0.8")]
     repo.reserve(crashed, "req-crashed", lease_seconds=10, now=1000.0)
@@ -37,8 +35,7 @@ def test_expired_reservation_is_reclaimed_once_and_a_late_settlement_still_charg
     assert state["reservations"] == 0
 
 
-def test_all_or_nothing_across_counters(serial_dynamodb, uid) -> None:  # type: ignore[no-untyped-def]
-    ensure_tables()
+def test_all_or_nothing_across_counters(store_backend, uid) -> None:  # type: ignore[no-untyped-def]
     repo = CountersRepo()
     team = Lease("budget", "team", f"t-{uid}", "all", Decimal("0.6"), Decimal("1"), "team budget")
     rpm = Lease("rpm", "key", f"k-{uid}", "rpm#0", Decimal(1), Decimal(5), "rpm")
@@ -47,5 +44,5 @@ def test_all_or_nothing_across_counters(serial_dynamodb, uid) -> None:  # type: 
         repo.reserve([rpm, _budget(uid, "0.1", limit="10"), team], "req-2", lease_seconds=60, now=0)
     assert refused.value.lease is team
     # the refused transaction moved nothing: the rpm window and the key budget are untouched
-    assert repo.client.get_item(TableName=repo.table, Key=rpm.key).get("Item") is None
+    assert repo.counter(rpm.key) is None
     assert repo.budget("key", f"k-{uid}", "all")["committed"] == Decimal("0.6")

@@ -1,4 +1,4 @@
-"""The DynamoDB meter through the real app in one process: cost header, spend log, budgets, refusals."""
+"""The meter through the real app in one process, on both store backends: cost header, spend log, budgets, refusals."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from tests.integration.metering.support import StaticLookup
 from tollway.auth.context import AuthContext, Limits
 from tollway.metering.periods import period
 from tollway.storage.counters_repo import CountersRepo
+from tollway.storage.ops import Key
 
 
 def _gateway(start_gateway: Any, keys: dict[str, AuthContext], **general: Any) -> Any:
@@ -32,7 +33,7 @@ async def _fire(url: str, key: str, n: int, **extra: Any) -> list[httpx.Response
         ]))
 
 
-def test_answered_request_is_priced_logged_and_rolled_up(serial_dynamodb, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
+def test_answered_request_is_priced_logged_and_rolled_up(store_backend, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
     auth = AuthContext(kind="virtual_key", key_digest=f"k-{uid}", team_id=f"t-{uid}", user_id=f"u-{uid}")
     gw = _gateway(start_gateway, {"sk-a": auth})
     response = httpx.post(f"{gw.url}/v1/chat/completions", json=chat_body(user=f"end-{uid}"),
@@ -48,7 +49,7 @@ def test_answered_request_is_priced_logged_and_rolled_up(serial_dynamodb, start_
     assert log["provider"] == "mock" and log["model"] == "metered" and "messages" not in log
 
 
-def test_key_budget_refuses_with_budget_exceeded_naming_it(serial_dynamodb, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
+def test_key_budget_refuses_with_budget_exceeded_naming_it(store_backend, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
     auth = AuthContext(kind="virtual_key", key_digest=f"k-{uid}",
                        limits=(Limits(scope="key", scope_id=f"k-{uid}", max_budget=CALL_COST * 2.5,
                                       budget_duration="1mo"),))
@@ -63,7 +64,7 @@ def test_key_budget_refuses_with_budget_exceeded_naming_it(serial_dynamodb, star
     assert state["committed"] == state["spent"] and state["reservations"] == 0
 
 
-def test_provider_and_team_budgets(serial_dynamodb, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
+def test_provider_and_team_budgets(store_backend, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
     team = AuthContext(kind="virtual_key", key_digest=f"k-{uid}", team_id=f"t-{uid}",
                        limits=(Limits(scope="team", scope_id=f"t-{uid}", max_budget=CALL_COST * 3.5),))
     gw = _gateway(start_gateway, {"sk-team": team})
@@ -75,7 +76,7 @@ def test_provider_and_team_budgets(serial_dynamodb, start_gateway, uid) -> None:
     assert sorted(statuses) == [200, 429, 429, 429]
 
 
-def test_rate_limit_headers(serial_dynamodb, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
+def test_rate_limit_headers(store_backend, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
     auth = AuthContext(kind="virtual_key", key_digest=f"k-{uid}",
                        limits=(Limits(scope="key", scope_id=f"k-{uid}", max_parallel_requests=1),))
     gw = _gateway(start_gateway, {"sk-r": auth})
@@ -86,7 +87,7 @@ def test_rate_limit_headers(serial_dynamodb, start_gateway, uid) -> None:  # typ
     assert refused[0].json()["error"]["type"] == "rate_limit_error"
 
 
-def test_tpm_and_end_user_budget(serial_dynamodb, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
+def test_tpm_and_end_user_budget(store_backend, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
     tpm = AuthContext(kind="virtual_key", key_digest=f"k-{uid}",
                       limits=(Limits(scope="key", scope_id=f"k-{uid}", tpm_limit=10),))
     gw = _gateway(start_gateway, {"sk-tpm": tpm, "sk-eu": AuthContext(kind="virtual_key", key_digest=f"e-{uid}")},
@@ -100,7 +101,7 @@ def test_tpm_and_end_user_budget(serial_dynamodb, start_gateway, uid) -> None:  
     assert other_user.status_code == 200
 
 
-def test_failed_upstream_releases_the_reservation_and_is_logged(serial_dynamodb, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
+def test_failed_upstream_releases_the_reservation_and_is_logged(store_backend, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
     auth = AuthContext(kind="virtual_key", key_digest=f"k-{uid}", team_id=f"t-{uid}",
                        limits=(Limits(scope="key", scope_id=f"k-{uid}", max_budget=1, max_parallel_requests=1),))
     gw = start_gateway({"model_list": [{"model_name": "down", "litellm_params": {
@@ -115,12 +116,11 @@ def test_failed_upstream_releases_the_reservation_and_is_logged(serial_dynamodb,
     [log] = httpx.get(f"{gw.url}/spend/logs", params={"team_id": f"t-{uid}", "start_date": today},
                       headers={"authorization": f"Bearer {MASTER_KEY}"}).json()["data"]
     assert log["status"] == "failure" and log["error_type"] and log["cost"] == 0
-    parallel = CountersRepo().client.get_item(TableName=CountersRepo().table, Key={
-        "pk": {"S": f"rate#key#k-{uid}"}, "sk": {"S": "parallel"}})["Item"]
-    assert parallel["n"] == {"N": "0"}
+    parallel = CountersRepo().counter(Key(f"rate#key#k-{uid}", "parallel"))
+    assert parallel is not None and parallel["n"] == 0
 
 
-def test_embeddings_are_metered(serial_dynamodb, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
+def test_embeddings_are_metered(store_backend, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
     gw = start_gateway({"model_list": [{"model_name": "emb", "litellm_params": {
         "model": "mock/emb", "input_cost_per_token": 1e-06}, "model_info": {"mode": "embedding"}}]})
     gw.app.state.gateway.auth.lookup = StaticLookup({"sk-e": AuthContext(
@@ -133,7 +133,7 @@ def test_embeddings_are_metered(serial_dynamodb, start_gateway, uid) -> None:  #
     assert CountersRepo().budget("key", f"k-{uid}", "all")["spent"] == Decimal(str(tokens * 1e-06))
 
 
-def test_soft_budget_alerts_once_when_crossed(serial_dynamodb, start_gateway, uid, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_soft_budget_alerts_once_when_crossed(store_backend, start_gateway, uid, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import json
 
     monkeypatch.setenv("TOLLWAY_EMF_METRICS", "1")
@@ -147,7 +147,7 @@ def test_soft_budget_alerts_once_when_crossed(serial_dynamodb, start_gateway, ui
     assert len(alerts) == 1 and alerts[0]["scope_id"] == f"k-{uid}" and alerts[0]["Scope"] == "key"
 
 
-def test_budget_of_a_key_made_through_the_identity_api(serial_dynamodb, start_gateway) -> None:  # type: ignore[no-untyped-def]
+def test_budget_of_a_key_made_through_the_identity_api(store_backend, start_gateway) -> None:  # type: ignore[no-untyped-def]
     gw = start_gateway({"model_list": [MOCK_MODEL]})
     made = httpx.post(f"{gw.url}/key/generate", headers={"authorization": f"Bearer {MASTER_KEY}"},
                       json={"max_budget": CALL_COST * 2.5, "budget_duration": "1d", "rpm_limit": 100})

@@ -13,7 +13,7 @@ from tests.integration.metering.support import StaticLookup
 from tollway.auth.context import AuthContext
 
 
-def test_spend_is_scoped_by_role(serial_dynamodb, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
+def test_spend_is_scoped_by_role(store_backend, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
     team_a, team_b = f"ta-{uid}", f"tb-{uid}"
     keys = {
         "sk-alice": AuthContext(kind="virtual_key", key_digest=f"ka-{uid}", team_id=team_a, user_id=f"alice-{uid}"),

@@ -1,4 +1,4 @@
-"""Spend reports equal the sum of spend logs; DynamoDB round trips per request; EMF metrics; abandoned streams."""
+"""Spend reports equal the sum of spend logs; store round trips per request; EMF metrics; abandoned streams."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from tests.conftest import MASTER_KEY
 from tests.integration.metering.conftest import MOCK_MODEL, chat_body
 from tests.integration.metering.support import StaticLookup
 from tollway.auth.context import AuthContext, Limits
-from tollway.storage.client import dynamodb
 
 ADMIN = {"authorization": f"Bearer {MASTER_KEY}"}
 STREAMING = {"model_name": "streamer", "litellm_params": {
@@ -42,7 +41,7 @@ def _logs(url: str, **params: str) -> list[dict[str, Any]]:
             return rows
 
 
-def test_report_totals_equal_the_sum_of_logs(serial_dynamodb, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
+def test_report_totals_equal_the_sum_of_logs(store_backend, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
     keys = {f"sk-{i}": AuthContext(kind="virtual_key", key_digest=f"k{i}-{uid}", team_id=f"t{i % 2}-{uid}",
                                    user_id=f"u-{uid}") for i in range(3)}
     gw = _gateway(start_gateway, keys)
@@ -72,7 +71,7 @@ def test_report_totals_equal_the_sum_of_logs(serial_dynamodb, start_gateway, uid
     assert own.status_code == 200 and {r["key"] for r in own.json()["rows"]} == {f"k{i}-{uid}" for i in range(3)}
 
 
-def test_two_dynamodb_round_trips_per_limited_request(serial_dynamodb, start_gateway, uid, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_two_store_round_trips_per_limited_request(store_backend, start_gateway, uid, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("TOLLWAY_EMF_METRICS", "1")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "tollway")  # as on Lambda: must not join the (Team) set
     auth = AuthContext(kind="virtual_key", key_digest=f"k-{uid}", team_id=f"t-{uid}", limits=(
@@ -81,32 +80,30 @@ def test_two_dynamodb_round_trips_per_limited_request(serial_dynamodb, start_gat
         Limits(scope="team", scope_id=f"t-{uid}", max_budget=10, budget_duration="1mo")))
     gw = _gateway(start_gateway, {"sk-rt": auth})
     httpx.post(f"{gw.url}/v1/chat/completions", json=chat_body(), headers=ADMIN)  # warm: local tables made
-    calls: Counter[str] = Counter()
-    client = dynamodb()
+    from tollway.storage.client import store
 
-    def count(event_name: str, **_: Any) -> None:
-        calls[event_name.rsplit(".", 1)[-1]] += 1
-
-    client.meta.events.register("before-call.dynamodb", count)
-    try:
-        capsys.readouterr()
-        response = httpx.post(f"{gw.url}/v1/chat/completions", json=chat_body(),
-                              headers={"authorization": "Bearer sk-rt"})
-    finally:
-        client.meta.events.unregister("before-call.dynamodb", count)
+    before = store().round_trips.copy()
+    capsys.readouterr()
+    response = httpx.post(f"{gw.url}/v1/chat/completions", json=chat_body(), headers={"authorization": "Bearer sk-rt"})
+    calls = store().round_trips - before
     assert response.status_code == 200
-    assert calls == Counter({"TransactWriteItems": 2})  # reserve (6 counters) + settle (counters, log, rollups)
+    assert calls == Counter({"transact": 2})  # reserve (6 counters) + settle (counters, log, rollups)
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
     [doc] = emf
-    meta = doc["_aws"]["CloudWatchMetrics"][0]
-    assert meta["Namespace"] == "Tollway"
-    assert [sorted(d) for d in meta["Dimensions"]] == [["Team"], ["Model"], ["Model", "Team"], ["Provider"]]
+    directives = doc["_aws"]["CloudWatchMetrics"]
+    assert {d["Namespace"] for d in directives} == {"Tollway"}
+    # only the dimension sets the dashboard reads, each with only the metrics read under it
+    assert {tuple(d["Dimensions"][0]): sorted(m["Name"] for m in d["Metrics"]) for d in directives} == {
+        ("Team",): ["CostUSD", "Requests"],
+        ("Model",): ["CachedTokens", "CostUSD", "InputTokens", "LatencyMs", "OutputTokens", "TTFTMs"],
+        ("Provider",): ["CostUSD", "Errors"],
+    }
     assert doc["Team"] == f"t-{uid}" and doc["Model"] == "metered" and doc["Provider"] == "mock"
-    assert doc["CostUSD"] == [pytest.approx(0.005)] and doc["OutputTokens"] == [5.0]  # powertools lists values
-    assert doc["key_digest"] == f"k-{uid}" and doc["Requests"] == [1.0] and doc["Errors"] == [0.0]
+    assert doc["CostUSD"] == pytest.approx(0.005) and doc["OutputTokens"] == 5
+    assert doc["key_digest"] == f"k-{uid}" and doc["Requests"] == 1 and doc["Errors"] == 0
 
 
-def test_abandoned_stream_is_charged_for_what_was_generated(serial_dynamodb, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
+def test_abandoned_stream_is_charged_for_what_was_generated(store_backend, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
     auth = AuthContext(kind="virtual_key", key_digest=f"k-{uid}", team_id=f"t-{uid}",
                        limits=(Limits(scope="key", scope_id=f"k-{uid}", max_budget=1),))
     gw = _gateway(start_gateway, {"sk-s": auth})
@@ -131,7 +128,7 @@ def test_abandoned_stream_is_charged_for_what_was_generated(serial_dynamodb, sta
     assert log["cost"] == pytest.approx(log["prompt_tokens"] * 1e-06 + log["completion_tokens"] * 2e-06)
 
 
-def test_cli_spend_report_table_csv_json(serial_dynamodb, start_gateway, uid, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_cli_spend_report_table_csv_json(store_backend, start_gateway, uid, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from tollway.cli.main import main
 
     gw = _gateway(start_gateway, {"sk-c": AuthContext(kind="virtual_key", key_digest=f"k-{uid}", team_id=f"t-{uid}")})
@@ -151,7 +148,7 @@ def test_cli_spend_report_table_csv_json(serial_dynamodb, start_gateway, uid, ca
     assert main(["spend", "report", "--url", gw.url]) == 1
 
 
-def test_stream_reports_its_cost_in_the_usage_chunk(serial_dynamodb, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
+def test_stream_reports_its_cost_in_the_usage_chunk(store_backend, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
     gw = _gateway(start_gateway, {"sk-u": AuthContext(kind="virtual_key", key_digest=f"k-{uid}", team_id=f"t-{uid}")})
     body = {"model": "streamer", "stream": True, "stream_options": {"include_usage": True},
             "messages": [{"role": "user", "content": "go"}]}

@@ -1,4 +1,4 @@
-"""Budgets and rate limits hold exactly across two gateway processes sharing one DynamoDB endpoint.
+"""Budgets and rate limits hold exactly across two gateway processes sharing one store (both backends).
 
 Each process is the real app under uvicorn in its own interpreter (``gateway_proc.py``); a
 test-only ``StaticLookup`` (re-read from a JSON file) stands in for identity's keys.
@@ -28,12 +28,12 @@ SLOW_MODEL = {"model_name": "slow", "litellm_params": {**MOCK_MODEL["litellm_par
 
 
 @pytest.fixture(scope="module")
-def cluster(serial_dynamodb: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def cluster(store_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
     keys_path: Path = tmp_path_factory.mktemp("cluster") / "keys.json"
     write_keys(keys_path, {})
     config = {"model_list": [MOCK_MODEL, SLOW_MODEL],
               "general_settings": {"master_key": "sk-master", "reservation_ttl_seconds": 3}}
-    procs = [GatewayProcess(config, keys_path, serial_dynamodb) for _ in range(2)]
+    procs = [GatewayProcess(config, keys_path) for _ in range(2)]
     yield keys_path, procs
     for proc in procs:
         proc.stop()
@@ -95,12 +95,12 @@ def test_rpm_limit_is_exact_across_processes(cluster, uid) -> None:  # type: ign
         assert response.json()["error"]["type"] == "rate_limit_error"
 
 
-def test_reservation_of_a_killed_process_expires(cluster, uid, serial_dynamodb) -> None:  # type: ignore[no-untyped-def]
+def test_reservation_of_a_killed_process_expires(cluster, uid, store_backend) -> None:  # type: ignore[no-untyped-def]
     keys_path, procs = cluster
     write_keys(keys_path, {f"sk-{uid}": _budget_key(uid, CALL_COST * 1.5)})  # room for one call
     victim = GatewayProcess({"model_list": [MOCK_MODEL, SLOW_MODEL],
                              "general_settings": {"master_key": "sk-master", "reservation_ttl_seconds": 3}},
-                            keys_path, serial_dynamodb)
+                            keys_path)
     repo = CountersRepo()
     bucket, _ = period("1d", datetime.now(UTC).timestamp())
     with httpx.Client(timeout=60) as client:
@@ -133,14 +133,14 @@ def _ignore(call: Any) -> None:
         call()
 
 
-def test_provider_budget_across_processes(serial_dynamodb, tmp_path, uid) -> None:  # type: ignore[no-untyped-def]
+def test_provider_budget_across_processes(store_backend, tmp_path, uid) -> None:  # type: ignore[no-untyped-def]
     keys_path = tmp_path / "keys.json"
     write_keys(keys_path, {f"sk-{uid}": AuthContext(kind="virtual_key", key_digest=f"k-{uid}")})
     # "3d": a bucket no other test uses (the provider counter is shared by every mock call with this budget)
     config = {"model_list": [MOCK_MODEL], "general_settings": {
         "master_key": "sk-master", "provider_budgets": {"mock": {"max_budget": CALL_COST * 10.5,
                                                                   "budget_duration": "3d"}}}}
-    procs = [GatewayProcess(config, keys_path, serial_dynamodb) for _ in range(2)]
+    procs = [GatewayProcess(config, keys_path) for _ in range(2)]
     try:
         responses = asyncio.run(_fire([p.url for p in procs], f"sk-{uid}", 40))
     finally:

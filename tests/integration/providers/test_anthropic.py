@@ -11,7 +11,7 @@ import openai
 import pytest
 
 from tests.conftest import MASTER_KEY
-from tests.fakes.anthropic_upstream import FakeAnthropic, Scripted
+from tests.fakes.anthropic_upstream import SIGNATURE, FakeAnthropic, Scripted
 from tests.support.servers import serve_app
 
 WEATHER_TOOL = {
@@ -124,7 +124,7 @@ def test_reasoning_comes_back_as_reasoning_content(client, upstream) -> None:  #
                                                 messages=[{"role": "user", "content": "why?"}])
     message = completion.choices[0].message
     assert message.reasoning_content == "Let me think step by step."  # type: ignore[attr-defined]
-    assert message.thinking_blocks[0]["signature"] == "sig-abc"  # type: ignore[attr-defined]
+    assert message.thinking_blocks[0]["signature"] == SIGNATURE  # type: ignore[attr-defined]
     assert upstream.requests[0]["thinking"] == {"type": "enabled", "budget_tokens": 2048}
     chunks = list(client.chat.completions.create(model="claude", reasoning_effort="low", stream=True,
                                                  messages=[{"role": "user", "content": "why?"}]))

@@ -5,24 +5,26 @@ from __future__ import annotations
 import pytest
 
 from tollway.cli.admin_http import record, table
-from tollway.errors import InvalidRequestError
 from tollway.storage import identity_repo as repo
+from tollway.storage.dynamo import from_item, to_item
+from tollway.storage.errors import InvalidCursor
+from tollway.storage.ops import decode_cursor, encode_cursor
 
 
 def test_attribute_values_round_trip() -> None:
     record_in = {"a": 1, "b": 2.5, "c": None, "d": True, "e": "x", "f": ["y", 3], "g": {"h": {"i": 0.1}}, "j": []}
-    assert repo.from_item(repo.to_item(record_in)) == record_in
-    assert repo.from_item({**repo.to_item({"x": 1}), "pk": {"S": "K"}, "gsi1pk": {"S": "G"}}) == {"x": 1}
-    with pytest.raises(InvalidRequestError):
-        repo.to_item({"x": object()})
+    assert repo.from_item(from_item(to_item(record_in))) == record_in
+    assert repo.from_item({"x": 1, "pk": "K", "gsi1pk": "G"}) == {"x": 1}
+    with pytest.raises(TypeError):
+        to_item({"x": object()})
 
 
 def test_cursor_round_trip_and_rejection() -> None:
-    key = {"pk": {"S": "LOG"}, "sk": {"S": "2026#1"}}
-    assert repo._decode_cursor(repo._encode_cursor(key)) == key
-    for bad in ("!!!", "e30", repo._encode_cursor({"pk": {"N": "1"}})):  # type: ignore[dict-item]
-        with pytest.raises(InvalidRequestError):
-            repo._decode_cursor(bad)
+    key = {"pk": "LOG", "sk": "2026#1"}
+    assert decode_cursor(encode_cursor(key), ("pk", "sk")) == key
+    for bad in ("!!!", "e30", encode_cursor({"pk": "LOG"}), encode_cursor({"pk": "LOG", "sk": 1})):  # type: ignore[dict-item]
+        with pytest.raises(InvalidCursor):
+            decode_cursor(bad, ("pk", "sk"))
 
 
 def test_table_and_record_rendering() -> None:

@@ -12,7 +12,8 @@ class _Open(BaseModel):
 
 
 class InputMessage(_Open):
-    role: Literal["user", "assistant"]
+    #: ``system`` turns inside ``messages`` are what Claude Code sends (kept in place where the target allows)
+    role: Literal["user", "assistant", "system"]
     content: str | list[dict[str, Any]]
 
 
@@ -47,3 +48,4 @@ class CountTokensRequest(_Open):
     tools: list[ToolDefinition] | None = None
     thinking: dict[str, Any] | None = None
     tool_choice: dict[str, Any] | None = None
+    output_config: dict[str, Any] | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from tollway.api.anthropic.translate import STOP_REASONS, usage_block
+from tollway.api.anthropic.translate import STOP_REASONS, message_id, usage_block
 from tollway.errors import InternalError, TollwayError
 from tollway.observability.logging import logger
 
@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from tollway.api.context import RequestContext
+    from tollway.passthrough.answers import NativeEvent
     from tollway.types.chat import ChatChunk
 
 
@@ -50,7 +51,10 @@ class _Blocks:
         return [_event("content_block_stop", {"type": "content_block_stop", "index": self.index})]
 
 
-async def message_events(chunks: AsyncIterator[ChatChunk], ctx: RequestContext, model: str) -> AsyncIterator[bytes]:
+async def message_events(chunks: AsyncIterator[ChatChunk], ctx: RequestContext, model: str, *,
+                         input_tokens: int = 0) -> AsyncIterator[bytes]:
+    """The Messages API stream for canonical chunks. ``message_start`` carries ``input_tokens`` (the
+    prompt's estimate: the upstream reports usage only at the end); ``message_delta`` the real usage."""
     blocks = _Blocks()
     stop_reason = "end_turn"
     started = False
@@ -58,9 +62,10 @@ async def message_events(chunks: AsyncIterator[ChatChunk], ctx: RequestContext, 
         async for chunk in chunks:
             if not started:
                 started = True
-                message: dict[str, Any] = {"id": f"msg_{chunk.id.removeprefix('chatcmpl-')}", "type": "message",
-                           "role": "assistant", "model": chunk.model or model, "content": [], "stop_reason": None,
-                           "stop_sequence": None, "usage": {"input_tokens": 0, "output_tokens": 0}}
+                message: dict[str, Any] = {
+                    "id": message_id(chunk.id), "type": "message", "role": "assistant", "model": chunk.model or model,
+                    "content": [], "stop_reason": None, "stop_sequence": None,
+                    "usage": {"input_tokens": input_tokens, "output_tokens": 0}}
                 yield _event("message_start", {"type": "message_start", "message": message})
             if chunk.usage is not None:
                 ctx.usage = chunk.usage
@@ -101,6 +106,21 @@ async def message_events(chunks: AsyncIterator[ChatChunk], ctx: RequestContext, 
                                                                       "stop_sequence": None},
                                    "usage": usage_block(ctx.usage)})
     yield _event("message_stop", {"type": "message_stop"})
+
+
+async def native_events(events: AsyncIterator[NativeEvent], ctx: RequestContext) -> AsyncIterator[bytes]:
+    """A Claude deployment's stream, relayed as received; a failure after the first byte becomes an
+    ``error`` event, as Anthropic sends one."""
+    try:
+        async for event in events:
+            yield event.raw
+    except TollwayError as exc:
+        ctx.error_type = exc.error_type
+        yield _event("error", error_body(exc))
+    except Exception:  # noqa: BLE001 - headers are sent; report in-band, never a traceback
+        ctx.error_type = "internal_error"
+        logger.exception("stream failed", extra={"request_id": ctx.request_id})
+        yield _event("error", error_body(InternalError("The gateway hit an unexpected error.")))
 
 
 def _delta(index: int, delta: dict[str, Any]) -> bytes:

@@ -1,18 +1,28 @@
-"""Anthropic's front door: ``POST /v1/messages`` and ``/v1/messages/count_tokens`` for any model."""
+"""Anthropic's front door: ``POST /v1/messages`` and ``/v1/messages/count_tokens`` for any model.
+
+Claude deployments (``anthropic``, Bedrock and Vertex AI Claude) get the client's body as sent
+and their answer is relayed as received; other models get it translated (``inbound``) per attempt.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from tollway import pipeline
 from tollway.api.anthropic.models import CountTokensRequest, MessagesRequest
-from tollway.api.anthropic.stream import message_events
-from tollway.api.anthropic.translate import to_chat_request, to_message
-from tollway.api.bodies import parse_body, split_extras
+from tollway.api.anthropic.stream import message_events, native_events
+from tollway.api.anthropic.translate import to_message
+from tollway.api.bodies import gateway_fields, parse_body_and_data
 from tollway.api.deps import caller
-from tollway.api.responses import gateway_headers, json_response
+from tollway.api.responses import gateway_headers, json_response, native_response
 from tollway.tokens import estimate_prompt
+
+if TYPE_CHECKING:
+    from tollway.passthrough.wire import WireRequest
+    from tollway.types.chat import ChatRequest
 
 router = APIRouter()
 
@@ -21,24 +31,58 @@ router = APIRouter()
 @router.post("/messages", include_in_schema=False)
 async def messages(request: Request) -> Response:
     gateway, auth, ctx = await caller(request)
-    body = await parse_body(request, MessagesRequest)
-    body.__pydantic_extra__ = {}  # Anthropic-only fields we do not model are ignored, as Anthropic's beta flags are
-    chat = to_chat_request(body)
-    split_extras(chat, drop_params=True)
+    body, data = await parse_body_and_data(request, MessagesRequest)
+    extras = gateway_fields(body, data)
+    fallbacks = pipeline.requested_fallbacks(gateway, auth, ctx, extras.get("fallbacks"))
+    drop = extras.get("drop_params") is True
+    wire = _wire(request, body, data, drop_params=drop or gateway.settings.drop_params)
     if body.stream:
-        chat.stream = True
-        chunks = await pipeline.chat_stream(gateway, auth, ctx, chat)
+        streamed = await pipeline.respond_stream(gateway, auth, ctx, wire, fallbacks=fallbacks, drop_params=drop)
         headers = {**gateway_headers(ctx), "cache-control": "no-cache", "x-accel-buffering": "no"}
-        return StreamingResponse(message_events(chunks, ctx, body.model), media_type="text/event-stream",
-                                 headers=headers)
-    response = await pipeline.chat(gateway, auth, ctx, chat)
-    return json_response(to_message(response, body.model), ctx)
+        if streamed.events is not None:
+            events = native_events(streamed.events, ctx)
+        else:
+            assert streamed.chunks is not None
+            events = message_events(streamed.chunks, ctx, body.model, input_tokens=estimate_prompt(wire.canonical()))
+        return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+    from tollway.passthrough.answers import NativeResponse
+
+    answer = await pipeline.respond(gateway, auth, ctx, wire, fallbacks=fallbacks, drop_params=drop)
+    if isinstance(answer, NativeResponse):
+        return native_response(answer, ctx)
+    return json_response(to_message(answer, body.model), ctx)
 
 
 @router.post("/v1/messages/count_tokens")
 @router.post("/messages/count_tokens", include_in_schema=False)
 async def count_tokens(request: Request) -> JSONResponse:
+    """Claude deployments count with the provider's own API; other models get an estimate."""
+    from tollway.passthrough.wire import ANTHROPIC_MESSAGES
+
     gateway, auth, ctx = await caller(request)
-    body = await parse_body(request, CountTokensRequest)
-    pipeline.candidates(gateway, auth, ctx, body.model)
-    return JSONResponse({"input_tokens": estimate_prompt(to_chat_request(body))})
+    body, data = await parse_body_and_data(request, CountTokensRequest)
+    gateway_fields(body, data)
+    deployment = pipeline.candidates(gateway, auth, ctx, body.model)[0]
+    wire = _wire(request, body, data, drop_params=True)
+    provider = gateway.provider(deployment)
+    tokens = None
+    if provider.speaks(ANTHROPIC_MESSAGES):
+        ctx.deployment, ctx.provider = deployment.id, deployment.provider
+        with ctx.upstream():
+            tokens = await provider.count_tokens(wire)
+    if tokens is None:
+        tokens = estimate_prompt(wire.canonical())
+    return JSONResponse({"input_tokens": tokens}, headers=gateway_headers(ctx))
+
+
+def _wire(request: Request, body: MessagesRequest | CountTokensRequest, data: dict[str, object], *,
+          drop_params: bool) -> WireRequest:
+    from tollway.passthrough.wire import ANTHROPIC_MESSAGES, WireRequest, forwarded_headers
+
+    def canonical() -> ChatRequest:
+        from tollway.api.anthropic.inbound import to_chat_request
+
+        return to_chat_request(body, drop_params=drop_params)
+
+    return WireRequest(ANTHROPIC_MESSAGES, data, forwarded_headers(ANTHROPIC_MESSAGES, request.headers),
+                       translate=canonical)

@@ -13,6 +13,7 @@ router = APIRouter()
 
 @router.get("/health/liveliness")
 @router.get("/health/liveness", include_in_schema=False)
+@router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)  # clients' reachability probe (Claude Code)
 async def liveness() -> JSONResponse:
     return JSONResponse({"status": "ok"})
 

@@ -7,9 +7,9 @@ from starlette.responses import JSONResponse, Response
 
 from tollway import pipeline
 from tollway.api import legacy_functions, model_cards
-from tollway.api.bodies import parse_body, split_extras
+from tollway.api.bodies import gateway_fields, parse_body, parse_body_and_data, split_extras
 from tollway.api.deps import caller
-from tollway.api.responses import chat_json, model_json, sse_response
+from tollway.api.responses import answer_json, chat_json, model_json, native_sse_response, sse_response
 from tollway.types.chat import ChatRequest
 from tollway.types.embeddings import EmbeddingRequest
 
@@ -19,17 +19,37 @@ router = APIRouter()
 @router.post("/v1/chat/completions")
 @router.post("/chat/completions", include_in_schema=False)
 async def chat_completions(request: Request) -> Response:
+    """Sent as is to OpenAI-compatible deployments; translated for the others, where a field outside
+    OpenAI's schema is a 400 naming it unless ``drop_params``."""
+    from tollway.passthrough.wire import OPENAI_CHAT, WireRequest
+
     gateway, auth, ctx = await caller(request)
-    body = await parse_body(request, ChatRequest)
-    extras = split_extras(body, drop_params=gateway.settings.drop_params)
+    body, data = await parse_body_and_data(request, ChatRequest)
+    extras = gateway_fields(body, data)
     fallbacks = pipeline.requested_fallbacks(gateway, auth, ctx, extras.get("fallbacks"))
     drop = extras.get("drop_params") is True
-    legacy = legacy_functions.upgrade(body)
+
+    def canonical() -> ChatRequest:
+        split_extras(body, drop_params=drop or gateway.settings.drop_params)
+        return body
+
+    if legacy_functions.used(data):
+        # OpenAI's legacy functions are served as tools for every provider, so never passed through as sent
+        legacy = legacy_functions.upgrade(body)
+        if body.stream:
+            chunks = await pipeline.chat_stream(gateway, auth, ctx, canonical(), fallbacks=fallbacks,
+                                                drop_params=drop)
+            return sse_response(legacy.stream(chunks), ctx, include_usage=body.wants_usage_chunk)
+        response = await pipeline.chat(gateway, auth, ctx, canonical(), fallbacks=fallbacks, drop_params=drop)
+        return chat_json(legacy.response(response), ctx)
+    wire = WireRequest(OPENAI_CHAT, data, translate=canonical)
     if body.stream:
-        chunks = await pipeline.chat_stream(gateway, auth, ctx, body, fallbacks=fallbacks, drop_params=drop)
-        return sse_response(legacy.stream(chunks), ctx, include_usage=body.wants_usage_chunk)
-    response = await pipeline.chat(gateway, auth, ctx, body, fallbacks=fallbacks, drop_params=drop)
-    return chat_json(legacy.response(response), ctx)
+        streamed = await pipeline.respond_stream(gateway, auth, ctx, wire, fallbacks=fallbacks, drop_params=drop)
+        if streamed.events is not None:
+            return native_sse_response(streamed.events, ctx, include_usage=body.wants_usage_chunk)
+        assert streamed.chunks is not None
+        return sse_response(streamed.chunks, ctx, include_usage=body.wants_usage_chunk)
+    return answer_json(await pipeline.respond(gateway, auth, ctx, wire, fallbacks=fallbacks, drop_params=drop), ctx)
 
 
 @router.post("/v1/embeddings")

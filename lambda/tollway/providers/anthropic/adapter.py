@@ -4,6 +4,10 @@
 ``https://api.anthropic.com``). The key is ``litellm_params.api_key`` (a literal or a secret
 reference) or ``ANTHROPIC_API_KEY``; it is sent as ``x-api-key`` with ``anthropic-version``.
 Optional ``litellm_params.anthropic_beta`` adds the ``anthropic-beta`` header.
+
+Messages API requests pass through natively (``speaks``): the client's body with the model
+replaced, its ``anthropic-beta`` (merged with the deployment's) and ``anthropic-version``
+headers forwarded; ``count_tokens`` asks ``/v1/messages/count_tokens``.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from tollway.config import secrets
 from tollway.errors import InternalError, UnsupportedParamError, UpstreamError
+from tollway.passthrough.wire import ANTHROPIC_MESSAGES
 from tollway.providers.anthropic import errors
 from tollway.providers.anthropic.request import to_messages_body
 from tollway.providers.anthropic.response import to_chat_response
@@ -26,6 +31,7 @@ if TYPE_CHECKING:
     import httpx
 
     from tollway.errors import TollwayError
+    from tollway.passthrough.wire import WireRequest
     from tollway.providers.sse import SSEEvent
     from tollway.types.chat import ChatChunk, ChatRequest, ChatResponse
 
@@ -40,24 +46,42 @@ UNSUPPORTED = frozenset({
 })
 
 
+#: the request fields ``/v1/messages/count_tokens`` takes
+COUNTED = frozenset({"messages", "system", "tools", "tool_choice", "thinking", "mcp_servers", "output_config",
+                     "context_management"})
+
+
+def merge_betas(*values: object) -> list[str]:
+    """Beta flags from headers (comma-separated) and config (a string or a list), each once, in order."""
+    out: list[str] = []
+    for value in values:
+        items = value.split(",") if isinstance(value, str) else value if isinstance(value, list) else []
+        out.extend(str(item).strip() for item in items if str(item).strip() and str(item).strip() not in out)
+    return out
+
+
 class AnthropicProvider(HttpProvider):
     name = "anthropic"
     unsupported_params = UNSUPPORTED
+    extension_params = frozenset({"top_k"})
+    native_formats = frozenset({ANTHROPIC_MESSAGES})
 
     @property
     def base_url(self) -> str:
         base = (secrets.resolve(self.deployment.litellm_params.api_base) or DEFAULT_BASE).rstrip("/")
         return base.removesuffix("/v1")  # a base written with the version still means the host
 
-    async def headers(self) -> dict[str, str]:
+    async def headers(self, forwarded: dict[str, str] | None = None) -> dict[str, str]:
         key = await secrets.aresolve(self.deployment.litellm_params.api_key) or os.environ.get(KEY_ENV)
         if not key:
             raise InternalError(f"no API key configured for deployment '{self.deployment.id}' "
                                 f"(set litellm_params.api_key or {KEY_ENV})")
-        headers = {"x-api-key": key, "anthropic-version": API_VERSION}
-        beta = (self.deployment.litellm_params.model_extra or {}).get("anthropic_beta")
+        forwarded = forwarded or {}
+        headers = {"x-api-key": key, "anthropic-version": forwarded.get("anthropic-version") or API_VERSION}
+        beta = merge_betas(forwarded.get("anthropic-beta"), (self.deployment.litellm_params.model_extra or {})
+                           .get("anthropic_beta"))
         if beta:
-            headers["anthropic-beta"] = beta if isinstance(beta, str) else ",".join(beta)
+            headers["anthropic-beta"] = ",".join(beta)
         return headers
 
     # ------------------------------------------------------------------ protocol
@@ -72,6 +96,21 @@ class AnthropicProvider(HttpProvider):
 
     def parse_chat(self, data: Any, request: ChatRequest) -> ChatResponse:
         return to_chat_response(data)
+
+    async def build_native(self, request: WireRequest, *, stream: bool) -> UpstreamRequest:
+        body = {**request.body, "model": self.deployment.upstream_model}
+        return UpstreamRequest(f"{self.base_url}/v1/messages", body, await self.headers(request.headers))
+
+    async def count_tokens(self, request: WireRequest) -> int | None:
+        body = {k: v for k, v in request.body.items() if k in COUNTED}
+        body["model"] = self.deployment.upstream_model
+        upstream = UpstreamRequest(f"{self.base_url}/v1/messages/count_tokens", body,
+                                   await self.headers(request.headers))
+        data = await self._send_json(upstream)
+        tokens = data.get("input_tokens") if isinstance(data, dict) else None
+        if not isinstance(tokens, int):
+            raise UpstreamError("anthropic: unexpected count_tokens shape from the upstream")
+        return tokens
 
     async def parse_stream(self, events: AsyncIterator[SSEEvent], request: ChatRequest) -> AsyncIterator[ChatChunk]:
         translator = StreamTranslator(self.deployment.upstream_model)

@@ -48,6 +48,8 @@ def to_messages_body(body: dict[str, Any], *, model: str, stream: bool) -> dict[
         out["temperature"] = body["temperature"]
     if "top_p" in body:
         out["top_p"] = body["top_p"]
+    if "top_k" in body:
+        out["top_k"] = body["top_k"]
     stop = body.get("stop")
     if stop:
         out["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)

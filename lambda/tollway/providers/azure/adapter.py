@@ -51,6 +51,8 @@ AZURE = CompatSpec(None, ("AZURE_API_KEY", "AZURE_OPENAI_API_KEY"))
 class AzureProvider(OpenAIProvider):
     name = "azure"
     spec: ClassVar[CompatSpec] = AZURE
+    #: its chat URL is its own (``build_chat``), so requests are translated rather than passed through
+    native_formats = frozenset()
 
     # ------------------------------------------------------------------ URLs
 

@@ -5,6 +5,7 @@ inference profiles (``us.``, ``eu.``, ``apac.``, ``global.``) and application in
 or provisioned throughput ARNs all work. ``api_base`` is boto3's ``endpoint_url``;
 ``aws_region_name`` picks the region (else ``AWS_REGION``). Every boto3 call runs in a worker
 thread (``client.run_blocking``) and the event stream is read off the loop (``stream.aiter_blocking``).
+Claude models speak the Messages API natively (``native``): InvokeModel with the client's body.
 """
 
 from __future__ import annotations
@@ -14,16 +15,19 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from tollway.errors import UnsupportedParamError
+from tollway.passthrough.wire import ANTHROPIC_MESSAGES
 from tollway.providers.base import Provider
 from tollway.providers.bedrock import embeddings, errors
 from tollway.providers.bedrock.client import get_client, run_blocking
-from tollway.providers.bedrock.request import to_converse_kwargs
+from tollway.providers.bedrock.request import is_claude, to_converse_kwargs
 from tollway.providers.bedrock.response import response_id, to_chat_response
 from tollway.providers.bedrock.stream import StreamTranslator, aiter_blocking, interrupt_event_stream
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
+    from tollway.passthrough.answers import NativeEvent, NativeResponse
+    from tollway.passthrough.wire import WireRequest
     from tollway.types.chat import ChatChunk, ChatRequest, ChatResponse
     from tollway.types.embeddings import EmbeddingRequest, EmbeddingResponse
 
@@ -37,6 +41,8 @@ UNSUPPORTED = frozenset({
 class BedrockProvider(Provider):
     name = "bedrock"
     unsupported_params = UNSUPPORTED
+    extension_params = frozenset({"top_k"})
+    native_formats = frozenset({ANTHROPIC_MESSAGES})
 
     @property
     def model_id(self) -> str:
@@ -80,6 +86,58 @@ class BedrockProvider(Provider):
             await reader.aclose()  # stops the reader thread now, not when the generator is collected
         for chunk in translator.end():
             yield chunk
+
+    # ------------------------------------------------------------------ same wire (Claude)
+
+    def speaks(self, wire_format: str) -> bool:
+        return super().speaks(wire_format) and is_claude(self.model_id)
+
+    def _native_body(self, request: WireRequest) -> bytes:
+        from tollway.providers.bedrock.native import native_body
+
+        return native_body(request, (self.deployment.litellm_params.model_extra or {}).get("anthropic_beta"))
+
+    async def send_native(self, request: WireRequest) -> NativeResponse:
+        from tollway.passthrough.answers import NativeResponse
+        from tollway.providers.bedrock.native import read_body
+
+        payload = self._native_body(request)
+        content = await self._call(self.timeout, lambda client: client.invoke_model(
+            modelId=self.model_id, body=payload, contentType="application/json", accept="application/json",
+        )["body"].read())
+        raw, data, usage = read_body(request, content)
+        return NativeResponse(request.format, raw, data, usage)
+
+    async def stream_native(self, request: WireRequest) -> AsyncIterator[NativeEvent]:
+        from tollway.providers.bedrock.native import EventReader
+
+        payload = self._native_body(request)
+        output = await self._call(self.stream_timeout, lambda client: client.invoke_model_with_response_stream(
+            modelId=self.model_id, body=payload, contentType="application/json", accept="application/json"))
+        events = output["body"]
+        reader = EventReader()
+        parts = aiter_blocking(events, close=events.close, interrupt=lambda: interrupt_event_stream(events))
+        try:
+            async for part in parts:
+                event = reader.read(part)
+                if event is not None:
+                    yield event
+            reader.stream.end()
+        except Exception as exc:  # noqa: BLE001 - boto3 errors mapped, anything else re-raised
+            raise errors.from_exception(exc, self.stream_timeout) from None
+        finally:
+            await parts.aclose()
+
+    async def count_tokens(self, request: WireRequest) -> int | None:
+        body = {k: v for k, v in request.body.items() if k not in ("stream",)}
+        body.setdefault("max_tokens", 1)
+        from tollway.passthrough.wire import WireRequest as Wire
+
+        payload = self._native_body(Wire(request.format, body, request.headers))
+        output = await self._call(self.timeout, lambda client: client.count_tokens(
+            modelId=self.model_id, input={"invokeModel": {"body": payload}}))
+        tokens = output.get("inputTokens") if isinstance(output, dict) else None
+        return tokens if isinstance(tokens, int) else None
 
     # ------------------------------------------------------------------ embeddings
 

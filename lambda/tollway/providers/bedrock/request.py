@@ -16,6 +16,8 @@ Mapping choices:
 - ``cache_control`` on a system part, a content part, a message or a tool -> a ``cachePoint``
   block right after it.
 - ``user`` -> ``requestMetadata.user`` (visible in Bedrock's invocation logs).
+- ``top_k`` (from ``/v1/messages``) -> ``additionalModelRequestFields``: ``top_k`` for Claude,
+  ``inferenceConfig.topK`` for Nova; other models refuse it (unless ``drop_params``).
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ async def to_converse_kwargs(body: dict[str, Any], *, model_id: str, drop_params
               inference=inference, kwargs=kwargs)
     if inference:
         kwargs["inferenceConfig"] = inference
+    _top_k(body.get("top_k"), model_id=model_id, drop_params=drop_params, kwargs=kwargs)
     if system:
         kwargs["system"] = system
     tool_config = _tool_config(body)
@@ -73,6 +76,21 @@ async def to_converse_kwargs(body: dict[str, Any], *, model_id: str, drop_params
     if body.get("user"):
         kwargs["requestMetadata"] = {"user": _METADATA_VALUE.sub("_", str(body["user"]))[:256]}
     return kwargs
+
+
+def _top_k(value: int | None, *, model_id: str, drop_params: bool, kwargs: dict[str, Any]) -> None:
+    if value is None:
+        return
+    extra = kwargs.setdefault("additionalModelRequestFields", {})
+    if is_claude(model_id):
+        extra["top_k"] = value
+    elif "nova" in model_id:
+        extra.setdefault("inferenceConfig", {})["topK"] = value
+    elif not drop_params:
+        raise UnsupportedParamError(f"bedrock model '{model_id}' takes no 'top_k' (remove it, or set "
+                                    "litellm_settings.drop_params: true to drop it)", param="top_k")
+    if not extra:
+        del kwargs["additionalModelRequestFields"]
 
 
 # ----------------------------------------------------------------------------- messages

@@ -37,6 +37,8 @@ HUGGINGFACE = CompatSpec(f"{ROUTER}/v1", ("HF_TOKEN", "HUGGINGFACE_API_KEY"),
 class HuggingFaceProvider(OpenAIProvider):
     name = "huggingface"
     spec: ClassVar[CompatSpec] = HUGGINGFACE
+    #: its chat URL is its own (``build_chat``), so requests are translated rather than passed through
+    native_formats = frozenset()
 
     @property
     def router(self) -> str:

@@ -1,4 +1,10 @@
-"""The OpenAI adapter: the canonical model *is* OpenAI's, so translation is nearly nil."""
+"""The OpenAI adapter: the canonical model *is* OpenAI's, so translation is nearly nil.
+
+Chat Completions requests pass through natively (``speaks``): the client's body with the
+model replaced, deployment defaults filled in and the provider's quirks applied (renamed and
+unsupported fields, ``CompatSpec``); streams always ask for the usage chunk, which the front
+door removes again when the client did not ask for it.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +16,17 @@ from pydantic import ValidationError
 
 from tollway.config import secrets
 from tollway.errors import InternalError, UpstreamError
+from tollway.passthrough.wire import OPENAI_CHAT, OPENAI_RESPONSES
 from tollway.providers.catalog import OPENAI, CompatSpec
 from tollway.providers.http_provider import HttpProvider, UpstreamRequest
-from tollway.providers.transport import error_from_status
+from tollway.providers.openai.errors import stream_error
 from tollway.types.chat import ChatChunk, ChatResponse
 from tollway.types.embeddings import EmbeddingResponse
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from tollway.passthrough.wire import WireRequest
     from tollway.providers.sse import SSEEvent
     from tollway.types.chat import ChatRequest
     from tollway.types.embeddings import EmbeddingRequest
@@ -27,6 +35,7 @@ if TYPE_CHECKING:
 class OpenAIProvider(HttpProvider):
     name = "openai"
     spec: ClassVar[CompatSpec] = OPENAI
+    native_formats = frozenset({OPENAI_CHAT})
 
     @property
     def base_url(self) -> str:
@@ -50,6 +59,8 @@ class OpenAIProvider(HttpProvider):
 
     async def build_chat(self, request: ChatRequest, *, stream: bool) -> UpstreamRequest:
         body = self.prepare(request)
+        for message in body["messages"]:
+            message.pop("thinking_blocks", None)  # Anthropic's signed blocks (from /v1/messages): not OpenAI's
         for old, new in self.spec.rename.items():
             if old in body:
                 body[new] = body.pop(old)
@@ -59,6 +70,22 @@ class OpenAIProvider(HttpProvider):
         else:
             body.pop("stream", None)
             body.pop("stream_options", None)
+        return UpstreamRequest(f"{self.base_url}/chat/completions", body, await self.headers())
+
+    def speaks(self, wire_format: str) -> bool:
+        """Chat Completions for every OpenAI-compatible server; the Responses API for OpenAI's own."""
+        return wire_format in self.native_formats or (wire_format == OPENAI_RESPONSES and self.spec is OPENAI)
+
+    async def build_native(self, request: WireRequest, *, stream: bool) -> UpstreamRequest:
+        if request.format == OPENAI_RESPONSES:
+            return UpstreamRequest(f"{self.base_url}/responses", self.prepare_native(request.body),
+                                   await self.headers())
+        body = self.prepare_native(request.body)
+        for old, new in self.spec.rename.items():
+            if old in body:
+                body[new] = body.pop(old)
+        if stream:
+            body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
         return UpstreamRequest(f"{self.base_url}/chat/completions", body, await self.headers())
 
     def parse_chat(self, data: Any, request: ChatRequest) -> ChatResponse:
@@ -76,7 +103,7 @@ class OpenAIProvider(HttpProvider):
             except ValueError:
                 raise UpstreamError(f"{self.name}: invalid JSON in the upstream stream") from None
             if isinstance(payload, dict) and "error" in payload:
-                raise error_from_status(self.name, _status_of(payload), payload)
+                raise stream_error(self.name, payload)
             try:
                 yield ChatChunk.model_validate(payload)
             except ValidationError:
@@ -94,14 +121,3 @@ class OpenAIProvider(HttpProvider):
             return EmbeddingResponse.model_validate(data)
         except ValidationError:
             raise UpstreamError(f"{self.name}: unexpected embeddings shape from the upstream") from None
-
-
-def _status_of(payload: dict[str, Any]) -> int:
-    """Mid-stream errors carry no HTTP status; infer a sensible one from the error body."""
-    error = payload.get("error")
-    code = str(error.get("code") or error.get("type") or "") if isinstance(error, dict) else ""
-    if "rate" in code or code == "429":
-        return 429
-    if "invalid" in code or code == "400" or "context" in code:
-        return 400
-    return 500

@@ -8,6 +8,11 @@ Bearer token from google-auth. Project and location come from ``litellm_params``
 (``vertex_project``/``vertex_location``, also ``vertex_ai_project``/``vertex_ai_location``;
 ``aws_region_name`` as a location too), then ``VERTEXAI_PROJECT``/``VERTEXAI_LOCATION``,
 then the credential's own project. Embeddings use ``:predict``.
+
+Claude on Vertex (``vertex_ai/claude-*``) speaks the Messages API natively: the client's body
+(without ``model``, with ``anthropic_version: vertex-2023-10-16``) goes to
+``publishers/anthropic/models/{model}:rawPredict`` (``:streamRawPredict`` for streams), the
+``anthropic-beta`` header forwarded, and the answer comes back as Anthropic sent it.
 """
 
 from __future__ import annotations
@@ -18,15 +23,18 @@ from typing import TYPE_CHECKING, Any
 
 from tollway.config import secrets
 from tollway.errors import InternalError, UpstreamError
+from tollway.passthrough.wire import ANTHROPIC_MESSAGES
 from tollway.providers.gemini import embeddings
 from tollway.providers.gemini.adapter import GeminiProvider
 from tollway.providers.http_provider import UpstreamRequest
 from tollway.providers.vertex_ai import auth
 
 if TYPE_CHECKING:
+    from tollway.passthrough.wire import WireRequest
     from tollway.types.embeddings import EmbeddingRequest, EmbeddingResponse
 
 DEFAULT_LOCATION = "us-central1"
+VERTEX_ANTHROPIC_VERSION = "vertex-2023-10-16"
 #: instances per ``:predict`` call (Gemini embedding models take one, text-embedding models up to 250)
 BATCH_SIZE = 250
 CONCURRENCY = 8
@@ -34,6 +42,22 @@ CONCURRENCY = 8
 
 class VertexAIProvider(GeminiProvider):
     name = "vertex_ai"
+    native_formats = frozenset({ANTHROPIC_MESSAGES})
+
+    @property
+    def is_claude(self) -> bool:
+        return "claude" in self.deployment.upstream_model
+
+    def speaks(self, wire_format: str) -> bool:
+        return super().speaks(wire_format) and self.is_claude
+
+    async def build_native(self, request: WireRequest, *, stream: bool) -> UpstreamRequest:
+        body = {k: v for k, v in request.body.items() if k != "model"}
+        body["anthropic_version"] = VERTEX_ANTHROPIC_VERSION
+        headers = await self.auth_headers()
+        if request.headers.get("anthropic-beta"):
+            headers["anthropic-beta"] = request.headers["anthropic-beta"]
+        return UpstreamRequest(await self.url("streamRawPredict" if stream else "rawPredict"), body, headers)
 
     def _setting(self, *names: str) -> str | None:
         extras = self.deployment.litellm_params.model_extra or {}
@@ -82,7 +106,8 @@ class VertexAIProvider(GeminiProvider):
         model = self.deployment.upstream_model
         if model.startswith("projects/"):
             return f"{base}/{model}:{method}"
-        path = model if "/" in model else f"publishers/google/models/{model}"
+        publisher = "anthropic" if self.is_claude else "google"
+        path = model if "/" in model else f"publishers/{publisher}/models/{model}"
         return f"{base}/projects/{await self.project()}/locations/{location}/{path}:{method}"
 
     # ------------------------------------------------------------------ embeddings (:predict)

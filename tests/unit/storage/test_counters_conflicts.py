@@ -10,6 +10,7 @@ from botocore.stub import Stubber
 
 from tollway.storage import counters_repo
 from tollway.storage.counters_repo import Contention, CountersRepo, Lease
+from tollway.storage.dynamo import DynamoStore
 
 LEASES = [Lease("budget", "key", "k", "all", Decimal("0.1"), Decimal(1), "key budget"),
           Lease("budget", "team", "t", "all", Decimal("0.1"), Decimal(1), "team budget")]
@@ -24,7 +25,7 @@ def _conflict(stubber: Stubber) -> None:
 def test_conflicts_are_retried_then_give_up(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(counters_repo.time, "sleep", lambda _s: None)
     client = boto3.client("dynamodb", region_name="us-east-1")
-    repo = CountersRepo(client)
+    repo = CountersRepo(DynamoStore(client))
     with Stubber(client) as stubber:
         _conflict(stubber)
         _conflict(stubber)
