@@ -281,7 +281,8 @@ def _response_attributes(response: Any) -> dict[str, Any]:
     if isinstance(model, str) and model:
         out["gen_ai.response.model"] = model
     if native:
-        choices = native.get("choices") if isinstance(native.get("choices"), list) else []
+        listed = native.get("choices")
+        choices: list[Any] = listed if isinstance(listed, list) else []
         reasons = [c.get("finish_reason") for c in choices if isinstance(c, dict) and c.get("finish_reason")]
         reasons += [native["stop_reason"]] if native.get("stop_reason") else []
     else:
