@@ -4,8 +4,8 @@ Phases (``--only`` picks some): ``load`` (every server under the same load scena
 a time, plus DynamoDB round trips for Tollway), ``store`` (metered req/s and RSS on the SQLite
 store after 10k, 100k and 1M stored spend logs), ``paths`` (stream CPU per request with the body
 passed through vs translated, per front door), ``imports``, ``coldstart``, ``sizes``,
-``profile`` (py-spy on Tollway under load), ``tracing`` (CPU per request with OpenTelemetry on vs
-off). Results go to bench/results/latest.json and a
+``profile`` (py-spy on Tollway under load), ``guardrails`` (the built-in guardrails' CPU per request),
+``tracing`` (CPU per request with OpenTelemetry on vs off). Results go to bench/results/latest.json and a
 Markdown table to bench/results/latest.md; ``--update-doc`` also rewrites the generated
 section of BENCHMARKS.md. Everything listens on 127.0.0.1 and every load loop is bounded.
 """
@@ -24,6 +24,7 @@ from typing import Any
 
 import contenders
 import footprint
+import guardrails_bench
 import report
 import scenarios
 import setup_env
@@ -32,7 +33,7 @@ import tracing_cost
 from procs import BENCH, ROOT, Proc
 
 RESULTS = BENCH / "results"
-PHASES = ("load", "store", "paths", "imports", "coldstart", "sizes", "profile", "layer", "memory",
+PHASES = ("load", "store", "paths", "imports", "coldstart", "sizes", "profile", "layer", "memory", "guardrails",
           "tracing")
 
 
@@ -198,6 +199,11 @@ def main() -> int:
             results["coldstart"] = footprint.cold_starts(config, ddb, runs=1 if args.quick else 3,
                                                          slow_runs=1 if args.quick else 2)
             results["coldstart_primed"] = footprint.primed_cold_starts(config, ddb, runs=1 if args.quick else 3)
+        if "guardrails" in phases:
+            print("bench: built-in guardrails' CPU per request on a 4k-token prompt", flush=True)
+            results["guardrails"] = {**guardrails_bench.run(requests=100 if args.quick else 300),
+                                     "stream": guardrails_bench.run_stream(answers=5 if args.quick else 20)}
+            print(f"  guardrails: {results['guardrails']['cpu_ms_p50']} ms CPU p50 (target <= 1 ms)", flush=True)
         if "sizes" in phases:
             print("bench: package sizes (manylinux2014_aarch64 wheels, Python 3.11)", flush=True)
             results["sizes"] = footprint.sizes(measure_litellm=args.litellm_size)

@@ -17,6 +17,7 @@ from cdk.api import GatewayApi
 from cdk.data import DataTables
 from cdk.function import GatewayFunction, retention_for
 from cdk.gateway_config import GatewayConfig
+from cdk.guardrails import apply_guardrail_statement
 from cdk.observability import Observability
 from cdk.secrets import GatewaySecrets
 from cdk.settings import Settings
@@ -80,6 +81,7 @@ class TollwayStack(Stack):
             *iam_policies.bedrock_statements(self, self.gateway_config.bedrock_targets),
             iam_policies.sns_statement(self.gateway_config.alert_topic_arn),
             self.settlement.statement(),
+            apply_guardrail_statement(self, self.gateway_config.config),
         )
         if self.key is not None:
             self.key.grant_encrypt_decrypt(gateway.role)

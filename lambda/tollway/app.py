@@ -18,6 +18,7 @@ from tollway.api.routes import (
     admin_users,
     anthropic,
     completions,
+    guardrails,
     health,
     metrics,
     openai,
@@ -41,6 +42,7 @@ def create_app(gateway: Gateway | None = None) -> FastAPI:
     app.include_router(completions.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
+    app.include_router(guardrails.router)
     app.include_router(spend.router)
     app.include_router(admin_keys.router)
     app.include_router(admin_teams.router)

@@ -14,11 +14,14 @@ in the form the attempt sends, ``after_call`` the complete answer, ``on_event`` 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from tollway.errors import InvalidRequestError, PermissionDeniedError, TollwayError
+from tollway.guardrails import hooks as guardrails
 from tollway.observability import tracing
 from tollway.tokens import estimate_prompt
+from tollway.views import canonical as views
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
     from tollway.auth.context import AuthContext
     from tollway.config.models import Deployment
     from tollway.gateway import Gateway
+    from tollway.guardrails.hooks import Guard
     from tollway.hooks import CallHooks
     from tollway.metering.meter import Charge
     from tollway.passthrough.answers import NativeEvent, NativeResponse
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
     from tollway.providers.base import Provider
     from tollway.types.chat import ChatChunk, ChatRequest, ChatResponse
     from tollway.types.embeddings import EmbeddingRequest, EmbeddingResponse
+    from tollway.views.base import TextView
 
 T = TypeVar("T")
 
@@ -98,8 +103,12 @@ async def chat_stream(
 
 async def respond(gateway: Gateway, auth: AuthContext, ctx: RequestContext, request: WireRequest | ChatRequest, *,
                   fallbacks: list[str] | None = None, drop_params: bool = False) -> ChatResponse | NativeResponse:
-    """The complete answer: the upstream's own body when the deployment spoke the request's format."""
+    """The complete answer: the upstream's own body when the deployment spoke the request's format.
+
+    Guardrails check the request once, in the client's form, after routing and before the reservation
+    (a block is a 400); the answer in the form it came back, before the charge is settled."""
     hooks = gateway.hooks
+    checked = _Checked()
 
     async def attempt(deployment: Deployment) -> ChatResponse | NativeResponse:
         provider = gateway.provider(deployment, drop_params=drop_params)
@@ -107,16 +116,17 @@ async def respond(gateway: Gateway, auth: AuthContext, ctx: RequestContext, requ
             wire = await hooks.before_call(ctx, cast("WireRequest", request))
             with ctx.upstream():
                 return await provider.send_native(wire)
-        canonical = await hooks.before_call(ctx, _canonical(request))
+        canonical = await hooks.before_call(ctx, _canonical(request, checked.guard))
         with ctx.upstream():
             return await provider.chat(canonical)
 
     answer, deployment, charge = await _reserve_and_run(
-        gateway, auth, ctx, request, attempt, fallbacks=fallbacks, prompt_tokens=lambda: _estimate(request))
+        gateway, auth, ctx, request, attempt, fallbacks=fallbacks, prompt_tokens=lambda: _estimate(request),
+        check=partial(checked.run, gateway, auth, ctx, request))
     answer = await hooks.after_call(ctx, answer)
     ctx.usage = answer.usage
-    await charge.settle(answer.usage, deployment=deployment)
-    return answer
+    return await checked.guard.post_call(answer, _answer_view(answer),  # checks the answer, then settles
+                                         settle=partial(charge.settle, answer.usage, deployment=deployment))
 
 
 async def respond_stream(
@@ -125,8 +135,11 @@ async def respond_stream(
 ) -> Streamed:
     """Open the stream and wait for its first item, so failures before the first byte
     still become a proper HTTP status (and may be retried); the rest is relayed as it
-    arrives, and the charge is settled when the stream ends, fails or is abandoned."""
+    arrives, and the charge is settled when the stream ends, fails or is abandoned.
+    Output guardrails hold the stream back and read it through the view of its form (a native
+    stream's events are parsed only when one is configured)."""
     hooks = gateway.hooks
+    checked = _Checked()
 
     async def attempt(deployment: Deployment) -> tuple[bool, Any, AsyncIterator[Any]]:
         provider = gateway.provider(deployment, drop_params=drop_params)
@@ -135,16 +148,56 @@ async def respond_stream(
             wire = await hooks.before_call(ctx, cast("WireRequest", request))
             items: AsyncIterator[Any] = provider.stream_native(wire).__aiter__()
         else:
-            items = provider.chat_stream(await hooks.before_call(ctx, _canonical(request))).__aiter__()
+            canonical = _canonical(request, checked.guard)
+            items = provider.chat_stream(await hooks.before_call(ctx, canonical)).__aiter__()
         with ctx.upstream():
             return native, await items.__anext__(), items
 
     (native, first, rest), deployment, charge = await _reserve_and_run(
         gateway, auth, ctx, request, attempt, fallbacks=fallbacks, prompt_tokens=lambda: _estimate(request),
-        streaming=True)
+        streaming=True, check=partial(checked.run, gateway, auth, ctx, request))
     relayed = _metered(first, rest, charge, ctx, deployment, hooks=hooks, native=native,
                        prompt_tokens=lambda: _estimate(request))
-    return Streamed(events=relayed) if native else Streamed(chunks=relayed)
+    if native:
+        from tollway.views.native import NativeEventView
+
+        fmt = cast("WireRequest", request).format
+        return Streamed(events=checked.guard.stream(relayed, NativeEventView(fmt)))
+    return Streamed(chunks=checked.guard.stream(relayed, views.CHAT_CHUNK))
+
+
+class _Checked:
+    """The request's guardrails, once ``run`` (after routing, before the reservation)."""
+
+    def __init__(self) -> None:
+        self.guard: Guard = guardrails.Guard()
+
+    async def run(self, gateway: Gateway, auth: AuthContext, ctx: RequestContext,
+                  request: WireRequest | ChatRequest | EmbeddingRequest) -> None:
+        obj, view = _request_view(request)
+        self.guard = await guardrails.pre_call(gateway, auth, ctx, obj, view, judge=chat)
+
+
+def _request_view(request: WireRequest | ChatRequest | EmbeddingRequest) -> tuple[Any, TextView]:
+    """What guardrails read of a request: a ``WireRequest``'s body through its format's view."""
+    from tollway.passthrough.wire import WireRequest
+    from tollway.types.embeddings import EmbeddingRequest
+
+    if isinstance(request, WireRequest):
+        from tollway.views.native import request_view
+
+        return request.body, request_view(request.format)
+    return request, views.EMBEDDING_REQUEST if isinstance(request, EmbeddingRequest) else views.CHAT_REQUEST
+
+
+def _answer_view(answer: ChatResponse | NativeResponse) -> TextView:
+    from tollway.passthrough.answers import NativeResponse
+
+    if isinstance(answer, NativeResponse):
+        from tollway.views.native import NativeResponseView
+
+        return NativeResponseView(answer.format)
+    return views.CHAT_RESPONSE
 
 
 def _estimate(request: WireRequest | ChatRequest) -> int:
@@ -160,11 +213,14 @@ def _speaks(provider: Provider, request: WireRequest | ChatRequest) -> bool:
     return isinstance(request, WireRequest) and provider.speaks(request.format)
 
 
-def _canonical(request: WireRequest | ChatRequest) -> ChatRequest:
-    """The canonical form for a translated attempt (built once per request, on the first such attempt)."""
+def _canonical(request: WireRequest | ChatRequest, guard: Guard) -> ChatRequest:
+    """The canonical form for a translated attempt (built once per request, on the first such attempt),
+    with the pre-call guardrails' rewrites of the client's body carried over."""
     from tollway.passthrough.wire import WireRequest
 
-    return request.canonical() if isinstance(request, WireRequest) else request
+    if isinstance(request, WireRequest):
+        return guard.carry(request.canonical(), views.CHAT_REQUEST)
+    return request
 
 
 async def embed(
@@ -175,7 +231,10 @@ async def embed(
         with ctx.upstream():
             return await gateway.provider(deployment, drop_params=drop_params).embed(request)
 
-    response, deployment, charge = await _reserve_and_run(gateway, auth, ctx, request, attempt, fallbacks=fallbacks)
+    checked = _Checked()
+    response, deployment, charge = await _reserve_and_run(
+        gateway, auth, ctx, request, attempt, fallbacks=fallbacks,
+        check=partial(checked.run, gateway, auth, ctx, request))
     from tollway.types.chat import Usage
 
     await charge.settle(Usage(prompt_tokens=response.usage.prompt_tokens, total_tokens=response.usage.total_tokens),
@@ -187,9 +246,13 @@ async def _reserve_and_run(
     gateway: Gateway, auth: AuthContext, ctx: RequestContext, request: WireRequest | ChatRequest | EmbeddingRequest,
     attempt: Callable[[Deployment], Awaitable[T]], *, fallbacks: list[str] | None,
     prompt_tokens: Callable[[], int] | None = None, streaming: bool = False,
+    check: Callable[[], Awaitable[None]] | None = None,
 ) -> tuple[T, Deployment, Charge]:
-    """Route (404/403), reserve (429), run with retries and fallbacks; release the charge if nothing answered."""
+    """Route (404/403), run ``check`` (the pre-call guardrails: 400), reserve (429), run with retries and
+    fallbacks; release the charge if nothing answered."""
     group = candidates(gateway, auth, ctx, request.model)
+    if check is not None:
+        await check()
     charge = await tracing.reserved(gateway.meter.reserve(auth, ctx, request, reachable(gateway, group, fallbacks)))
     ctx.charge = charge
     try:

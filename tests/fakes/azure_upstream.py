@@ -41,6 +41,8 @@ class FakeAzure:
             Route("/openai/deployments/{deployment}/embeddings", self.embeddings, methods=["POST"]),
             Route("/openai/v1/chat/completions", self.chat, methods=["POST"]),
             Route("/openai/v1/embeddings", self.embeddings, methods=["POST"]),
+            Route("/openai/v1/responses", self.responses, methods=["POST"]),
+            Route("/openai/responses", self.responses, methods=["POST"]),
             Route("/{tenant}/oauth2/v2.0/token", self.token, methods=["POST"]),
         ])
 
@@ -66,6 +68,31 @@ class FakeAzure:
         if script and script.status >= 400:
             return body, JSONResponse(script.body, status_code=script.status, headers=script.headers), None
         return body, None, script
+
+    async def responses(self, request: Request) -> Response:
+        """The Responses API: ``/openai/v1/responses`` (no api-version) or ``/openai/responses?api-version=``."""
+        from tests.fakes.openai_upstream import response_events, response_object
+
+        v1 = request.url.path.startswith("/openai/v1/")
+        if v1 == bool(request.query_params.get("api-version")):
+            body = json.loads(await request.body())
+            self.requests.append(body)
+            self.paths.append(str(request.url.path) + ("?" + request.url.query if request.url.query else ""))
+            return _error(400, "api-version is required on the preview route and not allowed on v1", "BadRequest")
+        if not v1:
+            request.path_params["deployment"] = "-"  # versioned like the deployment routes, for the checks below
+        body, error, _ = await self._record(request)
+        if error is not None:
+            return error
+        answer = response_object(body)
+        if not body.get("stream"):
+            return JSONResponse(answer)
+
+        async def events() -> Any:
+            for event in response_events(answer):
+                yield event
+
+        return StreamingResponse(events(), media_type="text/event-stream")
 
     async def chat(self, request: Request) -> Response:
         body, error, script = await self._record(request)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from tollway.api.context import context_of
 from tollway.errors import InvalidRequestError, RequestTooLargeError, UnsupportedParamError
 
 if TYPE_CHECKING:
@@ -20,7 +21,9 @@ MAX_BODY_BYTES = int(os.environ.get("TOLLWAY_MAX_REQUEST_BYTES", str(10 * 1024 *
 #: exhaust the serialisers further down the line)
 MAX_DEPTH = 128
 #: request fields outside OpenAI's schema that the gateway itself understands
-GATEWAY_FIELDS = frozenset({"drop_params", "fallbacks"})
+GATEWAY_FIELDS = frozenset({"drop_params", "fallbacks", "guardrails", "disable_guardrails"})
+#: a request's own guardrail fields, kept on the request context for the guardrails (``tollway.guardrails``)
+GUARDRAIL_FIELDS = ("guardrails", "disable_guardrails")
 
 
 async def parse_body(request: Request, model: type[M]) -> M:
@@ -38,6 +41,7 @@ async def parse_body_and_data(request: Request, model: type[M]) -> tuple[M, dict
     data = _load_json(raw)
     if not isinstance(data, dict):
         raise InvalidRequestError("The request body must be a JSON object.", code="invalid_json")
+    context_of(request).extra["request_guardrails"] = {k: data[k] for k in GUARDRAIL_FIELDS if k in data}
     try:
         return model.model_validate(data), data
     except ValidationError as exc:

@@ -52,6 +52,8 @@ def build_context(
         named = metadata.get("guardrails")  # LiteLLM's place for them; the key's field adds to it, never hides it
         metadata["guardrails"] = list(dict.fromkeys([*(key.get("guardrails") or []),
                                                      *(named if isinstance(named, list) else [])]))
+    if team is not None and team.get("guardrails"):
+        metadata["team_guardrails"] = list(team["guardrails"])
     return AuthContext(
         kind=kind, role=effective, key_digest=(key or {}).get("token"),
         team_id=(team or {}).get("team_id") or (key or {}).get("team_id"),

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 
 from tollway.config.names import PROVIDER_NAMES, STRATEGY_NAMES, infer_provider
 from tollway.config.wildcards import match as matches_pattern
+from tollway.guardrails.config import GuardrailConfig, check_unique
 
 #: ``Deployment.provider`` of a ``model: "*"`` entry (the provider is named by each request)
 ANY_PROVIDER = "*"
@@ -181,14 +182,15 @@ class Config(_Open):
     litellm_settings: LiteLLMSettings = Field(default_factory=LiteLLMSettings)
     general_settings: GeneralSettings = Field(default_factory=GeneralSettings)
     environment_variables: dict[str, Any] = Field(default_factory=dict)
+    guardrails: list[GuardrailConfig] = Field(default_factory=list)  # see tollway.guardrails.config
 
     @field_validator("model_list", "router_settings", "litellm_settings", "general_settings",
-                     "environment_variables", mode="before")
+                     "environment_variables", "guardrails", mode="before")
     @classmethod
     def _null_is_empty(cls, value: Any, info: Any) -> Any:
         # ``model_list:`` with nothing under it is YAML null; treat it as empty.
         if value is None:
-            return [] if info.field_name == "model_list" else {}
+            return [] if info.field_name in ("model_list", "guardrails") else {}
         return value
 
     @model_validator(mode="after")
@@ -200,6 +202,11 @@ class Config(_Open):
                 raise ValueError(f"router_settings.model_group_alias.{alias}: '{target.model}' is not a model_name "
                                  "in model_list (nor matched by a wildcard entry)")
         return self
+
+    @field_validator("guardrails")
+    @classmethod
+    def _unique_guardrails(cls, value: list[GuardrailConfig]) -> list[GuardrailConfig]:
+        return check_unique(value)
 
     def groups(self) -> dict[str, list[Deployment]]:
         """Deployments by client-facing model name, in config order."""

@@ -103,6 +103,8 @@ class TeamFields(LimitFields):
     team_alias: str | None = None
     blocked: bool | None = None
     tags: list[str] | None = None
+    #: guardrails every key of the team runs (and cannot switch off)
+    guardrails: list[str] | None = None
 
 
 class TeamNew(TeamFields):

@@ -29,7 +29,7 @@ from tollway.identity.records import (
 if TYPE_CHECKING:
     from tollway.storage.identity_repo import Op
 
-TEAM_FIELDS = (*LIMIT_FIELDS, "team_alias", "blocked", "tags")
+TEAM_FIELDS = (*LIMIT_FIELDS, "team_alias", "blocked", "tags", "guardrails")
 PROJECT_FIELDS = (*LIMIT_FIELDS, "project_alias", "description")
 
 

@@ -167,6 +167,7 @@ class DynamoCharge(Charge):
             status=status, error_type=error_type, request=self.request,
             store_content=settings.store_prompts_in_spend_logs, usage_estimated=estimated,
         )
+        self.record["guardrails"] = self.ctx.extra.get("guardrails")  # decisions of tollway.guardrails, if any
         if self.meter.store:
             await _shielded(asyncio.to_thread(self._write, deployment, usage, breakdown.total, ended))
         if metrics_enabled():

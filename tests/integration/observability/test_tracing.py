@@ -136,3 +136,25 @@ def test_tracing_off_sends_nothing_and_no_traceparent(
     assert tracing.force_flush()
     assert otlp_receiver.exports == []
     assert "traceparent" not in openai_upstream.headers[-1]
+
+
+def test_a_guardrail_block_is_an_event_on_the_server_span(
+        start_gateway: Callable[..., Any], openai_upstream: FakeOpenAI, otlp_receiver: OtlpReceiver,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from tollway.observability import tracing
+
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", otlp_receiver.url)
+    guardrail = {"guardrail_name": "no-secrets", "litellm_params": {
+        "guardrail": "keywords", "mode": "pre_call", "default_on": True, "keywords": ["classified"]}}
+    gateway = start_gateway(config(openai_upstream.base_url, litellm_settings={"callbacks": ["otel"]},
+                                   guardrails=[guardrail]))
+    client = openai.OpenAI(base_url=gateway.base_url, api_key=MASTER_KEY, max_retries=0)
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(model="backup", messages=[{"role": "user", "content": "classified plans"}])
+    assert tracing.force_flush()
+    [server] = [s for s in otlp_receiver.spans() if s.kind == s.SPAN_KIND_SERVER]
+    [event] = [e for e in server.events if e.name == "tollway.guardrail.violation"]
+    attrs = {kv.key: kv.value.string_value for kv in event.attributes}
+    assert attrs["tollway.guardrail.name"] == "no-secrets" and attrs["tollway.guardrail.action"] == "block"
+    assert b"classified plans" not in otlp_receiver.raw()
+    assert openai_upstream.requests == []

@@ -172,3 +172,16 @@ def test_entra_token_is_refreshed_before_it_expires(client, upstream, monkeypatc
     client.chat.completions.create(model="gpt-entra", messages=[{"role": "user", "content": "b"}])
     assert len(upstream.token_requests) == 2
     assert [h["authorization"] for h in upstream.headers] == ["Bearer entra-token-1", "Bearer entra-token-2"]
+
+
+def test_responses_api_passes_through_on_both_routes(client, upstream) -> None:  # type: ignore[no-untyped-def]
+    """Azure OpenAI serves the Responses API itself: the body goes as sent (model = the deployment)."""
+    answer = client.responses.create(model="gpt-azure", input="hi azure", store=False, max_output_tokens=20)
+    assert answer.output_text == "echo: hi azure"
+    assert upstream.paths[-1] == "/openai/responses?api-version=2025-04-01-preview"
+    assert upstream.requests[-1] == {"model": "my-gpt4o", "input": "hi azure", "store": False,
+                                     "max_output_tokens": 20}
+    assert upstream.headers[-1]["api-key"] == API_KEY
+    with client.responses.stream(model="gpt-azure-v1", input="streamed", store=False) as stream:
+        final = stream.get_final_response()
+    assert final.output_text == "echo: streamed" and upstream.paths[-1] == "/openai/v1/responses"

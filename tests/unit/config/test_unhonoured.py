@@ -52,10 +52,11 @@ model_list:
     litellm_params: {model: mock/m}
 guardrails:
   - guardrail_name: pii
-    litellm_params: {guardrail: presidio, mode: pre_call}
+    litellm_params: {guardrail: presidio, mode: pre_call, presidio_analyzer_api_base: "http://127.0.0.1:9",
+                     presidio_anonymizer_api_base: "http://127.0.0.1:9"}
 credential_list: []
 mcp_servers: {}
-""", ["guardrails", "credential_list", "mcp_servers"]),
+""", ["credential_list", "mcp_servers"]),
     ("router-extras", """
 router_settings: {routing_strategy: simple-shuffle, redis_host: localhost, enable_tag_filtering: true,
                   health_check_cache_seconds: 5, retry_after_max: 3}

@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 from tollway.config import secrets
 from tollway.errors import ContentPolicyError, InternalError, TollwayError
+from tollway.passthrough.wire import OPENAI_RESPONSES
 from tollway.providers.azure.entra import COGNITIVE_SCOPE, DEFAULT_AUTHORITY, ClientCredentials, access_token
 from tollway.providers.catalog import CompatSpec
 from tollway.providers.openai.adapter import OpenAIProvider
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
     import httpx
 
+    from tollway.passthrough.wire import WireRequest
     from tollway.providers.http_provider import UpstreamRequest
     from tollway.types.chat import ChatChunk, ChatRequest
     from tollway.types.embeddings import EmbeddingRequest
@@ -53,6 +55,8 @@ class AzureProvider(OpenAIProvider):
     spec: ClassVar[CompatSpec] = AZURE
     #: its chat URL is its own (``build_chat``), so requests are translated rather than passed through
     native_formats = frozenset()
+    #: the oldest api-version of the preview route that serves the Responses API
+    RESPONSES_API_VERSION = "2025-04-01-preview"
 
     # ------------------------------------------------------------------ URLs
 
@@ -88,6 +92,19 @@ class AzureProvider(OpenAIProvider):
         deployment = quote(self.deployment.upstream_model, safe="")
         return (f"{self.endpoint}/openai/deployments/{deployment}/{operation}"
                 f"?api-version={quote(self.api_version, safe='')}")
+
+    # ------------------------------------------------------------------ the Responses API, passed through
+
+    def speaks(self, wire_format: str) -> bool:
+        """Azure OpenAI serves the Responses API itself; Chat Completions are translated (deployment URLs)."""
+        return wire_format == OPENAI_RESPONSES
+
+    async def build_native(self, request: WireRequest, *, stream: bool) -> UpstreamRequest:
+        upstream = await super().build_native(request, stream=stream)  # the body as sent, model = deployment
+        if not self.is_v1:  # the preview route takes the deployment in ``model`` and a recent api-version
+            version = max(self.api_version, self.RESPONSES_API_VERSION)
+            upstream.url = f"{self.endpoint}/openai/responses?api-version={quote(version, safe='')}"
+        return upstream
 
     # ------------------------------------------------------------------ auth
 

@@ -59,8 +59,8 @@ class _Generator:
             merged = {k: v for k, v in schema.items() if k != "allOf"}
             for raw in schema["allOf"]:
                 part = self._deref(raw if isinstance(raw, dict) else {}, depth)
-                merged["properties"] = {**merged.get("properties", {}), **part.get("properties", {})}
-                merged["required"] = [*merged.get("required", []), *part.get("required", [])]
+                merged["properties"] = {**_dict(merged.get("properties")), **_dict(part.get("properties"))}
+                merged["required"] = [*_list(merged.get("required")), *_list(part.get("required"))]
                 merged.update({k: v for k, v in part.items() if k not in ("properties", "required")})
             return self.value(merged, name, depth + 1)
         kind = _type_of(schema)
@@ -88,20 +88,20 @@ class _Generator:
         return schema
 
     def _object(self, schema: dict[str, Any], depth: int) -> dict[str, Any]:
-        properties: dict[str, Any] = schema.get("properties") or {}
-        required = [r for r in schema.get("required") or [] if isinstance(r, str)]
+        properties = _dict(schema.get("properties"))
+        required = [r for r in _list(schema.get("required")) if isinstance(r, str)]
         optional = list(properties) if "required" not in schema and depth < MAX_DEPTH else []
         names = list(dict.fromkeys([*required, *optional]))
         out = {key: self.value(properties.get(key, {}), key, depth + 1) for key in names}
-        minimum = int(schema.get("minProperties") or 0)
+        minimum = min(_count(schema.get("minProperties")), 64)
         extra = schema.get("additionalProperties")
         while len(out) < minimum and extra is not False:
             out[f"key{len(out)}"] = self.value(extra if isinstance(extra, dict) else {}, "value", depth + 1)
         return out
 
     def _array(self, schema: dict[str, Any], name: str, depth: int) -> list[Any]:
-        prefix = [p for p in schema.get("prefixItems") or [] if isinstance(p, dict)]
-        low = int(schema.get("minItems") or 0)
+        prefix = [p for p in _list(schema.get("prefixItems")) if isinstance(p, dict)]
+        low = min(_count(schema.get("minItems")), 64)
         high = schema.get("maxItems")
         count = max(low, len(prefix), 1 if depth < MAX_DEPTH else 0)
         if isinstance(high, int):
@@ -139,7 +139,7 @@ class _Generator:
             text = hinted
         else:
             text = f"example {name}" if name != "value" else "example"
-        low, high = int(schema.get("minLength") or 0), schema.get("maxLength")
+        low, high = min(_count(schema.get("minLength")), 4096), schema.get("maxLength")
         if len(text) < low:
             text += "x" * (low - len(text))
         if isinstance(high, int) and len(text) > high:
@@ -199,3 +199,17 @@ def _pointer(root: dict[str, Any], ref: str) -> Any:
         part = raw.replace("~1", "/").replace("~0", "~")
         node = node.get(part) if isinstance(node, dict) else None
     return node if isinstance(node, dict) else {}
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """A schema keyword that should hold an object: anything else (a client's odd schema) counts as empty."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _count(value: Any) -> int:
+    """A non-negative count keyword (``minItems``...): anything that is not one counts as 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0

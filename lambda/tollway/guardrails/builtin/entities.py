@@ -1,0 +1,179 @@
+"""PII and PHI entity detectors: one compiled pattern each, a cheap prefilter, and a validator where a
+checksum exists (Luhn for cards, mod-97 for IBANs, the octet and group rules of IP addresses).
+
+Compiled once, when a config first names a pii/phi guardrail; each runs only near an anchor or a
+digit run (``scan``), so a long prompt costs a few literal searches and one pass for digits. Entity
+names follow Presidio's where one exists (``EMAIL_ADDRESS``, ``CREDIT_CARD``, ...); placeholders use
+the short ``label`` (``[EMAIL_1]``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from tollway.guardrails.builtin import scan
+from tollway.guardrails.builtin.scan import Prepared
+
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_DATE = (rf"\d{{1,2}}[/.-]\d{{1,2}}[/.-](?:\d{{4}}|\d{{2}})|\d{{4}}-\d{{2}}-\d{{2}}"
+         rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}")
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One entity: its pattern, and where in a text it is worth running (see ``scan``).
+
+    ``needles``: the pattern runs only in windows around them (in the lowercased text when ``lower``);
+    ``min_digits``: only around digit runs with at least that many digits (and passing ``run_check``).
+    With neither, the whole text is scanned.
+    """
+
+    name: str
+    label: str
+    pattern: re.Pattern[str]
+    needles: tuple[str, ...] = ()
+    #: a further test of a needle's occurrence: ``(haystack, position)``
+    needle_check: Callable[[str, int], bool] | None = None
+    lower: bool = False
+    min_digits: int = 0
+    #: a further test of a digit run: ``(run, digits in it)``
+    run_check: Callable[[str, int], bool] | None = None
+    #: window extent around a needle or run, in characters
+    before: int = 4
+    after: int = 4
+    valid: Callable[[str], bool] | None = None
+    #: the regex group holding the value (cue-based patterns match the cue too)
+    group: int = 0
+
+    def spans(self, text: str | Prepared) -> Iterator[tuple[int, int]]:
+        prepared = text if isinstance(text, Prepared) else Prepared(text)
+        raw = prepared.text
+        for match in scan.matches(self.pattern, raw, self._windows(prepared)):
+            value = match.group(self.group)
+            if value and (self.valid is None or self.valid(value)):
+                yield match.start(self.group), match.end(self.group)
+
+    def _windows(self, prepared: Prepared) -> list[tuple[int, int]]:
+        raw = prepared.text
+        if self.needles:
+            haystack = prepared.lower if self.lower else raw
+            if haystack is None:
+                return [(0, len(raw))]
+            return scan.anchored(haystack, self.needles, self.before, self.after, check=self.needle_check)
+        if self.min_digits:
+            return scan.merge([(max(0, lo - self.before), min(len(raw), hi + self.after))
+                               for lo, hi, run, digits in prepared.runs
+                               if digits >= self.min_digits
+                               and (self.run_check is None or self.run_check(run, digits))])
+        return [(0, len(raw))]
+
+
+def luhn(value: str) -> bool:
+    digits = [int(c) for c in value if c.isdigit()]
+    if not 13 <= len(digits) <= 19 or len(set(digits)) == 1:
+        return False
+    total = 0
+    for i, digit in enumerate(reversed(digits)):
+        doubled = digit * 2 if i % 2 else digit
+        total += doubled - 9 if doubled > 9 else doubled
+    return total % 10 == 0
+
+
+def card(value: str) -> bool:
+    digits = "".join(c for c in value if c.isdigit())
+    return digits[:1] in "23456" and digits[:1] != "" and luhn(digits)
+
+
+def iban(value: str) -> bool:
+    compact = value.replace(" ", "").upper()
+    if not 15 <= len(compact) <= 34:
+        return False
+    moved = compact[4:] + compact[:4]
+    number = "".join(str(int(c, 36)) for c in moved)
+    return int(number) % 97 == 1
+
+
+def phone(value: str) -> bool:
+    digits = sum(c.isdigit() for c in value)
+    return 10 <= digits <= 15 if not value.startswith("+") else 8 <= digits <= 15
+
+
+def ipv6(value: str) -> bool:
+    if "::" not in value and value.count(":") != 7:
+        return False
+    try:
+        ipaddress.IPv6Address(value)
+    except ValueError:
+        return False
+    return True
+
+
+ENTITIES: dict[str, Entity] = {e.name: e for e in (
+    Entity("EMAIL_ADDRESS", "EMAIL", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
+           needles=("@",), before=64, after=255),
+    Entity("PHONE_NUMBER", "PHONE", re.compile(
+        r"(?<![\w+\-./])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}"
+        r"|(?:\(\d{3}\) ?|\d{3}[.-])\d{3}[.-]\d{4})(?![\w\-]|\.\d)"), min_digits=8, valid=phone,
+        run_check=lambda run, digits: digits >= 10 or run.startswith("+")),
+    Entity("CREDIT_CARD", "CREDIT_CARD", re.compile(r"(?<![\w\-.])(?:\d[ -]?){12,18}\d(?![\w\-]|\.\d)"),
+           min_digits=13, valid=card),
+    Entity("IBAN_CODE", "IBAN", re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b"),
+           min_digits=10, before=34, after=34, valid=iban),
+    Entity("US_SSN", "SSN", re.compile(r"(?<![\w\-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\w\-])"),
+           min_digits=9),
+    Entity("US_PASSPORT", "PASSPORT", re.compile(
+        r"(?i:passport)(?:\s+(?i:no\.?|number|num|id|is|#)){0,2}\s*[:#]?\s*\b([A-Z]{1,2}\d{6,8}|\d{9})\b"),
+        needles=("passport",), lower=True, before=0, after=40, group=1),
+    Entity("MEDICAL_RECORD_NUMBER", "MRN", re.compile(
+        r"(?i:\b(?:mrn|medical record(?: number| no\.?| #)?|patient id|chart (?:no\.?|number)))\s*[:#]?\s*"
+        r"\b((?:[A-Z]{1,3}-?)?\d{5,10})\b"),
+        needles=("mrn", "medical record", "patient id", "chart"), lower=True, before=0, after=50, group=1),
+    Entity("IP_ADDRESS", "IP", re.compile(
+        r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.]|\.\d)"),
+           min_digits=4, run_check=lambda run, digits: run.count(".") >= 3),
+    Entity("IPV6_ADDRESS", "IP", re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])"),
+           needles=(":",), needle_check=lambda text, at: text.find(":", at + 1, at + 6) != -1, before=40, after=40,
+           valid=ipv6),
+    Entity("DATE_OF_BIRTH", "DOB", re.compile(
+        rf"(?i:\b(?:dob|d\.o\.b\.?|date of birth|birth ?date|born(?: on)?)\b)[^\n\d]{{0,20}}\b({_DATE})"),
+        needles=("dob", "d.o.b", "birth", "born"), lower=True, before=16, after=60, group=1),
+    Entity("AWS_ACCESS_KEY", "AWS_ACCESS_KEY", re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b"),
+           needles=("AKIA", "ASIA", "ABIA", "ACCA"), before=1, after=20),
+    Entity("AWS_SECRET_KEY", "AWS_SECRET_KEY", re.compile(
+        r"(?i:secret_?access_?key|aws_?secret(?:_?key)?)[\"']?\s*[:=]\s*[\"']?"
+        r"([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"),
+        needles=("secret",), lower=True, before=16, after=80, group=1),
+    Entity("PRIVATE_KEY", "PRIVATE_KEY", re.compile(
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:[^-]|-(?!----END))*"
+        r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----)?"),
+        needles=("PRIVATE KEY-----",), before=40, after=16384),
+    Entity("JWT", "JWT", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+           needles=("eyJ",), before=1, after=8192),
+    Entity("API_KEY", "API_KEY", re.compile(
+        r"\b(?:sk-(?:proj-|ant-(?:api\d\d-)?|svcacct-)?[A-Za-z0-9_-]{20,}|gsk_[A-Za-z0-9]{20,}|xai-[A-Za-z0-9]{20,}"
+        r"|AIza[0-9A-Za-z_-]{35}|gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22,}|xox[abprs]-[A-Za-z0-9-]{10,}"
+        r"|hf_[A-Za-z0-9]{30,}|r8_[A-Za-z0-9]{20,}|nvapi-[A-Za-z0-9_-]{20,}|sk_live_[A-Za-z0-9]{20,})"),
+        needles=("sk-", "gsk_", "xai-", "AIza", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox", "hf_",
+                 "r8_", "nvapi-", "sk_live_"), before=1, after=512),
+)}
+
+#: Presidio's and common alternative names for the same entities
+ALIASES = {"EMAIL": "EMAIL_ADDRESS", "PHONE": "PHONE_NUMBER", "IBAN": "IBAN_CODE", "SSN": "US_SSN",
+           "PASSPORT": "US_PASSPORT", "MRN": "MEDICAL_RECORD_NUMBER", "IP": "IP_ADDRESS", "DOB": "DATE_OF_BIRTH",
+           "SECRET_KEY": "AWS_SECRET_KEY", "TOKEN": "JWT"}
+
+PII_DEFAULT = tuple(n for n in ENTITIES if n != "MEDICAL_RECORD_NUMBER")
+PHI_DEFAULT = ("EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "MEDICAL_RECORD_NUMBER", "DATE_OF_BIRTH", "IP_ADDRESS",
+               "IPV6_ADDRESS", "IBAN_CODE", "CREDIT_CARD", "US_PASSPORT")
+
+
+def canonical(name: str) -> str:
+    """The entity's name in ``ENTITIES`` (accepting aliases, any case); ValueError for an unknown one."""
+    upper = name.strip().upper()
+    upper = ALIASES.get(upper, upper)
+    if upper not in ENTITIES:
+        raise ValueError(f"unknown entity '{name}' (known: {', '.join(ENTITIES)})")
+    return upper

@@ -1,0 +1,96 @@
+"""OpenAI's Responses API: ``instructions`` and ``input`` items, ``output`` items, and stream events.
+
+Written from OpenAI's API reference: input is a string or a list of items (messages whose ``content`` is a
+string or ``input_text``/``output_text`` parts, and ``function_call_output`` items); output ``message`` items
+hold ``output_text`` and ``refusal`` parts. Streams send ``response.output_text.delta`` (and
+``response.refusal.delta``) per output index, then ``*.done`` events and ``response.completed`` that repeat
+whole texts; those are ``snapshot`` parts, so a guardrail that rewrote the deltas can rewrite them too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from tollway.views.base import TextPart, View, clamp_field, content_parts, get, listed
+
+_INPUT_TEXT = frozenset({"input_text", "output_text", "text"})
+
+
+class ResponsesRequestView(View):
+    name = "openai.responses.request"
+
+    def parts(self, obj: Any) -> Iterator[TextPart]:
+        instructions = get(obj, "instructions")
+        if isinstance(instructions, str):
+            yield TextPart(("instructions",), "system", instructions)
+        value = get(obj, "input")
+        if isinstance(value, str):
+            yield TextPart(("input",), "user", value)
+        for i, item in enumerate(listed(value)):
+            kind = get(item, "type")
+            if kind in (None, "message"):
+                role = str(get(item, "role") or "user")
+                yield from content_parts(get(item, "content"), ("input", i, "content"), role, _INPUT_TEXT)
+            elif kind == "function_call_output" and isinstance(get(item, "output"), str):
+                yield TextPart(("input", i, "output"), "tool", get(item, "output"))
+
+    def message_count(self, obj: Any) -> int:
+        value = get(obj, "input")
+        return len(value) if isinstance(value, list) else 1
+
+    def clamp_output(self, obj: Any, cap: int) -> bool:
+        return clamp_field(obj, ("max_output_tokens",), cap, default_name="max_output_tokens")
+
+
+class ResponsesResponseView(View):
+    name = "openai.responses.response"
+
+    def parts(self, obj: Any) -> Iterator[TextPart]:
+        yield from _output_parts(get(obj, "output"), ("output",), "text")
+
+
+class ResponsesEventView(View):
+    name = "openai.responses.event"
+
+    def parts(self, obj: Any) -> Iterator[TextPart]:
+        kind = get(obj, "type")
+        index = get(obj, "output_index")
+        channel = index if isinstance(index, int) else 0
+        if kind in ("response.output_text.delta", "response.refusal.delta"):
+            delta = get(obj, "delta")
+            if isinstance(delta, str) and delta:
+                yield TextPart(("delta",), "assistant", delta, channel, "delta")
+        elif kind in ("response.output_text.done", "response.refusal.done"):
+            field = "text" if kind == "response.output_text.done" else "refusal"
+            if isinstance(get(obj, field), str):
+                yield TextPart((field,), "assistant", get(obj, field), channel, "snapshot")
+        elif kind in ("response.content_part.added", "response.content_part.done"):
+            part = get(obj, "part")
+            for field in ("text", "refusal"):
+                if isinstance(get(part, field), str) and get(part, field):
+                    yield TextPart(("part", field), "assistant", get(part, field), channel, "snapshot")
+        elif kind in ("response.output_item.added", "response.output_item.done"):
+            yield from _item_parts(get(obj, "item"), ("item",), channel, "snapshot")
+        elif kind in ("response.completed", "response.incomplete", "response.created", "response.in_progress"):
+            yield from _output_parts(get(get(obj, "response"), "output"), ("response", "output"), "snapshot")
+
+
+def _output_parts(output: Any, path: tuple[str, ...], kind: str) -> Iterator[TextPart]:
+    for i, item in enumerate(listed(output)):
+        yield from _item_parts(item, (*path, i), i, kind)
+
+
+def _item_parts(item: Any, path: tuple[str | int, ...], channel: int, kind: str) -> Iterator[TextPart]:
+    if get(item, "type") != "message":
+        return
+    for j, part in enumerate(listed(get(item, "content"))):
+        field = {"output_text": "text", "refusal": "refusal"}.get(str(get(part, "type")))
+        if field and isinstance(get(part, field), str) and (kind == "text" or get(part, field)):
+            yield TextPart((*path, "content", j, field), "assistant", get(part, field), channel,
+                           kind)  # type: ignore[arg-type]
+
+
+REQUEST = ResponsesRequestView()
+RESPONSE = ResponsesResponseView()
+EVENT = ResponsesEventView()

@@ -1,0 +1,75 @@
+"""Fixtures for guardrail tests: the fake Presidio and Bedrock ApplyGuardrail servers, shared config pieces."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.fakes.bedrock_guardrail_upstream import FakeBedrockGuardrail
+from tests.fakes.presidio_upstream import FakePresidio
+from tests.support.servers import serve_app
+
+SECRET_EMAIL = "bob.secret@example.com"
+#: a streamed answer: ~40 words of prose, an email in the middle, more prose after it
+LONG_REPLY = ("Here is the summary you asked for, written out at some length so that it streams in many small "
+              "pieces before anything sensitive appears. ") * 2 + \
+             f"For follow-up write to {SECRET_EMAIL} and mention the ticket. " + "Thanks for waiting patiently. " * 4
+
+
+def mock(name: str, reply: str | None = None, **params: Any) -> dict[str, Any]:
+    litellm_params: dict[str, Any] = {"model": f"mock/{name}", **params}
+    if reply is not None:
+        litellm_params["mock_response"] = reply
+    return {"model_name": name, "litellm_params": litellm_params}
+
+
+def guardrail(name: str, kind: str, mode: str | list[str] = "pre_call", **params: Any) -> dict[str, Any]:
+    return {"guardrail_name": name, "litellm_params": {"guardrail": kind, "mode": mode, **params}}
+
+
+@pytest.fixture(scope="session")
+def _presidio_server() -> Iterator[tuple[FakePresidio, str]]:
+    fake = FakePresidio()
+    server = serve_app(fake.app)
+    yield fake, server.url
+    server.stop()
+
+
+@pytest.fixture
+def presidio(_presidio_server: tuple[FakePresidio, str]) -> Iterator[FakePresidio]:
+    fake, url = _presidio_server
+    fake.reset()
+    fake.url = url  # type: ignore[attr-defined]
+    yield fake
+
+
+@pytest.fixture(scope="session")
+def _bedrock_server() -> Iterator[tuple[FakeBedrockGuardrail, str]]:
+    fake = FakeBedrockGuardrail()
+    server = serve_app(fake.app)
+    yield fake, server.url
+    server.stop()
+
+
+@pytest.fixture
+def bedrock(_bedrock_server: tuple[FakeBedrockGuardrail, str]) -> Iterator[FakeBedrockGuardrail]:
+    fake, url = _bedrock_server
+    fake.reset()
+    fake.url = url  # type: ignore[attr-defined]
+    yield fake
+
+
+@pytest.fixture(scope="module")
+def table_prefix(dynamodb_endpoint: str) -> Iterator[str]:
+    """A unique ``TOLLWAY_TABLE_PREFIX`` for this module, its tables created."""
+    import uuid
+
+    from tollway.storage import client
+
+    prefix = f"g{uuid.uuid4().hex[:8]}-"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TOLLWAY_TABLE_PREFIX", prefix)
+        client.ensure_tables()
+        yield prefix
