@@ -208,6 +208,11 @@ def render(results: dict[str, Any]) -> str:
         lines.append(f"| {r['figure']}{unit} | {r['target']} | {' | '.join(cells)} | {' | '.join(ratios)} "
                      f"| {verdict} |")
     lines += ["", *raw_table(results), "", *store_table(results), "", *paths_table(results), "", *notes(results)]
+    tracing = results.get("tracing")
+    if tracing:
+        lines += ["", f"Tracing (OTLP to a loopback sink), CPU ms per request over {tracing['requests']} calls: "
+                      f"off {tracing['cpu_ms_per_request_off']}, on {tracing['cpu_ms_per_request_on']} "
+                      f"({tracing['overhead_pct']:+}%; target <= +10%)."]
     return "\n".join(lines) + "\n"
 
 

@@ -4,8 +4,8 @@ Phases (``--only`` picks some): ``load`` (every server under the same load scena
 a time, plus DynamoDB round trips for Tollway), ``store`` (metered req/s and RSS on the SQLite
 store after 10k, 100k and 1M stored spend logs), ``paths`` (stream CPU per request with the body
 passed through vs translated, per front door), ``imports``, ``coldstart``, ``sizes``,
-``profile`` (py-spy on Tollway under load), ``guardrails`` (the built-in guardrails' CPU per request).
-Results go to bench/results/latest.json and a
+``profile`` (py-spy on Tollway under load), ``guardrails`` (the built-in guardrails' CPU per request),
+``tracing`` (CPU per request with OpenTelemetry on vs off). Results go to bench/results/latest.json and a
 Markdown table to bench/results/latest.md; ``--update-doc`` also rewrites the generated
 section of BENCHMARKS.md. Everything listens on 127.0.0.1 and every load loop is bounded.
 """
@@ -29,10 +29,12 @@ import report
 import scenarios
 import setup_env
 import store_scale
+import tracing_cost
 from procs import BENCH, ROOT, Proc
 
 RESULTS = BENCH / "results"
-PHASES = ("load", "store", "paths", "imports", "coldstart", "sizes", "profile", "layer", "memory", "guardrails")
+PHASES = ("load", "store", "paths", "imports", "coldstart", "sizes", "profile", "layer", "memory", "guardrails",
+          "tracing")
 
 
 def _stop_all(procs: list[Proc]) -> None:
@@ -216,6 +218,10 @@ def main() -> int:
             print("bench: the layer alone (chat + Vertex token refresh, no project venv)", flush=True)
             results["layer_check"] = layer_check.check()
             print(f"  layer check ok={results['layer_check'].get('ok')}", flush=True)
+        if "tracing" in phases:
+            print("bench: tracing CPU per request, off vs on (OTLP to a loopback sink)", flush=True)
+            results["tracing"] = tracing_cost.overhead(requests=200 if args.quick else 1000)
+            print(f"  {results['tracing']}", flush=True)
     except Exception:
         traceback.print_exc()
         results["fatal"] = traceback.format_exc()[-2000:]

@@ -8,6 +8,7 @@ the function may touch; nothing here calls AWS.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,10 @@ def load_gateway_config(path: str | Path) -> GatewayConfig:
         config = load_config(path)
     except ConfigError as exc:
         raise ConfigValidationError(str(exc)) from None
+    from tollway.config.unhonoured import warning_line
+
+    if (unhonoured := warning_line(config)) is not None:
+        print(f"tollway: warning: {path}: {unhonoured}", file=sys.stderr)
     return GatewayConfig(Path(path), config)
 
 

@@ -21,10 +21,12 @@ from tollway.api.routes import (
     completions,
     guardrails,
     health,
+    metrics,
     openai,
     responses,
     spend,
 )
+from tollway.observability.tracing import TracingMiddleware
 from tollway.ui import routes as ui_routes
 
 if TYPE_CHECKING:
@@ -41,6 +43,7 @@ def create_app(gateway: Gateway | None = None) -> FastAPI:
     app.include_router(responses.router)
     app.include_router(completions.router)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(guardrails.router)
     app.include_router(spend.router)
     app.include_router(admin_keys.router)
@@ -49,6 +52,7 @@ def create_app(gateway: Gateway | None = None) -> FastAPI:
     app.include_router(admin_iam.router)
     app.include_router(admin_audit.router)
     app.include_router(ui_routes.router)
+    app.add_middleware(TracingMiddleware)  # inside the request context: it reads model, usage, cost
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(CORSMiddleware)  # outermost: even the last-resort 500 carries CORS headers
     app.openapi = functools.partial(openapi.describe, app)  # type: ignore[method-assign]  # built on first request

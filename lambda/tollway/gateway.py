@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from tollway.config import load_config
 from tollway.identity import wiring as identity_wiring
+from tollway.observability import tracing
 from tollway.providers import registry
 from tollway.providers.base import CallSettings
 from tollway.routing.router import Router
@@ -39,6 +40,7 @@ class Gateway:
             drop_params=config.litellm_settings.drop_params,
         )
         self.auth, self.identity = identity_wiring.build(config.general_settings.master_key)
+        tracing.configure(config)
         self._providers: dict[str, Provider] = {}
         self.router.models.on_evict.append(self._forget_adapters)
         from tollway.hooks import CallHooks
@@ -105,4 +107,14 @@ def default_gateway() -> Gateway:
         with _lock:
             if _default is None:
                 _default = Gateway.from_path(config_path())
+                _warn_unhonoured(_default.config)
     return _default
+
+
+def _warn_unhonoured(config: Config) -> None:
+    """One log line naming every config key this gateway ignores (``config.unhonoured``)."""
+    from tollway.config.unhonoured import warning_line
+    from tollway.observability.logging import logger
+
+    if (line := warning_line(config)) is not None:
+        logger.warning(line)

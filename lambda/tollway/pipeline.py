@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from tollway.errors import InvalidRequestError, PermissionDeniedError, TollwayError
 from tollway.guardrails import hooks as guardrails
+from tollway.observability import tracing
 from tollway.tokens import estimate_prompt
 from tollway.views import canonical as views
 
@@ -252,7 +253,7 @@ async def _reserve_and_run(
     group = candidates(gateway, auth, ctx, request.model)
     if check is not None:
         await check()
-    charge = await gateway.meter.reserve(auth, ctx, request, reachable(gateway, group, fallbacks))
+    charge = await tracing.reserved(gateway.meter.reserve(auth, ctx, request, reachable(gateway, group, fallbacks)))
     ctx.charge = charge
     try:
         result, deployment = await gateway.router.run(

@@ -43,6 +43,10 @@ def serve(config_path: str | None, *, host: str, port: int, data_dir: str, log_l
     except ConfigError as exc:
         print(f"tollway: {exc}", file=sys.stderr)
         return 2
+    from tollway.config.unhonoured import warning_line
+
+    if (unhonoured := warning_line(gateway.config)) is not None:
+        print(f"tollway: warning: {unhonoured}", file=sys.stderr)
     from tollway.auth.open_mode import host_refusal
 
     refused = host_refusal(host, allow=allow_open) if gateway.auth.open_mode else None

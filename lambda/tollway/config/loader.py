@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from tollway.config.models import Config
+from tollway.config.unhonoured import check_strict
 from tollway.errors import ConfigError
 
 
@@ -42,6 +43,10 @@ def parse_config(data: Any, *, source: str = "config") -> Config:
         config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"{source}: {_describe(exc, data)}") from None
+    try:
+        check_strict(config)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
     for key, value in config.environment_variables.items():
         os.environ.setdefault(str(key), str(value))
     return config

@@ -11,6 +11,8 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any
 
+from tollway.observability import tracing
+
 if TYPE_CHECKING:
     from tollway.guardrails.base import Guardrail, Session
 
@@ -21,6 +23,7 @@ CONTEXT_KEY = "guardrails"
 async def decision(session: Session, guardrail: Guardrail, category: str, action: str) -> None:
     entry = {"guardrail": guardrail.name, "category": category, "action": action, "stage": session.stage}
     session.ctx.extra.setdefault(CONTEXT_KEY, []).append(entry)
+    tracing.guardrail_event(guardrail.name, action=action, category=category, stage=str(session.stage))
     log.info("guardrail %s: %s %s on %s (request %s)", guardrail.name, action, category, session.stage,
              session.ctx.request_id)
     if _metrics_enabled():

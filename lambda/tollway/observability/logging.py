@@ -1,4 +1,4 @@
-"""The JSON request log: one line per request, never message content or keys."""
+"""The JSON request log: one line per request, never message content or keys (it also feeds ``/metrics``)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
+
+from tollway.observability.prometheus import REGISTRY
 
 if TYPE_CHECKING:
     from tollway.api.context import RequestContext
@@ -33,6 +35,7 @@ def log_request(ctx: RequestContext, *, method: str, path: str, status: int) -> 
         fields["auth"] = ctx.auth.kind
         if ctx.auth.team_id:
             fields["team_id"] = ctx.auth.team_id
+    REGISTRY.observe_request(fields, cost=ctx.charge.cost if ctx.charge is not None else None)
     if status >= 500:
         logger.error("request", extra=fields)
     else:

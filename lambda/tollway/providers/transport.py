@@ -27,6 +27,7 @@ from tollway.errors import (
     TollwayError,
     UpstreamError,
 )
+from tollway.observability import tracing
 
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
 
@@ -39,7 +40,8 @@ def http_client() -> httpx.AsyncClient:
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)
     if client is None or client.is_closed:
-        client = httpx.AsyncClient(limits=_LIMITS, timeout=httpx.Timeout(600.0, connect=CONNECT_TIMEOUT))
+        client = httpx.AsyncClient(limits=_LIMITS, timeout=httpx.Timeout(600.0, connect=CONNECT_TIMEOUT),
+                                   event_hooks={"request": [tracing.inject_traceparent]})
         _clients[loop] = client
     return client
 

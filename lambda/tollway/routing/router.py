@@ -34,6 +34,7 @@ from tollway.errors import (
     ServiceUnavailableError,
     TollwayError,
 )
+from tollway.observability import tracing
 from tollway.routing.groups import ModelGroups
 from tollway.routing.retries import backoff, retries_for, upstream_auth_failure
 from tollway.routing.stats import Health
@@ -155,7 +156,7 @@ class Router:
             ctx.extra["attempts"] = ctx.extra.get("attempts", 0) + 1
             started = self.health.started(deployment.id)
             try:
-                result = await attempt(deployment)
+                result = await tracing.attempt(deployment, attempt)
             except TollwayError as error:
                 broken = upstream_auth_failure(error)
                 if error.retryable or broken:

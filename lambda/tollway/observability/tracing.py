@@ -1,0 +1,331 @@
+"""OpenTelemetry traces with the GenAI semantic conventions, off unless the config asks for them.
+
+Enabled by ``litellm_settings.callbacks: ["otel"]`` (also ``success_callback``, or
+``general_settings.otel: true``), exported over OTLP HTTP/protobuf to
+``OTEL_EXPORTER_OTLP_ENDPOINT`` (``/v1/traces`` appended; ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``
+and ``OTEL_EXPORTER_OTLP_HEADERS`` as the SDK reads them). ``langfuse`` in a callback list adds a
+second exporter to Langfuse's OTLP endpoint (``observability.langfuse``). The OpenTelemetry
+packages (the ``[otel]`` extra) are imported only when tracing is on: when it is off every hook
+below is one ``None`` check.
+
+The tree of one request::
+
+    POST /v1/chat/completions      SERVER  (TracingMiddleware; incoming ``traceparent`` continued)
+    ├── tollway.reserve                    (``reserved``: budgets and limits)
+    ├── chat gpt-4o-mini           CLIENT  (``attempt``: one per upstream try; retries and
+    ├── chat gpt-4o-mini           CLIENT   fallbacks are siblings; ``traceparent`` sent upstream)
+    └── tollway.settle                     (``traced_charge``: the charge settled or released)
+
+Attributes: ``gen_ai.operation.name``, ``gen_ai.provider.name``, ``gen_ai.request.model``,
+``gen_ai.response.model``, ``gen_ai.usage.input_tokens``/``output_tokens``,
+``gen_ai.response.finish_reasons``, ``tollway.cost_usd``, ``tollway.team_id``,
+``tollway.key_alias``, ``tollway.user_id``. Never a key (raw or hashed), never message content.
+Guardrail violations become span events (``guardrail_event``).
+Spans leave through a ``BatchSpanProcessor``: a background thread exports them, so a slow or
+down collector never delays a response.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    import httpx
+    from opentelemetry.propagators.textmap import TextMapPropagator
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+    from tollway.config.models import Config, Deployment
+    from tollway.metering.meter import Charge
+    from tollway.types.chat import Usage
+
+T = TypeVar("T")
+
+#: Tollway's provider prefixes -> ``gen_ai.provider.name`` well-known values (others pass as they are)
+PROVIDER_NAMES = {
+    "openai": "openai", "azure": "azure.ai.openai", "anthropic": "anthropic", "bedrock": "aws.bedrock",
+    "gemini": "gcp.gemini", "vertex_ai": "gcp.vertex_ai", "cohere": "cohere", "mistral": "mistral_ai",
+    "groq": "groq", "deepseek": "deepseek", "xai": "x_ai", "perplexity": "perplexity",
+}
+#: path suffix -> ``gen_ai.operation.name``
+OPERATIONS = (("/chat/completions", "chat"), ("/messages", "chat"), ("/responses", "chat"),
+              ("/completions", "text_completion"), ("/embeddings", "embeddings"))
+
+_state: _Tracing | None = None
+#: facts the spans below the server span report up to it (response model, finish reasons)
+_facts: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("tollway_trace_facts", default=None)
+
+
+def enabled() -> bool:
+    return _state is not None
+
+
+def configure(config: Config) -> None:
+    """Turn tracing on or off for this process from ``config`` (called when a gateway is built)."""
+    global _state
+    from tollway.config.unhonoured import callback_names
+
+    names = callback_names(config)
+    otel = bool(names & {"otel", "opentelemetry"}) or bool((config.general_settings.model_extra or {}).get("otel"))
+    langfuse = "langfuse" in names
+    previous, _state = _state, None
+    if previous is not None:  # its last spans go out in the background: a new gateway never waits for them
+        import threading
+
+        threading.Thread(target=previous.provider.shutdown, name="otel-shutdown", daemon=True).start()
+    if otel or langfuse:
+        _state = _Tracing(otel=otel, langfuse=langfuse)
+
+
+def force_flush(timeout_millis: int = 5000) -> bool:
+    """Export every finished span now (tests; the end of a Lambda invocation). True when all went out."""
+    return True if _state is None else bool(_state.provider.force_flush(timeout_millis))
+
+
+class _Tracing:
+    def __init__(self, *, otel: bool, langfuse: bool) -> None:
+        import os
+
+        from opentelemetry.sdk.resources import Resource
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+        from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+        from tollway import __version__
+
+        resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", "tollway"),
+                                    "service.version": __version__})
+        self.provider = TracerProvider(resource=resource)
+        if otel:
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+            self.provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        if langfuse:
+            from tollway.observability.langfuse import LangfuseConfigError, exporter
+
+            try:
+                self.provider.add_span_processor(BatchSpanProcessor(exporter()))
+            except LangfuseConfigError as exc:
+                from tollway.observability.logging import logger
+
+                logger.warning(f"langfuse tracing is off: {exc}")
+        self.tracer = self.provider.get_tracer("tollway")
+        self.propagator: TextMapPropagator = TraceContextTextMapPropagator()
+
+
+# ---------------------------------------------------------------------------------------------- hooks
+
+
+class TracingMiddleware:
+    """Pure ASGI: one SERVER span per HTTP request, continuing an incoming W3C ``traceparent``.
+
+    Sits inside ``RequestContextMiddleware`` so the request's ``RequestContext`` (model, usage,
+    cost, caller) is read when the response, streamed or not, has been sent.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = _state
+        if state is None or scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        from opentelemetry import context as otel_context
+        from opentelemetry import trace
+        from opentelemetry.trace import SpanKind, Status, StatusCode
+
+        carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        parent = state.propagator.extract(carrier)
+        path, method = scope["path"], scope["method"]
+        operation = next((op for suffix, op in OPERATIONS if path.endswith(suffix)), None)
+        attributes: dict[str, Any] = {"http.request.method": method, "url.path": path}
+        if operation:
+            attributes["gen_ai.operation.name"] = operation
+        span = state.tracer.start_span(method, context=parent, kind=SpanKind.SERVER, attributes=attributes)
+        token = otel_context.attach(trace.set_span_in_context(span, parent))
+        facts_token = _facts.set({"operation": operation})
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = getattr(scope.get("route"), "path", None)
+            span.update_name(f"{method} {route}" if route else method)
+            if route:
+                span.set_attribute("http.route", route)
+            span.set_attribute("http.response.status_code", status)
+            span.set_attributes(_request_attributes(scope, _facts.get() or {}))
+            if status >= 500:
+                span.set_status(Status(StatusCode.ERROR))
+            span.end()
+            _facts.reset(facts_token)
+            otel_context.detach(token)
+
+
+async def attempt(deployment: Deployment, call: Callable[[Deployment], Awaitable[T]]) -> T:
+    """``call(deployment)`` inside a CLIENT span (the router's one upstream try)."""
+    state = _state
+    if state is None:
+        return await call(deployment)
+    from opentelemetry.trace import SpanKind, Status, StatusCode
+
+    from tollway.errors import TollwayError
+
+    facts = _facts.get() or {}
+    operation = str(facts.get("operation") or "chat")
+    model = deployment.upstream_model
+    attributes = {"gen_ai.operation.name": operation, "gen_ai.request.model": model,
+                  "gen_ai.provider.name": provider_name(deployment.provider),
+                  "tollway.deployment_id": deployment.id, "tollway.model_group": deployment.model_name}
+    with state.tracer.start_as_current_span(f"{operation} {model}", kind=SpanKind.CLIENT, attributes=attributes,
+                                            record_exception=False, set_status_on_exception=False) as span:
+        try:
+            result = await call(deployment)
+        except TollwayError as exc:
+            span.set_status(Status(StatusCode.ERROR, exc.error_type))
+            span.set_attribute("error.type", exc.error_type)
+            upstream_status = getattr(exc, "upstream_status", None)
+            if upstream_status:
+                span.set_attribute("http.response.status_code", int(upstream_status))
+            raise
+        parts = result if isinstance(result, tuple) else (result,)  # a stream: (first item, rest, ...)
+        found = next((a for a in map(_response_attributes, parts) if a), {})
+        span.set_attributes(found)
+        facts.update(found)
+        return result
+
+
+async def reserved(pending: Awaitable[Charge]) -> Charge:
+    """Await the meter's reservation inside a ``tollway.reserve`` span; the charge comes back traced."""
+    state = _state
+    if state is None:
+        return await pending
+    with state.tracer.start_as_current_span("tollway.reserve"):
+        charge = await pending
+    return cast("Charge", _TracedCharge(charge, state))
+
+
+async def inject_traceparent(request: httpx.Request) -> None:
+    """httpx request hook: the current span's ``traceparent`` on every upstream call."""
+    state = _state
+    if state is not None:
+        carrier: dict[str, str] = {}
+        state.propagator.inject(carrier)
+        for name, value in carrier.items():
+            request.headers[name] = value
+
+
+def guardrail_event(guardrail: str, *, action: str, **attributes: str | int | float | bool) -> None:
+    """Record a guardrail violation as an event on the current span (``tollway.guardrail.violation``).
+
+    For guardrails to call where they block, mask or flag; attributes must not carry content.
+    """
+    state = _state
+    if state is None:
+        return
+    from opentelemetry import trace
+
+    trace.get_current_span().add_event("tollway.guardrail.violation", attributes={
+        "tollway.guardrail.name": guardrail, "tollway.guardrail.action": action,
+        **{f"tollway.guardrail.{k}": v for k, v in attributes.items()}})
+
+
+def provider_name(provider: str | None) -> str:
+    return PROVIDER_NAMES.get(provider or "", provider or "unknown")
+
+
+class _TracedCharge:
+    """A ``Charge`` whose ``settle``/``release`` run in a ``tollway.settle`` span; the rest delegates."""
+
+    def __init__(self, inner: Charge, state: _Tracing) -> None:
+        self._inner = inner
+        self._state = state
+
+    @property
+    def cost(self) -> float | None:
+        return self._inner.cost
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def observe(self, chunk: Any) -> None:
+        self._inner.observe(chunk)
+
+    async def settle(self, usage: Usage | None, *, deployment: Deployment | None, status: str = "success",
+                     error_type: str | None = None) -> None:
+        with self._state.tracer.start_as_current_span("tollway.settle", attributes={"tollway.status": status}) as span:
+            await self._inner.settle(usage, deployment=deployment, status=status, error_type=error_type)
+            if self._inner.cost is not None:
+                span.set_attribute("tollway.cost_usd", float(self._inner.cost))
+
+    async def release(self, *, error_type: str | None = None) -> None:
+        with self._state.tracer.start_as_current_span("tollway.settle", attributes={"tollway.status": "released"}):
+            await self._inner.release(error_type=error_type)
+
+
+def _response_attributes(response: Any) -> dict[str, Any]:
+    """GenAI attributes of a canonical answer, or of a passthrough one (its parsed body in ``data``)."""
+    out: dict[str, Any] = {}
+    data = getattr(response, "data", None)
+    native = data if isinstance(data, dict) else {}
+    model = native.get("model") if native else getattr(response, "model", None)
+    if isinstance(model, str) and model:
+        out["gen_ai.response.model"] = model
+    if native:
+        listed = native.get("choices")
+        choices: list[Any] = listed if isinstance(listed, list) else []
+        reasons = [c.get("finish_reason") for c in choices if isinstance(c, dict) and c.get("finish_reason")]
+        reasons += [native["stop_reason"]] if native.get("stop_reason") else []
+    else:
+        reasons = [c.finish_reason for c in getattr(response, "choices", None) or []
+                   if getattr(c, "finish_reason", None)]
+    if reasons:
+        out["gen_ai.response.finish_reasons"] = [str(r) for r in reasons]
+    usage = getattr(response, "usage", None)
+    if usage is not None and getattr(usage, "prompt_tokens", None) is not None:
+        out["gen_ai.usage.input_tokens"] = int(usage.prompt_tokens)
+        if getattr(usage, "completion_tokens", None) is not None:
+            out["gen_ai.usage.output_tokens"] = int(usage.completion_tokens)
+    return out
+
+
+def _request_attributes(scope: Scope, facts: dict[str, Any]) -> dict[str, Any]:
+    """What the request's ``RequestContext`` knows once it is answered (no keys, no content)."""
+    out: dict[str, Any] = {k: v for k, v in facts.items() if k.startswith("gen_ai.response.")}
+    ctx = scope.get("state", {}).get("tollway_ctx")
+    if ctx is None:
+        return out
+    out["tollway.request_id"] = ctx.request_id
+    if ctx.model:
+        out["gen_ai.request.model"] = ctx.model
+    if ctx.provider:
+        out["gen_ai.provider.name"] = provider_name(ctx.provider)
+    if ctx.deployment:
+        out["tollway.deployment_id"] = ctx.deployment
+    if ctx.usage is not None:
+        out["gen_ai.usage.input_tokens"] = int(ctx.usage.prompt_tokens or 0)
+        out["gen_ai.usage.output_tokens"] = int(ctx.usage.completion_tokens or 0)
+    else:
+        out.update({k: v for k, v in facts.items() if k.startswith("gen_ai.usage.")})
+    if ctx.charge is not None and ctx.charge.cost is not None:
+        out["tollway.cost_usd"] = float(ctx.charge.cost)
+    if ctx.error_type:
+        out["error.type"] = ctx.error_type
+    auth = ctx.auth
+    if auth is not None:
+        for name, value in (("tollway.team_id", auth.team_id), ("tollway.user_id", auth.user_id),
+                            ("tollway.key_alias", (auth.metadata or {}).get("key_alias"))):
+            if value:
+                out[name] = str(value)
+    if ctx.extra.get("attempts"):
+        out["tollway.attempts"] = int(ctx.extra["attempts"])
+    return out
