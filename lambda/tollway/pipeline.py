@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar
 
+from tollway import deadline
 from tollway.errors import InvalidRequestError, PermissionDeniedError, TollwayError
 from tollway.tokens import estimate_prompt
 
@@ -67,7 +68,11 @@ async def chat(gateway: Gateway, auth: AuthContext, ctx: RequestContext, request
     response, deployment, charge = await _reserve_and_run(
         gateway, auth, ctx, request, attempt, fallbacks=fallbacks, prompt_tokens=lambda: estimate_prompt(request))
     ctx.usage = response.usage
-    await charge.settle(response.usage, deployment=deployment)
+    gone = ctx.extra.get("client_disconnected") is True  # set by the middleware: nobody will read the answer
+    if gone:
+        ctx.error_type = "client_disconnected"
+    await charge.settle(response.usage, deployment=deployment, status="abandoned" if gone else "success",
+                        error_type="client_disconnected" if gone else None)
     return response
 
 
@@ -80,9 +85,11 @@ async def chat_stream(
     arrives, and the charge is settled when the stream ends, fails or is abandoned."""
 
     async def attempt(deployment: Deployment) -> tuple[ChatChunk, AsyncIterator[ChatChunk]]:
-        chunks = gateway.provider(deployment, drop_params=drop_params).chat_stream(request).__aiter__()
+        provider = gateway.provider(deployment, drop_params=drop_params)
+        chunks = deadline.bound(provider.chat_stream(request).__aiter__(), timeout=provider.timeout,
+                                gap=provider.stream_timeout, what=provider.name)
         with ctx.upstream():
-            return await chunks.__anext__(), chunks
+            return await deadline.first(chunks, provider.name), chunks
 
     (first, rest), deployment, charge = await _reserve_and_run(
         gateway, auth, ctx, request, attempt, fallbacks=fallbacks, prompt_tokens=lambda: estimate_prompt(request),
@@ -143,6 +150,8 @@ async def _metered(first: ChatChunk, rest: AsyncIterator[ChatChunk], charge: Cha
             yield chunk
     except TollwayError as exc:
         status, error_type = "failure", exc.error_type
+        await charge.settle(ctx.usage, deployment=deployment, status=status, error_type=error_type)
+        _disclose_charge(exc, charge)
         raise
     except BaseException:  # GeneratorExit / CancelledError: the client went away
         status, error_type = "abandoned", "client_disconnected"
@@ -152,3 +161,11 @@ async def _metered(first: ChatChunk, rest: AsyncIterator[ChatChunk], charge: Cha
         if aclose is not None:
             await aclose()
         await charge.settle(ctx.usage, deployment=deployment, status=status, error_type=error_type)
+
+
+def _disclose_charge(error: TollwayError, charge: Charge) -> None:
+    """Tell the client, in the error event, what the partial answer it received was charged."""
+    if charge.cost:
+        error.message = (f"{error.message} (the part of the answer relayed before the failure was charged "
+                         f"{charge.cost:.10f}".rstrip("0").rstrip(".") + " USD)")
+        error.args = (error.message,)

@@ -34,6 +34,9 @@ WINDOW_GRACE_SECONDS = 120
 #: attempts of a transaction that keeps conflicting with concurrent ones on the same items
 RESERVE_ATTEMPTS = 8
 SETTLE_ATTEMPTS = 20
+#: how long a settlement's marker (``settled#<request id>`` / ``settled``) outlives it; a replay of the
+#: same settlement within this time is a no-op (longer than any settlement queue keeps a message)
+SETTLED_MARKER_SECONDS = 15 * 86400
 
 
 @dataclass(frozen=True)
@@ -213,19 +216,26 @@ class CountersRepo:
                extra: list[dict[str, Any]]) -> int:
         """Settle the leases and write ``extra`` (spend log, rollups) in one transaction.
 
-        Returns the number of write calls made (1 unless a reservation had been reclaimed).
+        Returns the number of write calls made (1 unless a reservation had been reclaimed), or 0 when
+        this request id was settled before: the transaction also writes a marker item, conditionally,
+        so a settlement replayed after a failure that left its outcome unknown is applied exactly once.
         """
         lost: set[int] = set()
         calls = 0
+        marker = {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk)", "Item": {
+            "pk": {"S": f"settled#{request_id}"}, "sk": {"S": "settled"},
+            "expires_at": {"N": str(int(time.time() + SETTLED_MARKER_SECONDS))}}}}
         while True:
             ops = self.settle_ops(leases, request_id, actual, lost=frozenset(lost))
             tracked = [i for i, lease in enumerate(leases)
                        if lease.kind != "rpm" and not (lease.kind == "parallel" and i in lost)]
             calls += 1
-            failed = self._transact(ops + extra, attempts=SETTLE_ATTEMPTS)
+            failed = self._transact([marker, *ops, *extra], attempts=SETTLE_ATTEMPTS)
             if not failed:
                 return calls
-            newly = {tracked[i] for i, _ in failed if i < len(tracked)}
+            if any(i == 0 for i, _ in failed):
+                return 0  # settled before (a replay): nothing is written twice
+            newly = {tracked[i - 1] for i, _ in failed if 0 < i <= len(tracked)}
             if not newly or newly <= lost:
                 raise RuntimeError("settlement failed on a spend record")  # pragma: no cover
             lost |= newly
