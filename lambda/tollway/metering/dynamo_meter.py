@@ -99,7 +99,11 @@ class DynamoMeter:
         end_user = getattr(request, "user", None) or None
         leases: list[Lease] = []
         if self.store:
-            await self.ready()
+            try:
+                await asyncio.wait_for(self.ready(), store_timeout() * 4)
+            except store_failures() as exc:
+                log.warning("preparing the store failed: %s", type(exc).__name__)
+                raise StoreUnavailableError() from None
             leases = budgets.budget_leases(
                 auth, end_user=end_user, providers=[d.provider for d in deployments], amount=worst_cost,
                 provider_budgets=self.settings.provider_budgets, end_user_budget=self.settings.max_end_user_budget,

@@ -79,6 +79,7 @@ class JournalQueue:
 
         with open(self.path, "a+", encoding="utf-8") as journal:
             fcntl.flock(journal, fcntl.LOCK_EX)  # one replayer at a time; writers wait for the lock
+            _end_torn_line(journal)
             journal.seek(0)
             pending: dict[str, str] = {}
             for raw in journal:
@@ -111,11 +112,21 @@ class JournalQueue:
         import fcntl
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as journal:
+        with open(self.path, "a+", encoding="utf-8") as journal:
             fcntl.flock(journal, fcntl.LOCK_EX)
+            _end_torn_line(journal)
             journal.write("".join(line + "\n" for line in lines))
             journal.flush()
             os.fsync(journal.fileno())
+
+
+def _end_torn_line(journal: Any) -> None:
+    """End a line torn by a crash mid-write, so the next line is not glued to it (and lost)."""
+    size = journal.seek(0, os.SEEK_END)
+    if size:
+        journal.seek(size - 1)
+        if journal.read(1) != "\n":
+            journal.write("\n")
 
 
 class SqsQueue:

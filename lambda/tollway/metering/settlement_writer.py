@@ -1,7 +1,8 @@
 """Writing settlements so none is ever dropped: retried, then queued durably, then replayed.
 
-``write`` tries the store ``attempts`` times with exponential backoff, each try bounded by
-``store_timeout()`` and all of them by the request's deadline; if every try fails, the entry goes
+``write`` tries the store ``attempts`` times with exponential backoff, all of them together within
+``store_timeout()`` and the request's deadline (a stalled store costs a request at most that long,
+an unreachable one a few quick refusals); if every try fails, the entry goes
 to the settlement queue (``settlement_queue``), with a ``SettlementsQueued`` EMF metric and a
 warning log line. ``replay`` drains the queue in bounded batches: at startup of ``tollway serve``
 and, at most once per ``REPLAY_INTERVAL`` seconds per process, after a request's settlement.
@@ -36,8 +37,9 @@ _PENDING: set[asyncio.Future[Any]] = set()
 
 
 def store_timeout() -> float:
-    """Seconds one store call may take on the request path before it counts as failed."""
-    return float(os.environ.get("TOLLWAY_STORE_TIMEOUT", "5"))
+    """Seconds a request waits for the store in one step (reserving; settling, retries included)
+    before the store counts as unavailable (``TOLLWAY_STORE_TIMEOUT``, default 10)."""
+    return float(os.environ.get("TOLLWAY_STORE_TIMEOUT", "10"))
 
 
 def store_failures() -> tuple[type[BaseException], ...]:
@@ -75,8 +77,11 @@ class SettlementWriter:
     async def write(self, entry: PendingSettlement, *, deadline: float | None = None) -> bool:
         """True once the store has it; False when it was queued instead (never raises for the store)."""
         failures = store_failures()
+        ends = time.monotonic() + store_timeout()
+        if deadline is not None:
+            ends = min(ends, deadline)
         for attempt in range(self.attempts):
-            budget = store_timeout() if deadline is None else min(store_timeout(), deadline - time.monotonic())
+            budget = ends - time.monotonic()
             if budget <= 0:
                 break
             try:
@@ -88,7 +93,7 @@ class SettlementWriter:
                 await self.maybe_replay()
                 return True
             pause = self.backoff * 2**attempt
-            if attempt + 1 < self.attempts and (deadline is None or time.monotonic() + pause < deadline):
+            if attempt + 1 < self.attempts and time.monotonic() + pause < ends:
                 await asyncio.sleep(pause)
         await self.enqueue(entry)
         return False
