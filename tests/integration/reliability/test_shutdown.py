@@ -74,3 +74,38 @@ def test_sigterm_drains_for_a_bounded_time_then_exits(tmp_path: Path, faulty: Fa
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)
+
+
+def test_serve_replays_queued_settlements_at_startup(tmp_path: Path) -> None:
+    """A settlement queued by an earlier run (store away) is written when ``tollway serve`` starts."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from tollway.metering.settlement_queue import JournalQueue, PendingSettlement
+    from tollway.metering.spend import iso
+    from tollway.storage.counters_repo import Lease
+
+    data = tmp_path / "data"
+    now = datetime.now(UTC).timestamp()
+    record = {"request_id": "req-queued", "team_id": "t-queued", "key_digest": "k-queued", "model": "m",
+              "cost": 0.25, "status": "success", "started_at": iso(now), "ended_at": iso(now)}
+    lease = Lease("budget", "key", "k-queued", "all", Decimal("0.5"), Decimal(1), "key budget")
+    JournalQueue(data / "settlements.journal").put(PendingSettlement("rsv-queued", [lease], {0: Decimal("0.25")},
+                                                                     record, None))
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"model_list": [{"model_name": "m", "litellm_params": {"model": "mock/m"}}],
+                                  "general_settings": {"master_key": "sk-replay-test"}}))
+    port = _free_port()
+    env = {k: v for k, v in _env().items() if k != "TOLLWAY_SETTLEMENT_JOURNAL"}  # the data dir's own journal
+    process = subprocess.Popen([*TOLLWAY, "serve", "--config", str(config), "--port", str(port), "--data-dir",
+                                str(data)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base, process)
+        assert (data / "settlements.journal").read_text() == ""  # replayed and compacted
+        logs = httpx.get(f"{base}/spend/logs", params={"team_id": "t-queued", "start_date": iso(now)[:10]},
+                         headers={"authorization": "Bearer sk-replay-test"}).json()["data"]
+        assert [(log["request_id"], log["cost"]) for log in logs] == [("req-queued", 0.25)]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
