@@ -126,10 +126,10 @@ def test_stalled_store_at_reserve_is_a_bounded_503_and_the_late_reservation_is_r
     assert response.status_code == 503 and response.headers["retry-after"]
     assert time.monotonic() - started < 0.5 + 5
     for _ in range(100):  # the stalled write lands later; then its slot and budget are handed back
-        if faulty.done["settle"]:
+        if faulty.done["settle"] and faulty.done["settle"] == faulty.calls["settle"]:
             break
         time.sleep(0.1)
-    assert faulty.done == {"reserve": 1, "settle": 1}
+    assert faulty.done["reserve"] == 1 and faulty.done["settle"] >= 1
     state = counters(uid)
     assert_nothing_open(state)
     assert state["key_spent"] == 0
