@@ -100,7 +100,11 @@ class CountersRepo:
 
     def reserve(self, leases: list[Lease], request_id: str, lease_seconds: float, *,
                 now: float | None = None) -> None:
-        """Move every lease at once or none; raises Refusal naming the first exceeded limit."""
+        """Move every lease at once or none; raises Refusal naming the first exceeded limit.
+
+        Each tracked lease is conditional on its entry not existing yet, so a write retried after an
+        unanswered try (botocore retries a timed-out call) is applied once, never twice.
+        """
         now = time.time() if now is None else now
         for lease in leases:
             if lease.limit is not None and lease.amount > lease.limit:
@@ -112,6 +116,8 @@ class CountersRepo:
             failed = self._write(ops)
             if not failed:
                 return
+            if any(_entry_name(request_id) in item for _, item in failed):
+                return  # an earlier try of this very write landed (a retried request): reserved once, all or none
             index, old = failed[0]
             lease = leases[index]
             if not reclaimed and self.reclaim_expired(lease, old, now=now):
@@ -137,9 +143,12 @@ class CountersRepo:
             "ExpressionAttributeNames": names, "ExpressionAttributeValues": values,
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
+        conditions = ["attribute_not_exists(#r)"] if lease.tracked else []  # never applied twice
         if lease.limit is not None:
-            op["ConditionExpression"] = "attribute_not_exists(#c) OR #c <= :t"
+            conditions.append("(attribute_not_exists(#c) OR #c <= :t)")
             values[":t"] = {"N": str(lease.limit - lease.amount)}
+        if conditions:
+            op["ConditionExpression"] = " AND ".join(conditions)
         return op
 
     @staticmethod

@@ -49,3 +49,29 @@ def test_a_parallel_limit_is_not_shrunk_by_reused_ids(serial_dynamodb, start_gat
         statuses += [r.status_code for r in asyncio.run(_fire(gw.url, ["dup", "dup"]))]
     assert statuses == [200] * 10
     assert_nothing_open(counters(uid))
+
+
+def test_a_retried_reservation_write_is_applied_once(serial_dynamodb, uid) -> None:  # type: ignore[no-untyped-def]
+    """botocore retries a write whose answer timed out; the store may have applied the first try.
+    The retry must not reserve again (that leaked a slot and a reservation for good)."""
+    from decimal import Decimal
+
+    from tollway.storage.client import ensure_tables
+    from tollway.storage.counters_repo import CountersRepo, Lease
+
+    ensure_tables()
+    repo = CountersRepo()
+    budget = Lease("budget", "key", f"k-{uid}", "all", Decimal("0.5"), Decimal(10), "key budget")
+    slot = Lease("parallel", "key", f"k-{uid}", "parallel", Decimal(1), Decimal(5), "key parallel")
+    for leases in ([budget, slot], [budget]):  # a transaction, and a single UpdateItem
+        repo.reserve(leases, f"rsv-{len(leases)}", lease_seconds=60)
+        repo.reserve(leases, f"rsv-{len(leases)}", lease_seconds=60)  # the retry
+    state = repo.budget("key", f"k-{uid}", "all")
+    assert state["committed"] == Decimal("1.0") and state["reservations"] == 2
+    repo.settle([budget, slot], "rsv-2", {}, [])
+    repo.settle([budget], "rsv-1", {}, [])
+    state = repo.budget("key", f"k-{uid}", "all")
+    assert state["committed"] == 0 and state["reservations"] == 0
+    item = repo.client.get_item(TableName=repo.table, ConsistentRead=True,
+                                Key={"pk": {"S": f"rate#key#k-{uid}"}, "sk": {"S": "parallel"}})["Item"]
+    assert item["n"] == {"N": "0"}
