@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from tollway import deadline
 from tollway.errors import InvalidRequestError, PermissionDeniedError, TollwayError
 from tollway.tokens import estimate_prompt
 
@@ -114,7 +115,11 @@ async def respond(gateway: Gateway, auth: AuthContext, ctx: RequestContext, requ
         gateway, auth, ctx, request, attempt, fallbacks=fallbacks, prompt_tokens=lambda: _estimate(request))
     answer = await hooks.after_call(ctx, answer)
     ctx.usage = answer.usage
-    await charge.settle(answer.usage, deployment=deployment)
+    gone = ctx.extra.get("client_disconnected") is True  # set by the middleware: nobody will read the answer
+    if gone:
+        ctx.error_type = "client_disconnected"
+    await charge.settle(answer.usage, deployment=deployment, status="abandoned" if gone else "success",
+                        error_type="client_disconnected" if gone else None)
     return answer
 
 
@@ -132,11 +137,12 @@ async def respond_stream(
         native = _speaks(provider, request)
         if native:
             wire = await hooks.before_call(ctx, cast("WireRequest", request))
-            items: AsyncIterator[Any] = provider.stream_native(wire).__aiter__()
+            source: AsyncIterator[Any] = provider.stream_native(wire).__aiter__()
         else:
-            items = provider.chat_stream(await hooks.before_call(ctx, _canonical(request))).__aiter__()
+            source = provider.chat_stream(await hooks.before_call(ctx, _canonical(request))).__aiter__()
+        items = deadline.bound(source, timeout=provider.timeout, gap=provider.stream_timeout, what=provider.name)
         with ctx.upstream():
-            return native, await items.__anext__(), items
+            return native, await deadline.first(items, provider.name), items
 
     (native, first, rest), deployment, charge = await _reserve_and_run(
         gateway, auth, ctx, request, attempt, fallbacks=fallbacks, prompt_tokens=lambda: _estimate(request),
@@ -226,6 +232,10 @@ async def _metered(first: Any, rest: AsyncIterator[Any], charge: Charge, ctx: Re
                     break
     except TollwayError as exc:
         status, error_type = "failure", exc.error_type
+        if native:
+            ctx.usage = native_metering.cut_short(ctx.usage, relayed, prompt_tokens)
+        await charge.settle(ctx.usage, deployment=deployment, status=status, error_type=error_type)
+        _disclose_charge(exc, charge)
         raise
     except BaseException:  # GeneratorExit / CancelledError: the client went away
         status, error_type = "abandoned", "client_disconnected"
@@ -234,6 +244,14 @@ async def _metered(first: Any, rest: AsyncIterator[Any], charge: Charge, ctx: Re
         aclose = getattr(rest, "aclose", None)
         if aclose is not None:
             await aclose()
-        if native and status != "success":
+        if native and status == "abandoned":
             ctx.usage = native_metering.cut_short(ctx.usage, relayed, prompt_tokens)
         await charge.settle(ctx.usage, deployment=deployment, status=status, error_type=error_type)
+
+
+def _disclose_charge(error: TollwayError, charge: Charge) -> None:
+    """Tell the client, in the error event, what the partial answer it received was charged."""
+    if charge.cost:
+        error.message = (f"{error.message} (the part of the answer relayed before the failure was charged "
+                         f"{charge.cost:.10f}".rstrip("0").rstrip(".") + " USD)")
+        error.args = (error.message,)

@@ -1,0 +1,24 @@
+"""Fixtures for the reliability suite: the faulty upstream, a store, gateways with metered keys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.fakes.faulty_upstream import FaultyUpstream
+from tests.integration.metering.conftest import serial_dynamodb, uid  # noqa: F401  (fixtures, re-exported)
+
+
+@pytest.fixture(scope="session")
+def faulty() -> Iterator[FaultyUpstream]:
+    upstream = FaultyUpstream().start()
+    yield upstream
+    upstream.stop()
+
+
+@pytest.fixture(autouse=True)
+def _journal(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Queued settlements go to this test's own journal, never to the repository's ``.tollway``."""
+    monkeypatch.setenv("TOLLWAY_SETTLEMENT_JOURNAL", str(tmp_path / "settlements.journal"))
+    monkeypatch.delenv("TOLLWAY_SETTLEMENT_QUEUE_URL", raising=False)
