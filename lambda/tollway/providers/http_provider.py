@@ -128,7 +128,7 @@ class HttpProvider(Provider):
     async def send_native(self, request: WireRequest) -> NativeResponse:
         """The upstream's own body, within the attempt's deadline and the response cap."""
         from tollway.passthrough.answers import NativeResponse
-        from tollway.passthrough.readers import body_usage
+        from tollway.passthrough.readers import body_usage, is_answer
 
         upstream = await self.build_native(request, stream=False)
         try:
@@ -141,12 +141,17 @@ class HttpProvider(Provider):
             data = None
         if not isinstance(data, dict):
             raise UpstreamError(f"{self.name}: the upstream answered with invalid JSON", code="upstream_bad_response")
+        if not is_answer(request.format, data):
+            raise UpstreamError(f"{self.name}: the upstream's answer is not a valid response",
+                                code="upstream_bad_response")
         return NativeResponse(request.format, body, data, body_usage(request.format, data))
 
     async def stream_native(self, request: WireRequest) -> AsyncIterator[NativeEvent]:
         """The upstream's own events, as ``chat_stream`` bounds them: reads within the gap and the
-        attempt's deadline, size caps, and an answer that is not a stream fails before its first event."""
-        from tollway.passthrough.readers import stream_reader
+        attempt's deadline, size caps, keepalive comments dropped (never progress), and an answer that
+        is not a stream fails before its first event."""
+        from tollway.passthrough.readers import event_readable, stream_reader
+        from tollway.passthrough.sse import fields
 
         upstream = await self.build_native(request, stream=True)
         until = deadline.attempt_deadline(self.timeout)
@@ -165,6 +170,11 @@ class HttpProvider(Provider):
                 if _media_type(response.headers) == "application/json":
                     raise self._not_a_stream(await read_capped(response, self.name), response.headers)
                 async for raw in _capped_events(response, self.name):
+                    if fields(raw) == (None, ""):
+                        continue  # a keepalive comment: not relayed, and no progress for the gap timeout
+                    if not relayed and not event_readable(raw):
+                        raise UpstreamError(f"{self.name}: the upstream sent a stream event we could not read",
+                                            code="upstream_bad_stream")
                     relayed = True
                     yield reader.read(raw)
             if not relayed:
@@ -218,8 +228,12 @@ class HttpProvider(Provider):
         return body
 
 
+_EVENT_ENDS = (b"\n\n", b"\r\r", b"\r\n\r\n")
+
+
 async def _capped_events(response: httpx.Response, provider: str) -> AsyncIterator[bytes]:
-    """The raw SSE events of ``response``, within the stream and event caps (else ResponseTooLarge)."""
+    """The raw SSE events of ``response``, within the stream and event caps (else ResponseTooLarge); a
+    last event the upstream cut off is relayed only if it can still be read (else a 502)."""
     from tollway.passthrough.sse import raw_events
     from tollway.providers import transport
 
@@ -234,8 +248,13 @@ async def _capped_events(response: httpx.Response, provider: str) -> AsyncIterat
                 raise transport.ResponseTooLarge(provider, "stream", stream_cap)
             yield part
 
+    from tollway.passthrough.readers import event_readable
+
     try:
         async for raw in raw_events(parts(), max_event=event_cap):
+            if not raw.endswith(_EVENT_ENDS) and not event_readable(raw):
+                raise UpstreamError(f"{provider}: the upstream closed the stream in the middle of an event",
+                                    code="upstream_bad_stream")
             yield raw
     except OverflowError:
         raise transport.ResponseTooLarge(provider, "stream event", event_cap) from None

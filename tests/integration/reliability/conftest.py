@@ -1,4 +1,5 @@
-"""Fixtures for the reliability suite: the faulty upstream, a store, gateways with metered keys."""
+"""Fixtures for the reliability suite: the faulty upstream, gateways with metered keys. Tests that need a
+store take ``store_backend`` (tests/conftest.py) and so run on SQLite and on DynamoDB."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fakes.faulty_upstream import FaultyUpstream
-from tests.integration.metering.conftest import serial_dynamodb, uid  # noqa: F401  (fixtures, re-exported)
+from tests.integration.metering.conftest import uid  # noqa: F401  (fixtures, re-exported)
 
 
 @pytest.fixture(scope="session")

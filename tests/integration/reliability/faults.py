@@ -7,9 +7,8 @@ import time
 from collections import Counter
 from typing import Any
 
-from botocore.exceptions import EndpointConnectionError
-
 from tollway.storage.counters_repo import CountersRepo
+from tollway.storage.errors import StoreUnavailableError
 
 
 class FaultyCounters(CountersRepo):
@@ -25,7 +24,7 @@ class FaultyCounters(CountersRepo):
         if operation in self.stall:
             time.sleep(self.stall[operation])
         if operation in self.down:
-            raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9/store-is-down")
+            raise StoreUnavailableError()  # what either backend raises when it cannot be reached
 
     def reserve(self, *args: Any, **kwargs: Any) -> None:
         self._fault("reserve")

@@ -11,6 +11,7 @@ from tests.integration.metering.support import StaticLookup
 from tollway.auth.context import AuthContext, Limits
 from tollway.metering.periods import period
 from tollway.storage.counters_repo import CountersRepo
+from tollway.storage.ops import Key
 
 
 def deployment(faulty: FaultyUpstream, mode: str, *, name: str = "m", **params: Any) -> dict[str, Any]:
@@ -49,9 +50,8 @@ def counters(uid: str) -> dict[str, Decimal]:
         out[f"{scope}_spent"] = state["spent"]
         out[f"{scope}_committed"] = state["committed"]
         out[f"{scope}_reservations"] = state["reservations"]
-        item = repo.client.get_item(TableName=repo.table, ConsistentRead=True, Key={
-            "pk": {"S": f"rate#{scope}#{ident}"}, "sk": {"S": "parallel"}}).get("Item") or {}
-        out[f"{scope}_in_flight"] = Decimal(item.get("n", {}).get("N", "0"))
+        item = repo.counter(Key(f"rate#{scope}#{ident}", "parallel")) or {}
+        out[f"{scope}_in_flight"] = Decimal(item.get("n") or 0)
         out[f"{scope}_slot_entries"] = Decimal(sum(1 for name in item if name.startswith("r_")))
     return out
 

@@ -27,7 +27,7 @@ def _post(gw: object, stream: bool) -> httpx.Response:
                       json={"model": "m", "stream": stream, "messages": [{"role": "user", "content": "hi"}]})
 
 
-def test_failed_calls_cost_nothing_and_leave_nothing_open(serial_dynamodb, start_gateway, faulty: FaultyUpstream,  # type: ignore[no-untyped-def]
+def test_failed_calls_cost_nothing_and_leave_nothing_open(store_backend, start_gateway, faulty: FaultyUpstream,  # type: ignore[no-untyped-def]
                                                           uid, monkeypatch) -> None:
     from tollway.providers import transport
 
@@ -42,7 +42,7 @@ def test_failed_calls_cost_nothing_and_leave_nothing_open(serial_dynamodb, start
     assert state["key_spent"] == 0 and state["team_spent"] == 0
 
 
-def test_a_partly_relayed_stream_is_charged_what_the_client_was_told(serial_dynamodb, start_gateway, faulty,  # type: ignore[no-untyped-def]
+def test_a_partly_relayed_stream_is_charged_what_the_client_was_told(store_backend, start_gateway, faulty,  # type: ignore[no-untyped-def]
                                                                      uid) -> None:
     gw = with_keys(start_gateway(config(deployment(faulty, "first-then-keepalive", timeout=30, stream_timeout=1))),
                    {"sk-f": metered_key(uid)})

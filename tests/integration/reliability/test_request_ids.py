@@ -28,7 +28,7 @@ async def _fire(url: str, ids: list[str]) -> list[httpx.Response]:
 
 
 @pytest.mark.parametrize("kind", sorted(COLLIDING_IDS))
-def test_colliding_request_ids_leak_no_slot_and_no_budget(serial_dynamodb, start_gateway, uid, kind: str) -> None:  # type: ignore[no-untyped-def]
+def test_colliding_request_ids_leak_no_slot_and_no_budget(store_backend, start_gateway, uid, kind: str) -> None:  # type: ignore[no-untyped-def]
     ids = COLLIDING_IDS[kind]
     gw = with_keys(start_gateway({"model_list": [MOCK_MODEL]}), {"sk-coll": metered_key(uid, budget=10, parallel=20)})
     for _ in range(2):
@@ -41,7 +41,7 @@ def test_colliding_request_ids_leak_no_slot_and_no_budget(serial_dynamodb, start
         assert float(state[f"{scope}_spent"]) == pytest.approx(2 * len(ids) * CALL_COST)
 
 
-def test_a_parallel_limit_is_not_shrunk_by_reused_ids(serial_dynamodb, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
+def test_a_parallel_limit_is_not_shrunk_by_reused_ids(store_backend, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
     """With max_parallel_requests=2, rounds of two same-id requests keep being admitted."""
     gw = with_keys(start_gateway({"model_list": [MOCK_MODEL]}), {"sk-coll": metered_key(uid, parallel=2)})
     statuses: list[Any] = []
@@ -51,13 +51,14 @@ def test_a_parallel_limit_is_not_shrunk_by_reused_ids(serial_dynamodb, start_gat
     assert_nothing_open(counters(uid))
 
 
-def test_a_retried_reservation_write_is_applied_once(serial_dynamodb, uid) -> None:  # type: ignore[no-untyped-def]
+def test_a_retried_reservation_write_is_applied_once(store_backend, uid) -> None:  # type: ignore[no-untyped-def]
     """botocore retries a write whose answer timed out; the store may have applied the first try.
     The retry must not reserve again (that leaked a slot and a reservation for good)."""
     from decimal import Decimal
 
     from tollway.storage.client import ensure_tables
     from tollway.storage.counters_repo import CountersRepo, Lease
+    from tollway.storage.ops import Key
 
     ensure_tables()
     repo = CountersRepo()
@@ -72,6 +73,5 @@ def test_a_retried_reservation_write_is_applied_once(serial_dynamodb, uid) -> No
     repo.settle([budget], "rsv-1", {}, [])
     state = repo.budget("key", f"k-{uid}", "all")
     assert state["committed"] == 0 and state["reservations"] == 0
-    item = repo.client.get_item(TableName=repo.table, ConsistentRead=True,
-                                Key={"pk": {"S": f"rate#key#k-{uid}"}, "sk": {"S": "parallel"}})["Item"]
-    assert item["n"] == {"N": "0"}
+    item = repo.counter(Key(f"rate#key#k-{uid}", "parallel"))
+    assert item is not None and item["n"] == 0

@@ -50,7 +50,7 @@ def _journal_entries(path: Path) -> list[dict[str, Any]]:
 
 
 def test_outage_at_settlement_queues_then_replay_records_exactly_once(  # type: ignore[no-untyped-def]
-        serial_dynamodb, start_gateway, uid, tmp_path, monkeypatch, capfd) -> None:
+        store_backend, start_gateway, uid, tmp_path, monkeypatch, capfd) -> None:
     monkeypatch.setenv("TOLLWAY_EMF_METRICS", "1")
     monkeypatch.setattr(settlement_writer, "REPLAY_INTERVAL", 3600.0)  # replays happen when this test says
     gw, faulty = _gateway(start_gateway, uid)
@@ -79,7 +79,7 @@ def test_outage_at_settlement_queues_then_replay_records_exactly_once(  # type: 
 
 
 def test_stalled_store_at_settlement_is_bounded_and_still_counts_once(  # type: ignore[no-untyped-def]
-        serial_dynamodb, start_gateway, uid, tmp_path, monkeypatch) -> None:
+        store_backend, start_gateway, uid, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("TOLLWAY_STORE_TIMEOUT", "2")  # generous for the (healthy) reservation on a busy machine
     monkeypatch.setattr(settlement_writer, "REPLAY_INTERVAL", 3600.0)
     gw, faulty = _gateway(start_gateway, uid)
@@ -105,7 +105,7 @@ def test_stalled_store_at_settlement_is_bounded_and_still_counts_once(  # type: 
     assert len(_logs(gw, uid)) == 1
 
 
-def test_outage_at_reserve_is_503_with_retry_after(serial_dynamodb, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
+def test_outage_at_reserve_is_503_with_retry_after(store_backend, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
     gw, faulty = _gateway(start_gateway, uid)
     faulty.down.add("reserve")
     response = _chat(gw)
@@ -117,7 +117,7 @@ def test_outage_at_reserve_is_503_with_retry_after(serial_dynamodb, start_gatewa
 
 
 def test_stalled_store_at_reserve_is_a_bounded_503_and_the_late_reservation_is_released(  # type: ignore[no-untyped-def]
-        serial_dynamodb, start_gateway, uid, monkeypatch) -> None:
+        store_backend, start_gateway, uid, monkeypatch) -> None:
     monkeypatch.setenv("TOLLWAY_STORE_TIMEOUT", "0.5")
     gw, faulty = _gateway(start_gateway, uid)
     faulty.stall["reserve"] = 2.0
@@ -135,7 +135,7 @@ def test_stalled_store_at_reserve_is_a_bounded_503_and_the_late_reservation_is_r
     assert state["key_spent"] == 0
 
 
-def test_a_reclaimed_reservation_is_charged_its_actual_cost_by_the_late_settlement(serial_dynamodb, uid) -> None:  # type: ignore[no-untyped-def]
+def test_a_reclaimed_reservation_is_charged_its_actual_cost_by_the_late_settlement(store_backend, uid) -> None:  # type: ignore[no-untyped-def]
     ensure_tables()
     repo = CountersRepo()
     lease = Lease("budget", "key", f"k-{uid}", "all", Decimal("0.8"), Decimal(1), "key budget")
@@ -170,7 +170,7 @@ def test_journal_survives_torn_lines_and_keeps_failed_entries(tmp_path: Path) ->
     assert journal.replay(flaky, limit=10) == 0
 
 
-def test_sqs_queue_end_to_end(serial_dynamodb, _moto_dynamodb, start_gateway, uid, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_sqs_queue_end_to_end(store_backend, _moto_dynamodb, start_gateway, uid, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """On AWS the queue is SQS (``TOLLWAY_SETTLEMENT_QUEUE_URL``): here moto's, on loopback."""
     sqs = boto3.client("sqs", endpoint_url=_moto_dynamodb, region_name="us-east-1")
     url = sqs.create_queue(QueueName=f"settlements-{uid}")["QueueUrl"]
@@ -193,7 +193,7 @@ def test_sqs_queue_end_to_end(serial_dynamodb, _moto_dynamodb, start_gateway, ui
     assert float(state["key_spent"]) == pytest.approx(CALL_COST)
 
 
-def test_a_client_that_gives_up_on_a_plain_call_is_settled_as_abandoned(serial_dynamodb, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
+def test_a_client_that_gives_up_on_a_plain_call_is_settled_as_abandoned(store_backend, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
     slow = {"model_name": "metered", "litellm_params": {**MOCK_MODEL["litellm_params"], "mock_latency_ms": 1500}}
     gw = with_keys(start_gateway({"model_list": [slow]}), {"sk-s": metered_key(uid)})
     ensure_tables()
