@@ -83,3 +83,15 @@ _schemas = st.recursive(_scalar, lambda inner: st.one_of(
 @given(_schemas)
 def test_generated_schemas_validate(schema: dict[str, Any]) -> None:
     jsonschema.validate(value_for(schema), schema, format_checker=jsonschema.FormatChecker())
+
+
+@pytest.mark.parametrize("schema", [
+    {"type": "object", "properties": True},
+    {"type": "object", "properties": {"a": {"type": "string"}}, "required": True},
+    {"type": "object", "required": "a"},
+    {"type": "object", "minProperties": "3"},
+    {"type": "object", "minProperties": 10**9},
+])
+def test_malformed_object_schemas_still_get_an_object(schema: dict[str, Any]) -> None:
+    """A client's tool schema may be anything; the mock answers with some object, never a crash (was a 500)."""
+    assert isinstance(value_for(schema, name="tool"), dict)

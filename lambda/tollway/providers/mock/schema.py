@@ -88,12 +88,15 @@ class _Generator:
         return schema
 
     def _object(self, schema: dict[str, Any], depth: int) -> dict[str, Any]:
-        properties: dict[str, Any] = schema.get("properties") or {}
-        required = [r for r in schema.get("required") or [] if isinstance(r, str)]
+        properties = schema.get("properties")
+        properties = properties if isinstance(properties, dict) else {}  # a client's schema may be anything
+        listed = schema.get("required")
+        required = [r for r in listed if isinstance(r, str)] if isinstance(listed, list) else []
         optional = list(properties) if "required" not in schema and depth < MAX_DEPTH else []
         names = list(dict.fromkeys([*required, *optional]))
         out = {key: self.value(properties.get(key, {}), key, depth + 1) for key in names}
-        minimum = int(schema.get("minProperties") or 0)
+        least = schema.get("minProperties")
+        minimum = min(least, 100) if isinstance(least, int) and not isinstance(least, bool) else 0
         extra = schema.get("additionalProperties")
         while len(out) < minimum and extra is not False:
             out[f"key{len(out)}"] = self.value(extra if isinstance(extra, dict) else {}, "value", depth + 1)
