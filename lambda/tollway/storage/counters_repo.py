@@ -7,6 +7,8 @@ Items (``pk`` / ``sk``):
   reservation, ``expires_at`` (TTL, after the period ends).
 * ``rate#<scope>#<id>`` / ``rpm#<minute>`` and ``tpm#<minute>``: fixed one-minute windows, ``n``.
 * ``rate#<scope>#<id>`` / ``parallel``: ``n`` in-flight requests plus ``r_<request id>`` entries.
+* ``settled#<reservation id>`` / ``settled``: written (only if absent) by the settlement's own
+  transaction, ``expires_at`` ``SETTLED_MARKER_SECONDS`` later, so a replayed settlement is a no-op.
 
 Reserving is one conditional write over every item (a transaction; a single write for one):
 each condition is ``committed <= limit - amount`` (conditions cannot add, so the threshold is
