@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from tollway import deadline
 from tollway.errors import InvalidRequestError, PermissionDeniedError, TollwayError
 from tollway.guardrails import hooks as guardrails
 from tollway.observability import tracing
@@ -125,8 +126,12 @@ async def respond(gateway: Gateway, auth: AuthContext, ctx: RequestContext, requ
         check=partial(checked.run, gateway, auth, ctx, request))
     answer = await hooks.after_call(ctx, answer)
     ctx.usage = answer.usage
-    return await checked.guard.post_call(answer, _answer_view(answer),  # checks the answer, then settles
-                                         settle=partial(charge.settle, answer.usage, deployment=deployment))
+    gone = ctx.extra.get("client_disconnected") is True  # set by the middleware: nobody will read the answer
+    if gone:
+        ctx.error_type = "client_disconnected"
+    settle = partial(charge.settle, answer.usage, deployment=deployment, status="abandoned" if gone else "success",
+                     error_type="client_disconnected" if gone else None)
+    return await checked.guard.post_call(answer, _answer_view(answer), settle=settle)  # checks, then settles
 
 
 async def respond_stream(
@@ -146,12 +151,13 @@ async def respond_stream(
         native = _speaks(provider, request)
         if native:
             wire = await hooks.before_call(ctx, cast("WireRequest", request))
-            items: AsyncIterator[Any] = provider.stream_native(wire).__aiter__()
+            source: AsyncIterator[Any] = provider.stream_native(wire).__aiter__()
         else:
             canonical = _canonical(request, checked.guard)
-            items = provider.chat_stream(await hooks.before_call(ctx, canonical)).__aiter__()
+            source = provider.chat_stream(await hooks.before_call(ctx, canonical)).__aiter__()
+        items = deadline.bound(source, timeout=provider.timeout, gap=provider.stream_timeout, what=provider.name)
         with ctx.upstream():
-            return native, await items.__anext__(), items
+            return native, await deadline.first(items, provider.name), items
 
     (native, first, rest), deployment, charge = await _reserve_and_run(
         gateway, auth, ctx, request, attempt, fallbacks=fallbacks, prompt_tokens=lambda: _estimate(request),
@@ -290,6 +296,10 @@ async def _metered(first: Any, rest: AsyncIterator[Any], charge: Charge, ctx: Re
                     break
     except TollwayError as exc:
         status, error_type = "failure", exc.error_type
+        if native:
+            ctx.usage = native_metering.cut_short(ctx.usage, relayed, prompt_tokens)
+        await charge.settle(ctx.usage, deployment=deployment, status=status, error_type=error_type)
+        _disclose_charge(exc, charge)
         raise
     except BaseException:  # GeneratorExit / CancelledError: the client went away
         status, error_type = "abandoned", "client_disconnected"
@@ -298,6 +308,14 @@ async def _metered(first: Any, rest: AsyncIterator[Any], charge: Charge, ctx: Re
         aclose = getattr(rest, "aclose", None)
         if aclose is not None:
             await aclose()
-        if native and status != "success":
+        if native and status == "abandoned":
             ctx.usage = native_metering.cut_short(ctx.usage, relayed, prompt_tokens)
         await charge.settle(ctx.usage, deployment=deployment, status=status, error_type=error_type)
+
+
+def _disclose_charge(error: TollwayError, charge: Charge) -> None:
+    """Tell the client, in the error event, what the partial answer it received was charged."""
+    if charge.cost:
+        error.message = (f"{error.message} (the part of the answer relayed before the failure was charged "
+                         f"{charge.cost:.10f}".rstrip("0").rstrip(".") + " USD)")
+        error.args = (error.message,)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,6 +21,12 @@ MAX_BODY_BYTES = int(os.environ.get("TOLLWAY_MAX_REQUEST_BYTES", str(10 * 1024 *
 #: deepest nesting of JSON containers accepted (generous for tool schemas; far below what would
 #: exhaust the serialisers further down the line)
 MAX_DEPTH = 128
+#: the most items a request's ``messages`` (or Responses ``input``) list may hold (400 beyond)
+MAX_MESSAGES = int(os.environ.get("TOLLWAY_MAX_MESSAGES", "10000"))
+#: bodies larger than this are parsed and validated in a worker thread, so one big request does
+#: not hold the event loop (and ``/health/liveliness``) for the others; a body with more ``"role"``
+#: keys than ``MAX_MESSAGES`` is refused before it is parsed at all (parsing is what stalls)
+OFF_LOOP_BYTES = 256 * 1024
 #: request fields outside OpenAI's schema that the gateway itself understands
 GATEWAY_FIELDS = frozenset({"drop_params", "fallbacks", "guardrails", "disable_guardrails"})
 #: a request's own guardrail fields, kept on the request context for the guardrails (``tollway.guardrails``)
@@ -38,10 +45,27 @@ async def parse_body_and_data(request: Request, model: type[M]) -> tuple[M, dict
     raw = await _read_limited(request)
     if not raw.strip():
         raise InvalidRequestError("The request body is empty; send a JSON object.", code="invalid_json")
+    if raw.count(b'"role"') > MAX_MESSAGES:  # each message names its role: refused before any parsing
+        raise _too_many("messages", None)
+    body, data = await asyncio.to_thread(_parse, raw, model) if len(raw) > OFF_LOOP_BYTES else _parse(raw, model)
+    context_of(request).extra["request_guardrails"] = {k: data[k] for k in GUARDRAIL_FIELDS if k in data}
+    return body, data
+
+
+def _too_many(name: str, count: int | None) -> InvalidRequestError:
+    has = f"has {count} items" if count is not None else f"has more than {MAX_MESSAGES} items"
+    return InvalidRequestError(f"'{name}' {has}; the gateway's limit is {MAX_MESSAGES}.", param=name,
+                               code="too_many_messages")
+
+
+def _parse(raw: bytes, model: type[M]) -> tuple[M, dict[str, Any]]:
     data = _load_json(raw)
     if not isinstance(data, dict):
         raise InvalidRequestError("The request body must be a JSON object.", code="invalid_json")
-    context_of(request).extra["request_guardrails"] = {k: data[k] for k in GUARDRAIL_FIELDS if k in data}
+    for name in ("messages", "input"):
+        items = data.get(name)
+        if isinstance(items, list) and len(items) > MAX_MESSAGES:
+            raise _too_many(name, len(items))
     try:
         return model.model_validate(data), data
     except ValidationError as exc:

@@ -1,10 +1,16 @@
 """Pure-ASGI middleware: request id, timing, the request log, and a last-resort 500.
 
-Pure ASGI (not BaseHTTPMiddleware) so streamed bodies pass through untouched.
+Pure ASGI (not BaseHTTPMiddleware) so streamed bodies pass through untouched. Once the app has
+read the whole request body, a watcher waits for the client to disconnect; a disconnect before
+the response starts sets ``ctx.extra["client_disconnected"]`` (the pipeline then settles the call
+as ``abandoned``). The ``x-request-id`` a client sends is echoed and logged, nothing more: it
+names no reservation or record that another request could collide with.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -34,6 +40,19 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["tollway_ctx"] = ctx
         status = 500
         started = False
+        watcher: asyncio.Task[None] | None = None
+
+        async def watch_disconnect() -> None:
+            message = await receive()
+            if message["type"] == "http.disconnect" and not started:
+                ctx.extra["client_disconnected"] = True
+
+        async def receive_and_watch() -> Message:
+            nonlocal watcher
+            message = await receive()
+            if message["type"] == "http.request" and not message.get("more_body") and watcher is None:
+                watcher = asyncio.ensure_future(watch_disconnect())
+            return message
 
         async def send_with_id(message: Message) -> None:
             nonlocal status, started
@@ -44,13 +63,17 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive_and_watch, send_with_id)
         except Exception:  # noqa: BLE001 - the last resort: log it, answer a bare 500
             logger.exception("unhandled error", extra={"request_id": request_id})
             ctx.error_type = "internal_error"
             if not started:
                 await _send_internal_error(send_with_id, scope["path"])
         finally:
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
             log_request(ctx, method=scope["method"], path=scope["path"], status=status)
 
 

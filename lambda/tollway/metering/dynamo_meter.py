@@ -15,15 +15,18 @@ import asyncio
 import logging
 import os
 import time
+import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from tollway.errors import InvalidRequestError, RateLimitError
+from tollway.errors import InvalidRequestError, RateLimitError, StoreUnavailableError
 from tollway.metering import budgets, ratelimits
 from tollway.metering.catalog import DEFAULT_URL, PriceCatalog
 from tollway.metering.cost import CostBreakdown, cost_of, prompt_bound, worst_case
 from tollway.metering.meter import Charge
 from tollway.metering.periods import period
+from tollway.metering.settlement_queue import PendingSettlement
+from tollway.metering.settlement_writer import SettlementWriter, background, store_failures, store_timeout
 from tollway.metering.spend import build_record
 from tollway.storage.counters_repo import Contention, CountersRepo, Lease, Refusal, dec
 from tollway.storage.spend_repo import SpendRepo
@@ -37,7 +40,6 @@ if TYPE_CHECKING:
     from tollway.types.chat import ChatChunk, Usage
 
 log = logging.getLogger(__name__)
-_PENDING: set[asyncio.Future[Any]] = set()
 _READY: set[str] = set()
 
 
@@ -55,6 +57,12 @@ class DynamoMeter:
         self.catalog = catalog or PriceCatalog(sync_url=sync_url, sync_interval=settings.model_cost_map_sync_interval)
         self.counters = counters or CountersRepo()
         self.spend = spend or SpendRepo()
+        self.settlements = SettlementWriter(self.apply)
+
+    def apply(self, entry: PendingSettlement) -> None:
+        """Write one settlement (blocking; at most once per reservation id, so replays are safe)."""
+        self.counters.settle(entry.leases, entry.reservation_id, entry.actual,
+                             self.spend.record_ops(entry.record, expires_at=entry.expires_at) if entry.record else [])
 
     @property
     def store(self) -> bool:
@@ -91,16 +99,20 @@ class DynamoMeter:
         end_user = getattr(request, "user", None) or None
         leases: list[Lease] = []
         if self.store:
-            await self.ready()
+            try:
+                await asyncio.wait_for(self.ready(), store_timeout() * 4)
+            except store_failures() as exc:
+                log.warning("preparing the store failed: %s", type(exc).__name__)
+                raise StoreUnavailableError() from None
             leases = budgets.budget_leases(
                 auth, end_user=end_user, providers=[d.provider for d in deployments], amount=worst_cost,
                 provider_budgets=self.settings.provider_budgets, end_user_budget=self.settings.max_end_user_budget,
                 now=now,
             ) + ratelimits.rate_leases(auth, end_user=end_user, tokens=worst_tokens, now=now)
+        reservation_id = f"rsv-{uuid.uuid4().hex}"  # ours: a client's x-request-id is only echoed and logged
         if leases:
             try:
-                await asyncio.to_thread(self.counters.reserve, leases, ctx.request_id,
-                                        self.settings.reservation_ttl_seconds, now=now)
+                await self._reserve(leases, reservation_id, now)
             except Refusal as refused:
                 error = (budgets.refusal(refused.lease, refused.current) if refused.lease.kind == "budget"
                          else ratelimits.refusal(refused.lease, refused.current, time.time()))
@@ -115,14 +127,36 @@ class DynamoMeter:
                 raise RateLimitError("Too many concurrent requests on the same budget; retry shortly.",
                                      retry_after=1, code="contention") from None
         return DynamoCharge(self, auth, ctx, request, leases=leases, prices=prices, end_user=end_user,
-                            started=now)
+                            started=now, reservation_id=reservation_id)
+
+    async def _reserve(self, leases: list[Lease], reservation_id: str, now: float) -> None:
+        """The conditional write, bounded by ``store_timeout()``; an outage or a stall is a 503. A write
+        that lands after we stopped waiting is released as soon as it does, so no slot stays taken."""
+        work = background(asyncio.to_thread(self.counters.reserve, leases, reservation_id,
+                                            self.settings.reservation_ttl_seconds, now=now))
+        try:
+            await asyncio.wait_for(asyncio.shield(work), store_timeout())
+        except (Refusal, Contention):
+            raise
+        except store_failures() as exc:
+            if not work.done():
+                work.add_done_callback(lambda done: self._release_late(done, leases, reservation_id))
+            log.warning("reserving %s failed: %s", reservation_id, type(exc).__name__)
+            raise StoreUnavailableError() from None
+
+    def _release_late(self, done: asyncio.Future[Any], leases: list[Lease], reservation_id: str) -> None:
+        if done.cancelled() or done.exception() is not None:
+            return
+        entry = PendingSettlement(reservation_id, leases, {}, {}, None)
+        background(self.settlements.write(entry))
 
 
 class DynamoCharge(Charge):
     def __init__(self, meter: DynamoMeter, auth: AuthContext, ctx: RequestContext, request: Any, *,
                  leases: list[Lease], prices: dict[str, ModelPrice | None], end_user: str | None,
-                 started: float) -> None:
+                 started: float, reservation_id: str) -> None:
         self.meter, self.auth, self.ctx, self.request = meter, auth, ctx, request
+        self.reservation_id = reservation_id
         self.leases, self.prices, self.end_user, self.started = leases, prices, end_user, started
         self.breakdown: CostBreakdown | None = None
         self.record: dict[str, Any] | None = None
@@ -169,7 +203,7 @@ class DynamoCharge(Charge):
         )
         self.record["guardrails"] = self.ctx.extra.get("guardrails")  # decisions of tollway.guardrails, if any
         if self.meter.store:
-            await _shielded(asyncio.to_thread(self._write, deployment, usage, breakdown.total, ended))
+            await asyncio.shield(background(self._write(deployment, usage, breakdown.total, ended)))
         if metrics_enabled():
             from tollway.observability.metrics import emit_request
 
@@ -193,7 +227,7 @@ class DynamoCharge(Charge):
         completion = estimate_text("".join(self._text))
         return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
 
-    def _write(self, deployment: Deployment | None, usage: Usage | None, cost: float, ended: float) -> None:
+    async def _write(self, deployment: Deployment | None, usage: Usage | None, cost: float, ended: float) -> None:
         assert self.record is not None
         actual: dict[int, Decimal] = {}
         for index, lease in enumerate(self.leases):
@@ -204,13 +238,13 @@ class DynamoCharge(Charge):
                 actual[index] = Decimal(usage.total_tokens if usage else 0)
         retention = self.meter.settings.spend_logs_retention_days
         expires = int(ended + retention * 86400) if retention else None
-        try:
-            self.meter.counters.settle(self.leases, self.ctx.request_id, actual,
-                                       self.meter.spend.record_ops(self.record, expires_at=expires))
-            if cost > 0:
-                self._check_soft_budgets(cost)
-        except Exception:
-            log.exception("settling request %s failed", self.ctx.request_id)
+        entry = PendingSettlement(self.reservation_id, self.leases, actual, self.record, expires)
+        written = await self.meter.settlements.write(entry, deadline=_settlement_deadline(self.ctx.deadline))
+        if written and cost > 0:
+            try:
+                await asyncio.to_thread(self._check_soft_budgets, cost)
+            except store_failures() as exc:
+                log.warning("checking soft budgets after %s failed: %s", self.reservation_id, type(exc).__name__)
 
     def _check_soft_budgets(self, cost: float) -> None:
         for scope, ident, soft, duration in budgets.soft_budgets(self.auth, self.end_user):
@@ -222,9 +256,11 @@ class DynamoCharge(Charge):
                 soft_budget_crossed(scope, ident, spent, soft, self.meter.settings.soft_budget_alert_topic_arn)
 
 
-async def _shielded(work: Any) -> None:
-    """Run ``work`` to completion even if the request is cancelled (a client that went away)."""
-    task = asyncio.ensure_future(work)
-    _PENDING.add(task)
-    task.add_done_callback(_PENDING.discard)
-    await asyncio.shield(task)
+def _settlement_deadline(answer_by: float | None) -> float | None:
+    """When settling must be done: the invocation's end, i.e. ``RequestContext.deadline`` (by which the
+    upstream call stops) plus the settlement margin kept free for this write."""
+    if answer_by is None:
+        return None
+    from tollway.api.deadline import settlement_margin_ms
+
+    return answer_by + settlement_margin_ms() / 1000

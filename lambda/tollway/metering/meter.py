@@ -7,7 +7,11 @@ Contract (the pipeline relies on exactly this):
 * Exactly one of ``await charge.settle(...)`` (answered, fully or partly) or
   ``await charge.release()`` (nothing answered) follows, also when a stream is abandoned.
 * ``charge.observe(chunk)`` sees every streamed chunk, so an abandoned stream can be
-  charged for what was generated so far.
+  charged for what was generated so far; a non-streamed answer whose client went away is
+  settled with ``status="abandoned"``.
+* ``settle`` never raises for the store: a settlement the store does not take is queued
+  durably and replayed (``settlement_writer``); the reservation is named by the gateway's own
+  id, never by the client's ``x-request-id``.
 * ``charge.cost`` is the settled cost in USD (for ``x-tollway-response-cost``); on streams, whose
   headers leave before it is known, the final usage chunk carries it as ``usage.cost`` (the
   stream's settlement has run by the time that chunk is written).

@@ -42,6 +42,27 @@ def body_usage(fmt: str, data: dict[str, Any]) -> Usage | None:
     return Usage.model_validate(raw)
 
 
+#: the list every complete answer of each format carries (an answer without it is not one)
+_ANSWER_LIST = {OPENAI_CHAT: "choices", ANTHROPIC_MESSAGES: "content", OPENAI_RESPONSES: "output"}
+
+
+def is_answer(fmt: str, data: dict[str, Any]) -> bool:
+    """Whether a complete native body has its format's shape (its ``choices``/``content``/``output`` list)."""
+    return isinstance(data.get(_ANSWER_LIST.get(fmt, "choices")), list)
+
+
+def event_readable(raw: bytes) -> bool:
+    """Whether an event's data is a JSON object (or OpenAI's ``[DONE]``): checked on the first event of a
+    stream and on one the upstream cut off, so neither is relayed when it cannot be read."""
+    data = fields(raw)[1].strip()
+    if data == "[DONE]":
+        return True
+    try:
+        return isinstance(json.loads(data), dict)
+    except ValueError:
+        return False
+
+
 def event_type(payload: bytes) -> str | None:
     """The ``type`` of an Anthropic event payload, read from its first key (parsed only if it is not first)."""
     match = _TYPE_KEY.match(payload)

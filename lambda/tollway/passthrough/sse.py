@@ -11,9 +11,10 @@ if TYPE_CHECKING:
 _BOUNDARY = re.compile(rb"\r\n\r\n|\n\n|\r\r")
 
 
-async def raw_events(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+async def raw_events(chunks: AsyncIterator[bytes], *, max_event: int = 0) -> AsyncIterator[bytes]:
     """Each event as the upstream framed it, blank-line terminator included; a trailing event
-    without its blank line (the upstream closed early) is yielded as is."""
+    without its blank line (the upstream closed early) is yielded as is. With ``max_event``, an
+    event (or an unfinished one held) longer than that many bytes raises OverflowError."""
     buffer = b""
     async for chunk in chunks:
         buffer += chunk
@@ -22,9 +23,13 @@ async def raw_events(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
             match = _BOUNDARY.search(buffer, start)
             if match is None:
                 break
+            if max_event and match.end() - start > max_event:
+                raise OverflowError("SSE event too large")
             yield buffer[start:match.end()]
             start = match.end()
         buffer = buffer[start:]
+        if max_event and len(buffer) > max_event:
+            raise OverflowError("SSE event too large")
     if buffer.strip():
         yield buffer
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
+import math
+import os
 import re
 import time
 import weakref
@@ -32,6 +34,10 @@ from tollway.observability import tracing
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
 
 CONNECT_TIMEOUT = 10.0
+#: the most an upstream may send: a JSON body, one SSE event, a whole stream (bytes; 502 beyond)
+MAX_RESPONSE_BYTES = int(os.environ.get("TOLLWAY_MAX_RESPONSE_BYTES", str(32 * 1024 * 1024)))
+MAX_EVENT_BYTES = int(os.environ.get("TOLLWAY_MAX_SSE_EVENT_BYTES", str(8 * 1024 * 1024)))
+MAX_STREAM_BYTES = int(os.environ.get("TOLLWAY_MAX_STREAM_BYTES", str(64 * 1024 * 1024)))
 _LIMITS = httpx.Limits(max_connections=512, max_keepalive_connections=128, keepalive_expiry=30)
 
 
@@ -91,21 +97,64 @@ def error_message(body: bytes | str | Any) -> tuple[str, str | None]:
 
 
 def retry_after(headers: httpx.Headers | dict[str, str]) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` / ``retry-after`` (delta or HTTP date)."""
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return float(ms) / 1000
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
+    """Seconds to wait from ``retry-after-ms`` / ``retry-after`` (delta seconds or an HTTP date).
+
+    Anything else (``soon``, a malformed date, NaN, a negative or absurd number) is ignored:
+    a hint we cannot read is no hint, never an error.
+    """
+    ms = _finite(headers.get("retry-after-ms"))
+    if ms is not None:
+        return ms / 1000
+    value = (headers.get("retry-after") or "").strip()
     if not value:
         return None
+    seconds = _finite(value)
+    if seconds is not None:
+        return seconds
     try:
-        return max(0.0, float(value))
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if parsed.tzinfo is None:  # RFC 9110 dates are GMT; a date without a zone is read as such
+        from datetime import UTC
+
+        parsed = parsed.replace(tzinfo=UTC)
+    return max(0.0, parsed.timestamp() - time.time())
+
+
+def _finite(text: str | None) -> float | None:
+    """A non-negative finite number of seconds, or None."""
+    if not text:
+        return None
+    try:
+        value = float(text)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+        return None
+    return value if math.isfinite(value) and 0 <= value < 1e9 else None
+
+
+class ResponseTooLarge(UpstreamError):
+    """The upstream sent more than a configured cap (``what`` names it); 502."""
+
+    def __init__(self, provider: str, what: str, cap: int) -> None:
+        super().__init__(f"{provider}: the upstream's {what} exceeds the gateway's cap of {cap} bytes",
+                         code="upstream_response_too_large")
+
+
+async def read_capped(response: httpx.Response, provider: str, cap: int = 0) -> bytes:
+    """The response body, read chunk by chunk and refused as soon as it passes ``cap``."""
+    cap = cap or MAX_RESPONSE_BYTES
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > cap:
+        raise ResponseTooLarge(provider, "response body", cap)
+    parts: list[bytes] = []
+    size = 0
+    async for part in response.aiter_bytes():
+        size += len(part)
+        if size > cap:
+            raise ResponseTooLarge(provider, "response body", cap)
+        parts.append(part)
+    return b"".join(parts)
 
 
 def error_from_status(

@@ -14,6 +14,13 @@ Order of events for one request (``run``):
    ``fallbacks``, the model's ``fallbacks`` or ``default_fallbacks``; in order, at most
    ``max_fallbacks`` groups. Each fallback group runs steps 1-3.
 
+Every attempt ends by its deadline: the deployment's ``timeout`` from the attempt's start, or
+the request's deadline if sooner. The request's deadline is ``timeout`` (router-wide) from the
+start of ``run`` — retries and fallbacks share it — and never later than the invocation's
+``RequestContext.deadline`` (which already keeps the settlement margin free, ``api/deadline.py``).
+An attempt past its deadline is a ``GatewayTimeoutError`` (retried while time remains); a
+backoff that would end past the deadline is not taken.
+
 Failures count towards a cooldown (``allowed_fails`` within a minute, or at once for
 upstream 401/403/404); a cooling deployment is skipped for ``cooldown_time`` seconds. A
 deployment whose credentials or model id the provider rejects (401/403/404) is a gateway
@@ -25,11 +32,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import random
+import time
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from tollway import deadline as deadlines
 from tollway.errors import (
     ContentPolicyError,
     ContextWindowExceededError,
+    GatewayTimeoutError,
     NotFoundError,
     ServiceUnavailableError,
     TollwayError,
@@ -58,6 +68,7 @@ class Router:
         self.models.on_evict.append(self._forget)
         #: the configured groups by ``model_name`` as written (wildcard patterns included), for listings
         self.groups = config.groups()
+        self.timeout = config.default_timeout
         self._rng = rng or random.Random()
         self.strategy = strategy_for(settings.routing_strategy, self._rng, price)
         self.health = Health(allowed_fails=settings.allowed_fails, cooldown_time=settings.cooldown_time)
@@ -131,9 +142,12 @@ class Router:
             prompt_tokens = functools.cache(prompt_tokens)
         model = group[0].model_name
         current, used = group, 0
+        until = time.monotonic() + self.timeout
+        if ctx.deadline is not None:
+            until = min(until, ctx.deadline)
         while True:
             try:
-                return await self._run_group(current, ctx, attempt, prompt_tokens, streaming)
+                return await self._run_group(current, ctx, attempt, prompt_tokens, streaming, until=until)
             except TollwayError as error:
                 chain = self.fallback_models(model, error, fallbacks)
                 if used >= len(chain):
@@ -144,19 +158,22 @@ class Router:
 
     async def _run_group(
         self, group: list[Deployment], ctx: RequestContext, attempt: Callable[[Deployment], Awaitable[T]],
-        prompt_tokens: Callable[[], int] | None, streaming: bool,
+        prompt_tokens: Callable[[], int] | None, streaming: bool, *, until: float,
     ) -> tuple[T, Deployment]:
         _check_context_window(group, prompt_tokens)
         tried: set[str] = set()
         retry = 0
         while True:
+            if deadlines.remaining(until) <= 0:
+                raise GatewayTimeoutError(f"The request to '{group[0].model_name}' ran out of time "
+                                          f"(its budget is {self.timeout:g}s).", code="request_timeout")
             deployment = self._choose(group, tried, streaming)
             tried.add(deployment.id)
             ctx.deployment, ctx.provider = deployment.id, deployment.provider
             ctx.extra["attempts"] = ctx.extra.get("attempts", 0) + 1
             started = self.health.started(deployment.id)
             try:
-                result = await tracing.attempt(deployment, attempt)
+                result = await tracing.attempt(deployment, lambda chosen: self._attempt(attempt, chosen, until))
             except TollwayError as error:
                 broken = upstream_auth_failure(error)
                 if error.retryable or broken:
@@ -167,8 +184,10 @@ class Router:
                     continue  # a misconfigured deployment: move on to a sibling, no backoff, no retry spent
                 if retry >= retries_for(error, self._num_retries(deployment), self.retry_policy):
                     raise
-                await asyncio.sleep(backoff(retry, error, base=self.backoff_base, cap=self.backoff_cap,
-                                            rng=self._rng))
+                pause = backoff(retry, error, base=self.backoff_base, cap=self.backoff_cap, rng=self._rng)
+                if pause >= deadlines.remaining(until):
+                    raise
+                await asyncio.sleep(pause)
                 retry += 1
                 continue
             except BaseException:
@@ -176,6 +195,20 @@ class Router:
                 raise
             self.health.succeeded(deployment.id, started, tokens=_tokens(result), streamed=streaming)
             return result, deployment
+
+    async def _attempt(self, attempt: Callable[[Deployment], Awaitable[T]], deployment: Deployment,
+                       until: float) -> T:
+        """One attempt, ended by its deadline (a ``GatewayTimeoutError``)."""
+        budget = deployment.litellm_params.timeout or self.timeout
+        started = time.monotonic()
+        ends = min(until, started + budget)
+        loop = asyncio.get_running_loop()
+        with deadlines.attempt_scope(ends, budget):
+            try:
+                async with asyncio.timeout_at(ends + loop.time() - time.monotonic()):
+                    return await attempt(deployment)
+            except TimeoutError:
+                raise deadlines.timed_out(deployment.provider, round(ends - started, 3)) from None
 
     def _choose(self, group: list[Deployment], tried: set[str], streaming: bool) -> Deployment:
         healthy = [d for d in group if not self.health.cooling(d.id)]

@@ -7,6 +7,8 @@ Items (``pk`` / ``sk``):
   reservation, ``expires_at`` (TTL, after the period ends).
 * ``rate#<scope>#<id>`` / ``rpm#<minute>`` and ``tpm#<minute>``: fixed one-minute windows, ``n``.
 * ``rate#<scope>#<id>`` / ``parallel``: ``n`` in-flight requests plus ``r_<request id>`` entries.
+* ``settled#<reservation id>`` / ``settled``: written (only if absent) by the settlement's own
+  transaction, ``expires_at`` ``SETTLED_MARKER_SECONDS`` later, so a replayed settlement is a no-op.
 
 Reserving is one conditional write over every item (a transaction; a single write for one):
 each condition is ``committed <= limit - amount`` (conditions cannot add, so the threshold is
@@ -25,7 +27,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from tollway.storage.errors import ConditionFailed, TransactionConflict
-from tollway.storage.ops import Cond, Key, Update
+from tollway.storage.ops import Cond, Key, Put, Update
 from tollway.storage.tables import COUNTERS
 
 if TYPE_CHECKING:
@@ -39,6 +41,9 @@ WINDOW_GRACE_SECONDS = 120
 #: attempts of a transaction that keeps conflicting with concurrent ones on the same items
 RESERVE_ATTEMPTS = 8
 SETTLE_ATTEMPTS = 20
+#: how long a settlement's marker (``settled#<request id>`` / ``settled``) outlives it; a replay of the
+#: same settlement within this time is a no-op (longer than any settlement queue keeps a message)
+SETTLED_MARKER_SECONDS = 15 * 86400
 
 
 @dataclass(frozen=True)
@@ -102,7 +107,11 @@ class CountersRepo:
 
     def reserve(self, leases: list[Lease], request_id: str, lease_seconds: float, *,
                 now: float | None = None) -> None:
-        """Move every lease at once or none; raises Refusal naming the first exceeded limit."""
+        """Move every lease at once or none; raises Refusal naming the first exceeded limit.
+
+        Each tracked lease is conditional on its entry not existing yet, so a write retried after an
+        unanswered try (botocore retries a timed-out call) is applied once, never twice.
+        """
         now = time.time() if now is None else now
         for lease in leases:
             if lease.limit is not None and lease.amount > lease.limit:
@@ -115,6 +124,8 @@ class CountersRepo:
                 self._transact(ops, attempts=RESERVE_ATTEMPTS)
                 return
             except ConditionFailed as failed:
+                if any(_entry_name(request_id) in (item or {}) for _, item in failed.failures):
+                    return  # an earlier try of this very write landed (a retried request): reserved once
                 index, old = failed.failures[0]
             lease = leases[index]
             if not reclaimed and self.reclaim_expired(lease, old or {}, now=now):
@@ -129,7 +140,9 @@ class CountersRepo:
             sets["expires_at"] = expires
         if lease.tracked:
             sets[_entry_name(request_id)] = {"a": lease.amount, "e": expiry}
-        when = () if lease.limit is None else (Cond.le(lease.attribute, lease.limit - lease.amount, or_absent=True),)
+        when: tuple[Cond, ...] = (Cond.not_exists(_entry_name(request_id)),) if lease.tracked else ()
+        if lease.limit is not None:  # never applied twice, never past the limit
+            when += (Cond.le(lease.attribute, lease.limit - lease.amount, or_absent=True),)
         return Update(COUNTERS, lease.key, add={lease.attribute: lease.amount}, set=sets, when=when)
 
     @staticmethod
@@ -190,20 +203,26 @@ class CountersRepo:
                extra: list[Write]) -> int:
         """Settle the leases and write ``extra`` (spend log, rollups) in one transaction.
 
-        Returns the number of write calls made (1 unless a reservation had been reclaimed).
+        Returns the number of write calls made (1 unless a reservation had been reclaimed), or 0 when
+        this request id was settled before: the transaction also writes a marker item, conditionally,
+        so a settlement replayed after a failure that left its outcome unknown is applied exactly once.
         """
         lost: set[int] = set()
         calls = 0
+        marker = Put(COUNTERS, {"pk": f"settled#{request_id}", "sk": "settled",
+                                "expires_at": int(time.time() + SETTLED_MARKER_SECONDS)}, when=(Cond.not_exists(),))
         while True:
             ops = self.settle_ops(leases, request_id, actual, lost=frozenset(lost))
             tracked = [i for i, lease in enumerate(leases)
                        if lease.kind != "rpm" and not (lease.kind == "parallel" and i in lost)]
             calls += 1
             try:
-                self._transact(ops + extra, attempts=SETTLE_ATTEMPTS)
+                self._transact([marker, *ops, *extra], attempts=SETTLE_ATTEMPTS)
                 return calls
             except ConditionFailed as failed:
-                newly = {tracked[i] for i in failed.indexes if i < len(tracked)}
+                if 0 in failed.indexes:
+                    return 0  # settled before (a replay): nothing is written twice
+                newly = {tracked[i - 1] for i in failed.indexes if 0 < i <= len(tracked)}
             if not newly or newly <= lost:
                 raise RuntimeError("settlement failed on a spend record")  # pragma: no cover
             lost |= newly

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
@@ -48,6 +50,22 @@ def test_retry_after_forms() -> None:
     assert retry_after({}) is None
     error = error_from_status("p", 429, "{}", {"retry-after": "12"})
     assert error.headers["retry-after"] == "12"
+
+
+@pytest.mark.parametrize("value", ["soon", "Wed, 99 Foo 2015 07:28:00 GMT", "nan", "inf", "-5", "1e400", "",
+                                   "Mon, 01 Jan 10000 00:00:00 GMT", "  ", "\x00", "Wed, 21 Oct 2015"])
+def test_unreadable_retry_after_is_no_hint_never_an_error(value: str) -> None:
+    assert retry_after({"retry-after": value}) in (None, 0.0)
+    assert retry_after({"retry-after-ms": value}) is None or value.strip() == ""
+    error = error_from_status("p", 429, "{}", {"retry-after": value, "retry-after-ms": value})
+    assert error.status_code == 429
+
+
+def test_retry_after_http_date_in_the_future() -> None:
+    from email.utils import formatdate
+
+    assert 25 < (retry_after({"retry-after": formatdate(time.time() + 30, usegmt=True)}) or 0) <= 30
+    assert 25 < (retry_after({"retry-after": formatdate(time.time() + 30)}) or 0) <= 30  # with a numeric zone
 
 
 def test_error_message_shapes() -> None:
