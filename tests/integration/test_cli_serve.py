@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,14 +11,10 @@ from pathlib import Path
 import httpx
 import openai
 
+from tests.support.servers import free_port
+
 ROOT = Path(__file__).parents[2]
 TOLLWAY = [sys.executable, "-m", "tollway"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _env() -> dict[str, str]:
@@ -30,7 +25,7 @@ def _env() -> dict[str, str]:
 
 
 def test_serve_answers_with_the_example_config(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen([*TOLLWAY, "serve", "--config", str(ROOT / "config.example.yaml"), "--port",
                                 str(port), "--data-dir", str(tmp_path / "data")],
                                env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -59,7 +54,7 @@ def test_serve_answers_with_the_example_config(tmp_path: Path) -> None:
 def test_a_bad_config_stops_startup_with_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("model_list:\n  - model_name: x\n    litellm_params: {model: nope/x}\n")
-    result = subprocess.run([*TOLLWAY, "serve", "--config", str(bad), "--port", str(_free_port())], env=_env(),
+    result = subprocess.run([*TOLLWAY, "serve", "--config", str(bad), "--port", str(free_port())], env=_env(),
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()

@@ -22,7 +22,8 @@ import httpx
 import pytest
 import yaml
 
-from tests.integration.test_cli_serve import TOLLWAY, _env, _free_port
+from tests.integration.test_cli_serve import TOLLWAY, _env
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.slow
 MASTER = "sk-store-test-master"
@@ -42,7 +43,7 @@ class Serve:
     def __init__(self, tmp_path: Path, data_dir: Path) -> None:
         config = tmp_path / "config.yaml"
         config.write_text(yaml.safe_dump(CONFIG))
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.stderr_path = tmp_path / f"serve-{self.port}.log"
         self.proc = subprocess.Popen([*TOLLWAY, "serve", "--config", str(config), "--port", str(self.port),

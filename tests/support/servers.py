@@ -39,3 +39,30 @@ def serve_app(app: Any, *, host: str = "127.0.0.1") -> RunningServer:
         time.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     return RunningServer(f"http://{host}:{port}", server, thread)
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now (for a ``tollway serve`` subprocess)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ready(url: str, process: Any, *, timeout: float = 60.0, output: Any = None) -> None:
+    """Wait until the gateway at ``url`` answers its readiness probe; fail (with ``output()``, if given) when
+    ``process`` exits first or ``timeout`` seconds pass."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{url}/health/readiness").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        detail = output() if output is not None else ""
+        assert process.poll() is None, f"tollway serve exited: {detail}"
+        assert time.monotonic() < deadline, f"tollway serve did not become ready: {detail}"
+        time.sleep(0.2)

@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.support.servers import free_port, wait_ready
 
 ROOT = Path(__file__).parents[3]
 CODEX = ROOT / "node_modules" / ".bin" / "codex"
@@ -22,19 +21,13 @@ pytestmark = pytest.mark.skipif(not CODEX.exists(), reason="Codex CLI not instal
                                                           "which needs the npm registry")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.parametrize(("prompt", "answer"), [
     ("say hi", "mock response from Tollway"),
     # the mock calls a tool the prompt names (arguments from its schema); Codex runs it and sends the output back
     ("use exec_command to list the files", "Mock answer using the tool result"),
 ])
 def test_codex_exec_completes_with_no_refused_request(tmp_path: Path, prompt: str, answer: str) -> None:
-    port = _free_port()
+    port = free_port()
     config = tmp_path / "config.json"
     config.write_text(json.dumps({
         "model_list": [{"model_name": "gpt-4o-mini", "litellm_params": {"model": "mock/gpt-4o-mini"}}],
@@ -49,15 +42,7 @@ def test_codex_exec_completes_with_no_refused_request(tmp_path: Path, prompt: st
                                     str(port), "--data-dir", str(tmp_path / "data")], env=env, stdout=sink,
                                    stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health/readiness").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert gateway.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
+        wait_ready(f"http://127.0.0.1:{port}", gateway, output=log.read_text)
         home, work = tmp_path / "codex-home", tmp_path / "work"
         home.mkdir()
         work.mkdir()

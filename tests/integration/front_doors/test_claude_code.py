@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import pytest
 import yaml
 
 from tests.conftest import MASTER_KEY
+from tests.support.servers import free_port
 
 ROOT = Path(__file__).parents[3]
 BIN = ROOT / "node_modules" / ".bin"
@@ -30,12 +30,6 @@ BIN = ROOT / "node_modules" / ".bin"
 VERSIONS = [("latest", BIN / "claude"),
             ("2.1.197", ROOT / "node_modules" / "claude-code-2-1-197" / "bin" / "claude.exe")]
 SECRET = "the vault code is 4217"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Served:
@@ -63,7 +57,7 @@ def serve(tmp_path: Path) -> Iterator[Any]:
         config = tmp_path / "config.yaml"
         config.write_text(yaml.safe_dump({"model_list": model_list, "general_settings": {"master_key": MASTER_KEY},
                                           **sections}))
-        port = _free_port()
+        port = free_port()
         log = tmp_path / "gateway.log"
         env = {k: v for k, v in os.environ.items() if k not in ("AWS_ENDPOINT_URL_DYNAMODB", "TOLLWAY_MASTER_KEY")}
         env.update(PYTHONUNBUFFERED="1", TOLLWAY_LOG_LEVEL="INFO")  # each request's log line, as it happens

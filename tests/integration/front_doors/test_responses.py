@@ -22,11 +22,8 @@ PNG = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00"
 
 
 @pytest.fixture(scope="module")
-def _anthropic() -> Iterator[tuple[FakeAnthropic, str]]:
-    fake = FakeAnthropic()
-    server = serve_app(fake.app)
-    yield fake, server.url
-    server.stop()
+def _anthropic(_anthropic_server: tuple[FakeAnthropic, str]) -> tuple[FakeAnthropic, str]:
+    return _anthropic_server
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,8 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,21 +21,12 @@ import pytest
 from tests.conftest import MASTER_KEY
 from tests.fakes.anthropic_upstream import FakeAnthropic
 from tests.fakes.openai_upstream import FakeOpenAI
-from tests.support.servers import RunningServer, serve_app
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support.servers import RunningServer, free_port, wait_ready
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[tuple[FakeAnthropic, str]]:
-    fake = FakeAnthropic()
-    server = serve_app(fake.app)
-    yield fake, server.url
-    server.stop()
+def upstream(_anthropic_server: tuple[FakeAnthropic, str]) -> tuple[FakeAnthropic, str]:
+    return _anthropic_server
 
 
 @pytest.fixture(scope="module", params=["dynamodb", "sqlite"])
@@ -70,23 +59,14 @@ def gateways(tmp_path_factory: pytest.TempPathFactory, backend: tuple[str, str],
         env["AWS_ENDPOINT_URL_DYNAMODB"] = where
     processes, urls = [], []
     for _ in range(2):
-        port = _free_port()
+        port = free_port()
         processes.append(subprocess.Popen(
             [sys.executable, "-m", "tollway", "serve", "--config", str(config), "--port", str(port), *store_args],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
         urls.append(f"http://127.0.0.1:{port}")
     try:
         for process, url in zip(processes, urls, strict=True):
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{url}/health/readiness").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert process.poll() is None, process.stderr.read() if process.stderr else ""
-                assert time.monotonic() < deadline, "tollway serve did not become ready"
-                time.sleep(0.2)
+            wait_ready(url, process, output=lambda p=process: p.stderr.read() if p.poll() is not None else "")
         yield urls
     finally:
         for process in processes:

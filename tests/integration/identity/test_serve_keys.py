@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 import openai
 
-from tests.integration.test_cli_serve import ROOT, TOLLWAY, _env, _free_port
+from tests.integration.test_cli_serve import ROOT, TOLLWAY, _env
+from tests.support.servers import free_port
 
 MASTER = "sk-tollway-local-dev"  # config.example.yaml's
 
@@ -37,7 +38,7 @@ def _stop(process: subprocess.Popen[str]) -> None:
 
 
 def test_cli_key_against_serve_survives_restart(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**_env(), "TOLLWAY_URL": url, "TOLLWAY_MASTER_KEY": MASTER}
     process = _start(tmp_path, port)

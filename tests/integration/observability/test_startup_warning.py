@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.support.servers import free_port
 
 TOLLWAY = [sys.executable, "-m", "tollway"]
 CONFIG = """
@@ -35,12 +36,6 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def config_file(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "config.yaml"
@@ -49,7 +44,7 @@ def config_file(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_serve_prints_one_line_naming_each_unhonoured_key(config_file: Path, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen([*TOLLWAY, "serve", "--config", str(config_file), "--port", str(port),
                                 "--data-dir", str(tmp_path / "data")],
                                env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -78,7 +73,7 @@ def test_serve_prints_one_line_naming_each_unhonoured_key(config_file: Path, tmp
 def test_strict_config_stops_serve_with_one_line(config_file: Path) -> None:
     config_file.write_text(CONFIG.replace('general_settings: {alerting: ["slack"]}',
                                           'general_settings: {alerting: ["slack"], strict_config: true}'))
-    result = subprocess.run([*TOLLWAY, "serve", "--config", str(config_file), "--port", str(_free_port())],
+    result = subprocess.run([*TOLLWAY, "serve", "--config", str(config_file), "--port", str(free_port())],
                             env=_env(), capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()

@@ -13,7 +13,8 @@ import httpx
 
 from tests.fakes.faulty_upstream import FaultyUpstream
 from tests.integration.reliability.support import deployment
-from tests.integration.test_cli_serve import TOLLWAY, _env, _free_port
+from tests.integration.test_cli_serve import TOLLWAY, _env
+from tests.support.servers import free_port
 
 DRAIN = 2
 
@@ -35,7 +36,7 @@ def test_sigterm_drains_for_a_bounded_time_then_exits(tmp_path: Path, faulty: Fa
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"model_list": [deployment(faulty, "keepalive", timeout=300, stream_timeout=300)],
                                   "general_settings": {"master_key": "sk-shutdown-test"}}))
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen([*TOLLWAY, "serve", "--config", str(config), "--port", str(port), "--data-dir",
                                 str(tmp_path / "data"), "--drain-seconds", str(DRAIN)],
                                env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -95,7 +96,7 @@ def test_serve_replays_queued_settlements_at_startup(tmp_path: Path) -> None:
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"model_list": [{"model_name": "m", "litellm_params": {"model": "mock/m"}}],
                                   "general_settings": {"master_key": "sk-replay-test"}}))
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in _env().items() if k != "TOLLWAY_SETTLEMENT_JOURNAL"}  # the data dir's own journal
     process = subprocess.Popen([*TOLLWAY, "serve", "--config", str(config), "--port", str(port), "--data-dir",
                                 str(data)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
