@@ -90,12 +90,7 @@ class AnthropicStream:
             name = match.group(1).decode() if match else fields(raw)[0]
         if name not in _ANTHROPIC_READ:
             return NativeEvent(raw, name)
-        try:
-            data = json.loads(fields(raw)[1])
-        except ValueError:
-            raise UpstreamError(f"{self.provider}: invalid JSON in the upstream stream") from None
-        if not isinstance(data, dict):
-            raise UpstreamError(f"{self.provider}: unexpected event shape in the upstream stream")
+        data = _json_object(raw, self.provider, "event")
         if name == "error":
             from tollway.providers.anthropic.errors import from_stream_event
 
@@ -129,12 +124,7 @@ class OpenAIStream:
                 self.finished = True
                 return NativeEvent(raw, "done")
             return NativeEvent(raw)
-        try:
-            data = json.loads(fields(raw)[1])
-        except ValueError:
-            raise UpstreamError(f"{self.provider}: invalid JSON in the upstream stream") from None
-        if not isinstance(data, dict):
-            raise UpstreamError(f"{self.provider}: unexpected chunk shape in the upstream stream")
+        data = _json_object(raw, self.provider, "chunk")
         if "error" in data:
             from tollway.providers.openai.errors import stream_error
 
@@ -179,12 +169,7 @@ class ResponsesStream:
         name = match.group(1).decode() if match else None
         if name is not None and name not in self._READ:
             return NativeEvent(raw, name)
-        try:
-            data = json.loads(fields(raw)[1])
-        except ValueError:
-            raise UpstreamError(f"{self.provider}: invalid JSON in the upstream stream") from None
-        if not isinstance(data, dict):
-            raise UpstreamError(f"{self.provider}: unexpected event shape in the upstream stream")
+        data = _json_object(raw, self.provider, "event")
         kind = str(data.get("type") or name or "")
         if kind == "error":
             from tollway.providers.openai.errors import stream_error
@@ -204,6 +189,17 @@ class ResponsesStream:
 
 
 _DOTTED_EVENT_LINE = re.compile(rb"event: ?([A-Za-z_.]+)\r?\n")
+
+
+def _json_object(raw: bytes, provider: str, what: str) -> dict[str, Any]:
+    """An SSE event's data as a JSON object; anything else is the upstream's fault (a failed attempt)."""
+    try:
+        data = json.loads(fields(raw)[1])
+    except ValueError:
+        raise UpstreamError(f"{provider}: invalid JSON in the upstream stream") from None
+    if not isinstance(data, dict):
+        raise UpstreamError(f"{provider}: unexpected {what} shape in the upstream stream")
+    return data
 
 
 def stream_reader(fmt: str, provider: str) -> AnthropicStream | OpenAIStream | ResponsesStream:
