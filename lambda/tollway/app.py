@@ -25,6 +25,7 @@ from tollway.api.routes import (
     openai,
     responses,
     spend,
+    spend_global,
 )
 from tollway.observability.tracing import TracingMiddleware
 from tollway.ui import routes as ui_routes
@@ -46,6 +47,7 @@ def create_app(gateway: Gateway | None = None) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(guardrails.router)
     app.include_router(spend.router)
+    app.include_router(spend_global.router)
     app.include_router(admin_keys.router)
     app.include_router(admin_teams.router)
     app.include_router(admin_users.router)

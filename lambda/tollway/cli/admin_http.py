@@ -55,6 +55,14 @@ def call(args: argparse.Namespace, method: str, path: str, body: Any = None,
     return data
 
 
+def with_usd(rows: Sequence[dict[str, Any]], field: str = "spend") -> list[dict[str, Any]]:
+    """Rows with ``field`` (US dollars) written as ``$0.000123`` for a table (blank when absent)."""
+    def usd(value: Any) -> str | None:
+        return None if value is None else f"${float(value):.6f}".rstrip("0").rstrip(".") if value else "$0"
+
+    return [{**row, field: usd(row.get(field))} for row in rows]
+
+
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     """A plain aligned text table; lists are comma-joined, None is blank."""
     def cell(value: Any) -> str:

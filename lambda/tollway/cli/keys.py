@@ -10,6 +10,8 @@ if TYPE_CHECKING:
     import argparse
 
 COLUMNS = ("token", "key_name", "key_alias", "team_id", "user_id", "models", "max_budget", "expires", "blocked")
+LIST_COLUMNS = ("token", "key_name", "key_alias", "team_id", "user_id", "models", "spend", "max_budget", "expires",
+                "blocked")
 KEY_OPTIONS = (*http.LIMIT_OPTIONS, "key_alias", "duration", "team_id", "user_id", "project_id", "tags")
 
 
@@ -52,8 +54,8 @@ def run(args: argparse.Namespace) -> int:
         data = http.call(args, "GET", "/key/list", params={
             "team_id": args.team_id, "user_id": args.user_id, "page": args.page, "size": args.size,
             "return_full_object": "true"})
-        text = http.table(data["keys"], COLUMNS) + f"\n{data['total_count']} key(s), page {data['current_page']}" \
-            f" of {data['total_pages']}"
+        text = http.table(http.with_usd(data["keys"]), LIST_COLUMNS) + \
+            f"\n{data['total_count']} key(s), page {data['current_page']} of {data['total_pages']}"
     elif command == "info":
         data = http.call(args, "GET", "/key/info", params={"key": args.key})
         text = http.record(data["info"])

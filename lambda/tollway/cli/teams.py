@@ -10,6 +10,8 @@ if TYPE_CHECKING:
     import argparse
 
 COLUMNS = ("team_id", "team_alias", "models", "max_budget", "budget_duration", "rpm_limit", "tpm_limit", "blocked")
+LIST_COLUMNS = ("team_id", "team_alias", "models", "spend", "max_budget", "budget_duration", "rpm_limit", "tpm_limit",
+                "blocked")
 TEAM_OPTIONS = (*http.LIMIT_OPTIONS, "team_alias")
 
 
@@ -43,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         text = http.record(data, COLUMNS)
     elif command == "list":
         data = http.call(args, "GET", "/team/list")
-        text = http.table(data, COLUMNS)
+        text = http.table(http.with_usd(data), LIST_COLUMNS)
     elif command == "info":
         data = http.call(args, "GET", "/team/info", params={"team_id": args.team_id})
         members = http.table(data["team_info"].get("members_with_roles", []), ("user_id", "role"))

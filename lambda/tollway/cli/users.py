@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     import argparse
 
 COLUMNS = ("user_id", "user_email", "user_role", "models", "max_budget", "budget_duration", "rpm_limit")
+LIST_COLUMNS = ("user_id", "user_email", "user_role", "models", "spend", "max_budget", "budget_duration", "rpm_limit")
 USER_OPTIONS = (*http.LIMIT_OPTIONS, "user_email", "user_role")
 ROLES = ("proxy_admin", "proxy_admin_viewer", "internal_user")
 
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     elif command == "list":
         data = http.call(args, "GET", "/user/list", params={"role": args.role, "page": args.page,
                                                             "page_size": args.page_size})
-        text = http.table(data["users"], COLUMNS) + f"\n{data['total']} user(s)"
+        text = http.table(http.with_usd(data["users"]), LIST_COLUMNS) + f"\n{data['total']} user(s)"
     elif command == "info":
         data = http.call(args, "GET", "/user/info", params={"user_id": args.user_id})
         keys = http.table(data["keys"], ("token", "key_name", "key_alias", "team_id", "blocked"))

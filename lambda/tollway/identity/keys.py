@@ -15,12 +15,17 @@ from tollway.errors import InvalidRequestError, NotFoundError
 from tollway.identity import controls, keygen, rbac
 from tollway.identity.base import Call, Store, stamp, utcnow
 from tollway.identity.records import LIMIT_FIELDS, KeyFields, KeyGenerate, KeyUpdate
+from tollway.identity.spend import with_spend
 
 if TYPE_CHECKING:
     from tollway.storage.identity_repo import Op
 
 KEY_FIELDS = (*LIMIT_FIELDS, "key_alias", "team_id", "user_id", "project_id", "guardrails", "tags", "blocked")
 _CAPS = ("max_budget", "soft_budget", "rpm_limit", "tpm_limit", "max_parallel_requests")
+#: keys a filtered or searched listing reads per call, at most (about: whole store pages)
+SCAN_BUDGET = 2000
+#: keys a listing skips to reach ``page`` N without a cursor, at most
+MAX_SKIP = 10_000
 
 
 def public(record: dict[str, Any]) -> dict[str, Any]:
@@ -143,22 +148,48 @@ class KeyService:
             reference = call.auth.key_digest
         record = self.find(reference)
         rbac.require_key_read(call.auth, record)
-        return {"key": record["token"], "info": public(record)}
+        return {"key": record["token"], "info": with_spend(self.repo, "key", [public(record)])[0]}
 
     def listing(self, call: Call, *, page: int, size: int, team_id: str | None = None, user_id: str | None = None,
-             key_alias: str | None = None, full: bool = False, search: str | None = None) -> dict[str, Any]:
-        """A page of the keys this caller may read; ``search`` matches a case-insensitive substring of the
-        alias, display name, team, user or digest."""
+                key_alias: str | None = None, full: bool = False, search: str | None = None,
+                cursor: str | None = None) -> dict[str, Any]:
+        """A page of the keys this caller may read, oldest first, with ``next_cursor`` to continue.
+
+        Reads stay bounded at any number of keys (docs/ui.md): a reader of every key without filters
+        reads one page (``total_count`` is a maintained count; ``page`` N without ``cursor`` reads the
+        N pages, at most ``MAX_SKIP`` keys); ``key_alias`` reads its alias item; filters, ``search`` (a
+        case-insensitive substring of the alias, display name, team, user or digest) and callers who
+        see only some keys read at most ``SCAN_BUDGET`` keys per call, and ``total_count`` is null
+        unless that read covered every key (``has_more`` and ``next_cursor`` then continue it).
+        """
         needle = (search or "").strip().lower()
-        records = [r for r in self.repo.listing("key") if rbac.can_read_key(call.auth, r)
-                   and (team_id is None or r.get("team_id") == team_id)
-                   and (user_id is None or r.get("user_id") == user_id)
-                   and (key_alias is None or r.get("key_alias") == key_alias)
-                   and (not needle or _matches(r, needle))]
-        chunk = records[(page - 1) * size: page * size]
-        return {"keys": [public(r) for r in chunk] if full else [r["token"] for r in chunk],
-                "total_count": len(records), "current_page": page,
-                "total_pages": max(1, math.ceil(len(records) / size))}
+
+        def accept(record: dict[str, Any]) -> bool:
+            return (rbac.can_read_key(call.auth, record) and (team_id is None or record.get("team_id") == team_id)
+                    and (user_id is None or record.get("user_id") == user_id)
+                    and (key_alias is None or record.get("key_alias") == key_alias)
+                    and (not needle or _matches(record, needle)))
+
+        skip = 0 if cursor else (page - 1) * size
+        total: int | None
+        if key_alias is not None:
+            link = self.repo.get("alias", key_alias)
+            found = self.repo.get("key", str(link["token"])) if link else None
+            records = [r for r in [found] if r is not None and accept(r)]
+            total, records, cursor = len(records), records[skip:skip + size], None
+        elif needle or team_id or user_id or not rbac.can_read_all(call.auth):
+            scan = self.repo.scan("key", accept, want=size, skip=skip, cursor=cursor, budget=SCAN_BUDGET)
+            records, cursor, total = scan.items, scan.cursor, scan.total
+        else:
+            if skip > MAX_SKIP:
+                raise InvalidRequestError(f"Invalid value for 'page': pages past the first {MAX_SKIP} keys are read "
+                                          "with 'cursor' (each answer's next_cursor).", param="page")
+            got = self.repo.page("key", limit=skip + size, cursor=cursor)
+            records, cursor, total = got.items[skip:], got.cursor, self.repo.count("key")
+        shown = with_spend(self.repo, "key", [public(r) for r in records]) if full else [r["token"] for r in records]
+        return {"keys": shown, "total_count": total, "current_page": page,
+                "total_pages": None if total is None else max(1, math.ceil(total / size)),
+                "next_cursor": cursor, "has_more": cursor is not None}
 
     def update(self, call: Call, body: KeyUpdate) -> dict[str, Any]:
         previous = self.find(body.key)

@@ -25,6 +25,7 @@ from tollway.identity.records import (
     TeamNew,
     TeamUpdate,
 )
+from tollway.identity.spend import member_spend, with_spend
 
 if TYPE_CHECKING:
     from tollway.storage.identity_repo import Op
@@ -62,11 +63,14 @@ class TeamService:
         members = self.repo.members(team_id)
         keys = [public(k) for k in self.repo.listing("key") if k.get("team_id") == team_id]
         projects = [p for p in self.repo.listing("project") if p.get("team_id") == team_id]
-        return {"team_id": team_id, "team_info": {**public(team), "members_with_roles": members},
-                "keys": keys, "projects": [public(p) for p in projects]}
+        [info] = with_spend(self.repo, "team", [{**public(team), "members_with_roles": members}])
+        return {"team_id": team_id, "team_info": info, "keys": with_spend(self.repo, "key", keys),
+                "team_memberships": member_spend(self.repo, team_id, members),
+                "projects": [public(p) for p in projects]}
 
     def listing(self, call: Call) -> list[dict[str, Any]]:
-        return [public(t) for t in self.repo.listing("team") if rbac.can_read_team(call.auth, t["team_id"])]
+        teams = [public(t) for t in self.repo.listing("team") if rbac.can_read_team(call.auth, t["team_id"])]
+        return with_spend(self.repo, "team", teams)
 
     def update(self, call: Call, body: TeamUpdate) -> dict[str, Any]:
         rbac.require_admin(call.auth, "update teams")

@@ -14,6 +14,7 @@ from tollway.identity import rbac
 from tollway.identity.base import Call, Store, stamp, utcnow
 from tollway.identity.keys import KeyService, public
 from tollway.identity.records import LIMIT_FIELDS, PrincipalNew, UserNew, UserUpdate
+from tollway.identity.spend import with_spend
 
 if TYPE_CHECKING:
     from tollway.storage.identity_repo import Op
@@ -58,12 +59,14 @@ class UserService:
         user = self.store.must_get("user", user_id, param="user_id")
         keys = [public(k) for k in self.repo.listing("key") if k.get("user_id") == user_id]
         teams = self.repo.memberships(user_id)
-        return {"user_id": user_id, "user_info": public(user), "keys": keys, "teams": teams}
+        return {"user_id": user_id, "user_info": with_spend(self.repo, "user", [public(user)])[0],
+                "keys": with_spend(self.repo, "key", keys), "teams": teams}
 
     def listing(self, call: Call, *, page: int, page_size: int, role: str | None) -> dict[str, Any]:
         rbac.require_reader(call.auth, "list users")
         users = [public(u) for u in self.repo.listing("user") if role is None or u.get("user_role") == role]
-        return {"users": users[(page - 1) * page_size: page * page_size], "total": len(users), "page": page,
+        chunk = with_spend(self.repo, "user", users[(page - 1) * page_size: page * page_size])
+        return {"users": chunk, "total": len(users), "page": page,
                 "page_size": page_size, "total_pages": max(1, math.ceil(len(users) / page_size))}
 
     def update(self, call: Call, body: UserUpdate) -> dict[str, Any]:

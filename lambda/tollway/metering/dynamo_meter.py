@@ -28,7 +28,7 @@ from tollway.metering.periods import period
 from tollway.metering.settlement_queue import PendingSettlement
 from tollway.metering.settlement_writer import SettlementWriter, background, store_failures, store_timeout
 from tollway.metering.spend import build_record
-from tollway.storage.counters_repo import Contention, CountersRepo, Lease, Refusal, dec
+from tollway.storage.counters_repo import Contention, CountersRepo, Lease, Refusal, dec, total_ops
 from tollway.storage.spend_repo import SpendRepo
 from tollway.tokens import estimate_prompt, estimate_text
 
@@ -61,8 +61,9 @@ class DynamoMeter:
 
     def apply(self, entry: PendingSettlement) -> None:
         """Write one settlement (blocking; at most once per reservation id, so replays are safe)."""
-        self.counters.settle(entry.leases, entry.reservation_id, entry.actual,
-                             self.spend.record_ops(entry.record, expires_at=entry.expires_at) if entry.record else [])
+        extra = [*self.spend.record_ops(entry.record, expires_at=entry.expires_at), *total_ops(entry.record)] \
+            if entry.record else []
+        self.counters.settle(entry.leases, entry.reservation_id, entry.actual, extra)
 
     @property
     def store(self) -> bool:

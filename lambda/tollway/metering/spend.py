@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from tollway.types.chat import Usage
 
 MAX_CONTENT = 32_000
+#: LiteLLM's ``call_type`` of each front door's request model (others: ``acompletion``)
+CALL_TYPES = {"ChatRequest": "acompletion", "EmbeddingRequest": "aembedding", "CompletionRequest": "atext_completion"}
 
 
 def iso(epoch: float) -> str:
@@ -31,6 +33,7 @@ def build_record(*, request_id: str, auth: AuthContext, model: str | None, end_u
     tags = metadata.get("tags") if isinstance(metadata, dict) else None
     record: dict[str, Any] = {
         "request_id": request_id,
+        "call_type": CALL_TYPES.get(type(request).__name__, "acompletion"),
         "key_digest": auth.key_digest,
         "team_id": auth.team_id,
         "project_id": auth.project_id,

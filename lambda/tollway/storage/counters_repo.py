@@ -9,6 +9,10 @@ Items (``pk`` / ``sk``):
 * ``rate#<scope>#<id>`` / ``parallel``: ``n`` in-flight requests plus ``r_<request id>`` entries.
 * ``settled#<reservation id>`` / ``settled``: written (only if absent) by the settlement's own
   transaction, ``expires_at`` ``SETTLED_MARKER_SECONDS`` later, so a replayed settlement is a no-op.
+* ``total#<scope>#<id>`` / ``total`` (scopes ``key``, ``team``, ``user`` and ``member`` =
+  ``<team>/<user>``): all-time ``spend`` and ``m#<model>`` (spend per model), added to by each
+  settlement's own transaction (``total_ops``), never expiring. What the admin API shows as
+  ``total_spend`` and ``model_spend``; ``spend`` of a budget period is that budget item's ``spent``.
 
 Reserving is one conditional write over every item (a transaction; a single write for one):
 each condition is ``committed <= limit - amount`` (conditions cannot add, so the threshold is
@@ -234,6 +238,19 @@ class CountersRepo:
         return {"spent": dec(item.get("spent") or 0), "committed": dec(item.get("committed") or 0),
                 "reservations": Decimal(sum(1 for name in item if name.startswith("r_")))}
 
+    def spend_of(self, totals: list[tuple[str, str]], periods: list[tuple[str, str, str]]
+                 ) -> tuple[dict[tuple[str, str], SpendTotal], dict[tuple[str, str, str], Decimal]]:
+        """All-time totals of ``(scope, id)`` and settled spend of budget periods ``(scope, id, period)``,
+        in one batch read. Missing items read as zero."""
+        keys = {_total_key(scope, ident): (scope, ident) for scope, ident in totals}
+        budget_keys = {Key(f"budget#{scope}#{ident}", bucket): (scope, ident, bucket)
+                       for scope, ident, bucket in periods}
+        items = self.store.get_many(COUNTERS, [*keys, *budget_keys])
+        found = {Key(item["pk"], item["sk"]): item for item in items}
+        out_totals = {ref: _total_of(found.get(key)) for key, ref in keys.items()}
+        out_periods = {ref: dec((found.get(key) or {}).get("spent") or 0) for key, ref in budget_keys.items()}
+        return out_totals, out_periods
+
     def counter(self, key: Key) -> Item | None:
         """A counter item as stored (tests and diagnostics)."""
         return self.store.get(COUNTERS, key)
@@ -249,6 +266,37 @@ class CountersRepo:
             except TransactionConflict:
                 time.sleep(random.uniform(0, min(0.5, 0.01 * 2 ** attempt)))
         raise Contention("the store's transaction kept conflicting")
+
+
+@dataclass(frozen=True)
+class SpendTotal:
+    """All-time settled spend of one scope, and per model."""
+
+    spend: Decimal
+    models: dict[str, Decimal]
+
+
+def total_ops(record: dict[str, Any]) -> list[Write]:
+    """The all-time spend updates of one settled request (key, team, user and the user's membership in
+    the team), to be written in the settlement's transaction; none for a request that cost nothing."""
+    cost = dec(record.get("cost") or 0)
+    if not cost:
+        return []
+    team, user = record.get("team_id"), record.get("user_id")
+    refs = [("key", record.get("key_digest")), ("team", team), ("user", user),
+            ("member", f"{team}/{user}" if team and user else None)]
+    add = {"spend": cost, f"m#{record.get('model') or '-'}": cost}
+    return [Update(COUNTERS, _total_key(scope, str(ident)), add=add) for scope, ident in refs if ident]
+
+
+def _total_key(scope: str, ident: str) -> Key:
+    return Key(f"total#{scope}#{ident}", "total")
+
+
+def _total_of(item: Item | None) -> SpendTotal:
+    item = item or {}
+    models = {name[2:]: dec(value) for name, value in item.items() if name.startswith("m#")}
+    return SpendTotal(dec(item.get("spend") or 0), models)
 
 
 def _entry_name(request_id: str) -> str:

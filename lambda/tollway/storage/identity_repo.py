@@ -9,25 +9,32 @@ Records are plain dicts addressed by ``(kind, id)``; see docs/data-model.md for 
 * ``user``      pk ``USER#<id>``          sk ``USER``       gsi1 ``KIND#user``
 * ``principal`` pk ``PRINCIPAL#<arn>``    sk ``PRINCIPAL``  gsi1 ``KIND#principal``
 * ``alias``     pk ``KEYALIAS#<alias>``   sk ``KEYALIAS``   (uniqueness of ``key_alias``)
+* count         pk ``COUNT#<kind>``       sk ``COUNT``      ``n`` records of a counted kind (``key``),
+  moved by the transaction that creates or deletes one; ``seeded`` once a full count set it
 * audit entry   pk ``LOG``                sk ``<time>#<id>`` gsi1 ``TARGET#<type>#<id>`` / sk; TTL ``expires_at``
 
 Every mutation is one store transaction (records plus their audit entry) with
 conditions, so a failed request leaves nothing half-written. Calls block; run them in a
 thread from async code.
+
+Listing a kind reads its ``gsi1`` partition a page at a time (keyset: the store's cursor), so a
+page of 100,000 keys costs one page of reads; ``scan`` bounds a filtered read by a number of items.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from tollway.errors import ConflictError, InternalError, InvalidRequestError, NotFoundError
 from tollway.storage.errors import ConditionFailed, InvalidCursor, StoreError, TransactionConflict
-from tollway.storage.ops import Cond, Delete, Key, Put, Query
+from tollway.storage.ops import Cond, Delete, Key, Put, Query, Update, encode_cursor
 from tollway.storage.tables import AUDIT, IDENTITY
 from tollway.storage.values import plain
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tollway.storage.backend import Store
     from tollway.storage.ops import Item, Write
 
@@ -35,6 +42,10 @@ _PK = {"key": ("KEY#", "KEY"), "team": ("TEAM#", "TEAM"), "project": ("PROJECT#"
        "user": ("USER#", "USER"), "principal": ("PRINCIPAL#", "PRINCIPAL"), "alias": ("KEYALIAS#", "KEYALIAS")}
 _LISTED = frozenset({"key", "team", "project", "user", "principal"})
 _KEYS = ("pk", "sk", "gsi1pk", "gsi1sk")
+#: kinds whose number of records is kept (``count``)
+COUNTED = frozenset({"key"})
+#: items read per query of a bounded scan
+SCAN_CHUNK = 500
 
 
 def _address(kind: str, ident: str) -> Key:
@@ -59,6 +70,27 @@ def _item(kind: str, ident: str, record: dict[str, Any]) -> Item:
     return {**record, "pk": address.pk, "sk": address.sk, **_index(kind, ident, record)}
 
 
+def stored_item(kind: str, ident: str, record: dict[str, Any]) -> Item:
+    """The item a record is stored as (bulk imports and tests write it directly)."""
+    return _item(kind, ident, record)
+
+
+def _count_key(kind: str) -> Key:
+    return Key(f"COUNT#{kind}", "COUNT")
+
+
+def _moves(op: Op) -> Literal[-1, 0, 1]:
+    """How a write changes the count of its kind: a create that requires absence adds one, a delete
+    that requires presence removes one (writes without those conditions are not counted)."""
+    if op.ref is None or op.ref[0] not in COUNTED:
+        return 0
+    if isinstance(op.write, Put) and Cond.not_exists() in op.write.when:
+        return 1
+    if isinstance(op.write, Delete) and Cond.exists() in op.write.when:
+        return -1
+    return 0
+
+
 def from_item(item: Item) -> dict[str, Any]:
     """A stored item as a record: key attributes dropped, numbers as JSON numbers."""
     return {k: plain(v) for k, v in item.items() if k not in _KEYS}
@@ -80,6 +112,16 @@ class Op:
 class Page:
     items: list[dict[str, Any]]
     cursor: str | None
+
+
+@dataclass
+class Scan:
+    """A bounded read of a kind: the records kept, the cursor after the last one (None: nothing
+    further can match), and the number of matches when the read covered the whole kind (else None)."""
+
+    items: list[dict[str, Any]]
+    cursor: str | None
+    total: int | None
 
 
 class IdentityRepo:
@@ -114,6 +156,74 @@ class IdentityRepo:
     def listing(self, kind: str) -> list[dict[str, Any]]:
         """Every record of a kind, oldest first (admin-scale)."""
         return self._query_all(Query(IDENTITY, f"KIND#{kind}", index="gsi1"))
+
+    def page(self, kind: str, *, limit: int, cursor: str | None = None) -> Page:
+        """One page of a kind, oldest first: one query of ``limit`` items (InvalidRequestError on a bad cursor)."""
+        try:
+            page = self.store.query(Query(IDENTITY, f"KIND#{kind}", index="gsi1", limit=limit, cursor=cursor))
+        except InvalidCursor:
+            raise InvalidRequestError("Invalid value for 'cursor'.", param="cursor") from None
+        return Page([from_item(item) for item in page.items], page.cursor)
+
+    def scan(self, kind: str, accept: Callable[[dict[str, Any]], bool], *, want: int, skip: int = 0,
+             cursor: str | None = None, budget: int) -> Scan:
+        """Up to ``want`` records ``accept`` keeps (after skipping ``skip`` of them), reading at most about
+        ``budget`` items from ``cursor`` on. Matches beyond the page are counted while the budget lasts."""
+        query = Query(IDENTITY, f"KIND#{kind}", index="gsi1", limit=SCAN_CHUNK)
+        kept: list[dict[str, Any]] = []
+        matched = read = 0
+        after: str | None = None  # the cursor after the last record kept
+        more = False  # a match beyond the page was seen
+        started, position = cursor is None, cursor
+        while True:
+            try:
+                page = self.store.query(replace(query, cursor=position))
+            except InvalidCursor:
+                raise InvalidRequestError("Invalid value for 'cursor'.", param="cursor") from None
+            for item in page.items:
+                read += 1
+                record = from_item(item)
+                if not accept(record):
+                    continue
+                matched += 1
+                if matched <= skip:
+                    continue
+                if len(kept) < want:
+                    kept.append(record)
+                    after = encode_cursor({n: item[n] for n in query.cursor_names()})
+                else:
+                    more = True
+            position = page.cursor
+            if position is None or read >= budget:
+                break
+        if position is None:  # read to the end
+            return Scan(kept, after if more else None, matched if started else None)
+        return Scan(kept, after if more or len(kept) == want else position, None)
+
+    def count(self, kind: str) -> int:
+        """The number of records of a counted kind: the maintained count, set by one full count the
+        first time it is read (exact: the count is only kept if no change landed while counting)."""
+        key = _count_key(kind)
+        counted = 0
+        for _ in range(3):
+            item = self.store.get(IDENTITY, key) or {}
+            if item.get("seeded"):
+                return int(item.get("n") or 0)
+            before = item.get("n")
+            counted, position = 0, None
+            while True:
+                page = self.store.query(Query(IDENTITY, f"KIND#{kind}", index="gsi1", limit=1000, cursor=position))
+                counted, position = counted + len(page.items), page.cursor
+                if position is None:
+                    break
+            unchanged = Cond.not_exists("n") if before is None else Cond.eq("n", before)
+            try:
+                self.store.write(Update(IDENTITY, key, add={"n": counted - int(before or 0)}, set={"seeded": True},
+                                        when=(unchanged, Cond.not_exists("seeded"))))
+            except ConditionFailed:
+                continue  # a key was created or deleted meanwhile: count again
+            return counted
+        return counted
 
     def members(self, team_id: str) -> list[dict[str, Any]]:
         return self._query_all(Query(IDENTITY, f"TEAM#{team_id}", sk_prefix="MEMBER#"))
@@ -159,10 +269,15 @@ class IdentityRepo:
         """Apply every op or none; a failed condition raises that op's error."""
         if not ops:
             return
-        if len(ops) > 100:
+        moves: dict[str, int] = {}
+        for op in ops:
+            if _moves(op) and op.ref is not None:
+                moves[op.ref[0]] = moves.get(op.ref[0], 0) + _moves(op)
+        counts = [Update(IDENTITY, _count_key(kind), add={"n": n}) for kind, n in moves.items() if n]
+        if len(ops) + len(counts) > 100:
             raise InvalidRequestError("Too many records in one change (at most 100).")
         try:
-            self.store.transact([op.write for op in ops])
+            self.store.transact([*(op.write for op in ops), *counts])
         except ConditionFailed as failed:
             raise ops[failed.indexes[0]].on_conflict from None
         except TransactionConflict:

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 #: the fields a rollup is kept by (one item per day and combination of their values)
 ROLLUP_FIELDS = ("team_id", "model", "key_digest", "user_id", "provider")
 NONE = "-"
-LOG_FILTERS = ("key_digest", "team_id", "user_id", "model", "provider", "status", "end_user", "project_id")
+LOG_FILTERS = ("key_digest", "team_id", "user_id", "model", "provider", "status", "end_user", "project_id",
+               "request_id")
 _LOG_KEYS = ("pk", "sk", "gsi1pk", "gsi1sk", "expires_at")
 
 

@@ -60,7 +60,9 @@ class World:
     probed: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def record(self, token: str) -> dict[str, Any]:
-        return dict(self.master.get("/key/info", key=token)["info"])
+        """The stored key (without the spend fields /key/info derives from the counters)."""
+        derived = ("spend", "total_spend", "model_spend", "budget_reset_at")
+        return {k: v for k, v in self.master.get("/key/info", key=token)["info"].items() if k not in derived}
 
     def target(self, caller: str, **extra: Any) -> dict[str, Any]:
         """A fresh key for ``caller`` to change: with admin-set controls, owned by the member."""

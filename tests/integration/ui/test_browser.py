@@ -168,3 +168,20 @@ def test_every_page_renders_without_errors(gw: Gw, seeded: dict[str, Any], page:
     page.get_by_test_id("filter-key_digest").press("Enter")
     expect(page.get_by_test_id("logs-table").locator("tbody tr")).to_have_count(4)  # r-chat: 2 models x 2
     assert errors == []
+
+
+def test_keys_pages_follow_the_cursor(gw: Gw, page: Any) -> None:
+    for i in range(30):
+        gw.admin("POST", "/key/generate", {"key_alias": f"pager-{i:02d}"})
+    sign_in(page, gw.url, MASTER_KEY)
+    page.goto(f"{gw.url}/ui/#/keys?search=pager-")
+    rows = page.get_by_test_id("keys-table").locator("tbody tr")
+    expect(rows).to_have_count(25)
+    expect(page.get_by_test_id("key-pages")).to_contain_text("Page 1 of 2 · 30 keys")
+    page.get_by_test_id("next-page").click()
+    expect(rows).to_have_count(5)
+    expect(page.get_by_test_id("key-pages")).to_contain_text("Page 2 · last page")  # from a cursor: no total
+    assert "cursor=" in page.url and page.get_by_test_id("next-page").is_disabled()
+    assert sorted(page.get_by_test_id("key-alias").all_inner_texts()) == [f"pager-{i:02d}" for i in range(25, 30)]
+    page.get_by_role("button", name="Previous").click()
+    expect(rows).to_have_count(25)

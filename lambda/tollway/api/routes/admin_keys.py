@@ -32,7 +32,8 @@ async def list_keys(request: Request) -> JSONResponse:
         service.keys.listing, call, page=query_int(request, "page", 1, high=10**6),
         size=query_int(request, "size", 10), team_id=query_text(request, "team_id"),
         user_id=query_text(request, "user_id"), key_alias=query_text(request, "key_alias"),
-        full=query_flag(request, "return_full_object"), search=query_text(request, "search")))
+        full=query_flag(request, "return_full_object"), search=query_text(request, "search"),
+        cursor=query_text(request, "cursor", longest=4096)))
 
 
 @router.post("/key/update")

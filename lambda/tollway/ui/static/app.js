@@ -274,12 +274,11 @@
   }
   async function keys(main) {
     const params = new URLSearchParams(location.hash.split("?")[1] || "");
-    const page = Number(params.get("page") || 1), search = params.get("search") || "", size = 25;
-    const [data, report] = await Promise.all([api.get("key/list", { page, size, search, return_full_object: "true" }),
-      api.get("spend/report", { group_by: "key", start_date: daysAgo(29), end_date: daysAgo(0) }).catch(() => ({ rows: [] }))]);
-    const spent = Object.fromEntries(report.rows.map((r) => [r.key, r.spend]));
-    const spendOf = (r) => r.spend ?? spent[r.token] ?? 0;
-    const go = (p, s) => { location.hash = "#/keys" + qs({ page: p > 1 ? p : "", search: s }); };
+    const page = Number(params.get("page") || 1), search = params.get("search") || "", cursor = params.get("cursor") || "", size = 25;
+    const data = await api.get("key/list", { page, size, search, cursor, return_full_object: "true" });
+    const spendOf = (r) => r.spend ?? 0;
+    const go = (p, s, c) => { location.hash = "#/keys" + qs({ page: p > 1 ? p : "", search: s, cursor: c || "" }); };
+    const back = () => { if (history.length > 1 && page > 1) history.back(); else go(1, search); };
     const box = h("input", { type: "search", placeholder: "Search alias, name, team, user…", value: search, "data-testid": "key-search" });
     const create = () => {
       const form = keyForm(null), status = h("div", {});
@@ -305,7 +304,7 @@
         { key: "name", label: "Key", render: (r) => h("code", {}, r.key_name || short(r.token)) },
         { key: "team_id", label: "Team" }, { key: "user_id", label: "User" },
         { key: "models", label: "Models", render: (r) => (r.models || []).join(", ") || "all" },
-        { key: "budget", label: "Spend (30 d) / max", render: (r) => budgetBar(spendOf(r), r.max_budget, r.soft_budget) },
+        { key: "budget", label: "Spend / max", render: (r) => budgetBar(spendOf(r), r.max_budget, r.soft_budget) },
         { key: "limits", label: "Limits", render: (r) => [r.rpm_limit != null ? r.rpm_limit + " rpm" : null, r.tpm_limit != null ? r.tpm_limit + " tpm" : null, r.max_parallel_requests != null ? r.max_parallel_requests + " parallel" : null].filter(Boolean).join(", ") || "–" },
         { key: "expires", label: "Expires", render: (r) => when(r.expires) },
         { key: "status", label: "Status", render: status },
@@ -316,9 +315,10 @@
           h("button", { class: "danger", "data-testid": "delete", onclick: () => confirmDialog("Delete key?", `Delete ${r.key_alias || r.key_name}? Requests with it fail from now on.`, () => act("delete", () => api.post("key/delete", { keys: [r.token] }))), ...writeAttrs() }, "Delete")) }],
       data.keys, { testid: "keys-table", empty: search ? "No key matches this search." : "No keys yet. Create one with “Create key”, then use it as the API key of any OpenAI client." }),
       h("div", { class: "toolbar", style: "margin-top:10px" },
-        h("button", { disabled: page <= 1, onclick: () => go(page - 1, search) }, "Previous"),
-        h("span", { class: "mute", "data-testid": "key-pages" }, `Page ${data.current_page} of ${data.total_pages} · ${num(data.total_count)} keys`),
-        h("button", { disabled: page >= data.total_pages, onclick: () => go(page + 1, search), "data-testid": "next-page" }, "Next"))));
+        h("button", { disabled: page <= 1, onclick: back }, "Previous"),
+        h("span", { class: "mute", "data-testid": "key-pages" }, `Page ${page}` + (data.total_pages != null ? ` of ${data.total_pages}` : "") +
+          (data.total_count != null ? ` · ${num(data.total_count)} keys` : data.has_more ? " · more keys may match: press Next" : " · last page")),
+        h("button", { disabled: !data.has_more, onclick: () => go(page + 1, search, data.next_cursor), "data-testid": "next-page" }, "Next"))));
   }
 
   // ------------------------------------------------------------------ teams and users

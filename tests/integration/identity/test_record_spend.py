@@ -1,0 +1,130 @@
+"""Spend on key, team and user records equals what the gateway charged, under concurrent calls.
+
+Calls go through the openai SDK against the real app; each answer's ``x-tollway-response-cost`` is
+summed per key and compared with ``spend``/``total_spend``/``model_spend`` on ``/key/info``,
+``/team/info`` (and its ``team_memberships``), ``/user/info`` and the three list routes, on both stores.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import openai
+import pytest
+
+from tests.integration.identity.conftest import Admin
+
+PRICE = {"input_cost_per_token": 0.000002, "output_cost_per_token": 0.000008}
+PRICED = {"model_list": [
+    {"model_name": "gpt-4o-mini", "litellm_params": {"model": "mock/gpt-4o-mini", **PRICE}},
+    {"model_name": "claude-haiku", "litellm_params": {"model": "mock/anthropic/claude-haiku", **PRICE}},
+]}
+
+
+@pytest.fixture
+def priced(start_gateway: Any, table_prefix: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("TOLLWAY_AUTH_CACHE_TTL", "30")
+    return start_gateway(PRICED)
+
+
+def _call(url: str, key: str, model: str) -> tuple[str, str, float]:
+    client = openai.OpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0)
+    raw = client.chat.completions.with_raw_response.create(
+        model=model, messages=[{"role": "user", "content": f"count {uuid.uuid4().hex}"}], max_tokens=20)
+    raw.parse()
+    return key, model, float(raw.headers["x-tollway-response-cost"])
+
+
+def test_spend_on_records_equals_the_cost_of_concurrent_calls(priced: Any) -> None:
+    admin = Admin(priced.url)
+    uid = uuid.uuid4().hex[:8]
+    team, user = f"team-{uid}", f"user-{uid}"
+    admin.post("/team/new", {"team_id": team, "max_budget": 100, "budget_duration": "30d"})
+    admin.post("/user/new", {"user_id": user, "auto_create_key": False})
+    admin.post("/team/member_add", {"team_id": team, "member": {"user_id": user, "role": "user"}})
+    budgeted = admin.post("/key/generate", {"team_id": team, "user_id": user, "max_budget": 10,
+                                            "budget_duration": "1d"})
+    plain = admin.post("/key/generate", {"team_id": team})
+    jobs = [(budgeted["key"], ("gpt-4o-mini", "claude-haiku")[i % 2]) for i in range(12)]
+    jobs += [(plain["key"], "gpt-4o-mini") for _ in range(6)]
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda job: _call(priced.url, *job), jobs))
+    charged: dict[str, float] = defaultdict(float)
+    by_model: dict[str, float] = defaultdict(float)
+    for key, model, cost in results:
+        charged[key] += cost
+        if key == budgeted["key"]:
+            by_model[model] += cost
+    assert all(cost > 0 for _, _, cost in results)
+    mine, other = charged[budgeted["key"]], charged[plain["key"]]
+
+    info = admin.get("/key/info", key=budgeted["token"])["info"]
+    assert info["spend"] == pytest.approx(mine) and info["total_spend"] == pytest.approx(mine)
+    assert info["model_spend"] == pytest.approx(dict(by_model))
+    assert info["budget_reset_at"] and info["budget_reset_at"].endswith("Z")
+    plain_info = admin.get("/key/info", key=plain["key"])["info"]  # raw key works as the reference too
+    assert plain_info["spend"] == pytest.approx(other) and plain_info["budget_reset_at"] is None
+
+    team_info = admin.get("/team/info", team_id=team)
+    assert team_info["team_info"]["spend"] == pytest.approx(mine + other)
+    assert team_info["team_info"]["budget_reset_at"] is not None
+    assert {k["token"]: k["spend"] for k in team_info["keys"]} == pytest.approx(
+        {budgeted["token"]: mine, plain["token"]: other})
+    [membership] = team_info["team_memberships"]
+    assert membership["user_id"] == user and membership["spend"] == pytest.approx(mine)
+
+    user_info = admin.get("/user/info", user_id=user)
+    assert user_info["user_info"]["spend"] == pytest.approx(mine)
+    assert user_info["user_info"]["model_spend"] == pytest.approx(dict(by_model))
+    assert [k["spend"] for k in user_info["keys"]] == pytest.approx([mine])
+
+    listed = admin.get("/key/list", team_id=team, return_full_object="true")["keys"]
+    assert {k["token"]: k["spend"] for k in listed} == pytest.approx({budgeted["token"]: mine, plain["token"]: other})
+    teams = {t["team_id"]: t["spend"] for t in admin.get("/team/list")}
+    assert teams[team] == pytest.approx(mine + other)
+    users = {u["user_id"]: u["spend"] for u in admin.get("/user/list", page_size=100)["users"]}
+    assert users[user] == pytest.approx(mine)
+
+
+def test_records_without_requests_show_zero_spend(priced: Any) -> None:
+    admin = Admin(priced.url)
+    key = admin.post("/key/generate", {"max_budget": 1, "budget_duration": "1mo"})
+    info = admin.get("/key/info", key=key["token"])["info"]
+    assert (info["spend"], info["total_spend"], info["model_spend"]) == (0, 0, {})
+    assert info["budget_reset_at"][8:] == "01T00:00:00Z"  # the first of next month, UTC
+
+
+def _cell(out: str, column: str, row_id: str) -> str:
+    """The ``column`` cell of the row starting with ``row_id`` in an aligned CLI table."""
+    header, *rows = out.splitlines()
+    start = header.index(column)
+    end = start + len(column)
+    while end < len(header) and header[end] == " ":
+        end += 1
+    [row] = [r for r in rows if r.startswith(row_id)]
+    return row[start:end if end < len(header) else None].strip()
+
+
+def test_cli_lists_show_spend(priced: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conftest import MASTER_KEY
+    from tollway.cli.main import main
+
+    monkeypatch.setenv("TOLLWAY_URL", priced.url)
+    monkeypatch.setenv("TOLLWAY_MASTER_KEY", MASTER_KEY)
+    admin = Admin(priced.url)
+    uid = uuid.uuid4().hex[:8]
+    team, user = f"cli-team-{uid}", f"cli-user-{uid}"
+    admin.post("/team/new", {"team_id": team})
+    admin.post("/user/new", {"user_id": user, "auto_create_key": False})
+    key = admin.post("/key/generate", {"team_id": team, "user_id": user})
+    cost = sum(_call(priced.url, key["key"], "gpt-4o-mini")[2] for _ in range(3))
+    unused = admin.post("/key/generate", {"team_id": team})
+    for argv, row_id, expected in ((["keys", "list", "--team", team], key["token"], cost),
+                                   (["keys", "list", "--team", team], unused["token"], 0.0),
+                                   (["teams", "list"], team, cost), (["users", "list"], user, cost)):
+        assert main(argv) == 0
+        cell = _cell(capsys.readouterr().out, "SPEND", row_id)
+        assert cell.startswith("$") and float(cell[1:]) == pytest.approx(expected, abs=1e-6), (argv, cell)
