@@ -34,6 +34,8 @@ def register(subparsers: Any) -> None:
     listing.add_argument("--user", dest="user_id")
     listing.add_argument("--page", type=int, default=1)
     listing.add_argument("--size", type=int, default=100)
+    listing.add_argument("--search", help="a substring of the alias, key name, team, user or digest")
+    listing.add_argument("--cursor", help="continue a listing (the next_cursor it printed)")
     for name in ("info", "block", "unblock", "regenerate"):
         commands.add_parser(name, help=f"{name} a key").add_argument("key", help="the key or its token")
     commands.add_parser("delete", help="delete keys").add_argument("keys", nargs="+")
@@ -53,9 +55,8 @@ def run(args: argparse.Namespace) -> int:
     elif command == "list":
         data = http.call(args, "GET", "/key/list", params={
             "team_id": args.team_id, "user_id": args.user_id, "page": args.page, "size": args.size,
-            "return_full_object": "true"})
-        text = http.table(http.with_usd(data["keys"]), LIST_COLUMNS) + \
-            f"\n{data['total_count']} key(s), page {data['current_page']} of {data['total_pages']}"
+            "search": args.search, "cursor": args.cursor, "return_full_object": "true"})
+        text = http.table(http.with_usd(data["keys"]), LIST_COLUMNS) + "\n" + _pages(data)
     elif command == "info":
         data = http.call(args, "GET", "/key/info", params={"key": args.key})
         text = http.record(data["info"])
@@ -70,3 +71,12 @@ def run(args: argparse.Namespace) -> int:
         text = f"deleted {len(data['deleted_keys'])} key(s)"
     http.output(args, data, text)
     return 0
+
+
+def _pages(data: dict[str, Any]) -> str:
+    """Where a listing stands: the total when known, and the cursor of the next page."""
+    line = f"{data['total_count']} key(s), page {data['current_page']} of {data['total_pages']}" \
+        if data.get("total_count") is not None else f"page {data['current_page']} (more keys may match)"
+    if data.get("next_cursor"):
+        line += f"\nnext page: --cursor {data['next_cursor']}"
+    return line

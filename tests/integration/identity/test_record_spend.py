@@ -128,3 +128,9 @@ def test_cli_lists_show_spend(priced: Any, monkeypatch: pytest.MonkeyPatch, caps
         assert main(argv) == 0
         cell = _cell(capsys.readouterr().out, "SPEND", row_id)
         assert cell.startswith("$") and float(cell[1:]) == pytest.approx(expected, abs=1e-6), (argv, cell)
+    assert main(["keys", "list", "--team", team, "--size", "1"]) == 0
+    first = capsys.readouterr().out
+    assert "2 key(s), page 1 of 2" in first and "next page: --cursor " in first
+    assert main(["keys", "list", "--team", team, "--size", "1", "--cursor", first.split("--cursor ")[1].strip()]) == 0
+    second = capsys.readouterr().out
+    assert {key["token"], unused["token"]} == {first.splitlines()[1].split()[0], second.splitlines()[1].split()[0]}
