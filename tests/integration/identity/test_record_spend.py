@@ -134,3 +134,28 @@ def test_cli_lists_show_spend(priced: Any, monkeypatch: pytest.MonkeyPatch, caps
     assert main(["keys", "list", "--team", team, "--size", "1", "--cursor", first.split("--cursor ")[1].strip()]) == 0
     second = capsys.readouterr().out
     assert {key["token"], unused["token"]} == {first.splitlines()[1].split()[0], second.splitlines()[1].split()[0]}
+
+
+def test_the_key_count_follows_every_change(priced: Any) -> None:
+    admin = Admin(priced.url)
+
+    def total() -> int:
+        page = admin.get("/key/list", size=1)
+        assert page["total_count"] >= 0
+        return int(page["total_count"])
+
+    start = total()  # the first read counts the keys once
+    uid = uuid.uuid4().hex[:8]
+    made = [admin.post("/key/generate", {"key_alias": f"count-{uid}-{i}"}) for i in range(3)]
+    assert total() == start + 3
+    admin.post("/key/regenerate", {"key": made[0]["key"]})  # a new secret for the same key: no change
+    admin.post("/user/new", {"user_id": f"counted-{uid}"})  # with its first key
+    assert total() == start + 4
+    admin.post("/team/new", {"team_id": f"count-team-{uid}"})
+    admin.post("/key/generate", {"team_id": f"count-team-{uid}"})
+    admin.post("/key/delete", {"keys": [made[1]["key"]]})
+    admin.call("POST", "/key/delete", {"keys": [made[1]["key"]]})  # already gone: refused, not counted twice
+    assert total() == start + 4
+    admin.post("/team/delete", {"team_ids": [f"count-team-{uid}"]})
+    admin.post("/user/delete", {"user_ids": [f"counted-{uid}"]})
+    assert total() == start + 2 == len(admin.get("/key/list", size=1000)["keys"])
