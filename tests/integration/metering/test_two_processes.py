@@ -151,3 +151,27 @@ def test_provider_budget_across_processes(store_backend, tmp_path, uid) -> None:
     assert len(refused) == 30 and all("provider 'mock' budget" in e["message"] for e in refused)
     state = CountersRepo().budget("provider", "mock", period("3d", datetime.now(UTC).timestamp())[0])
     assert state["spent"] == Decimal("0.050") and state["committed"] == state["spent"]
+
+
+def test_spend_on_records_equals_the_costs_charged_by_both_processes(cluster, uid) -> None:  # type: ignore[no-untyped-def]
+    keys_path, procs = cluster
+    urls = [p.url for p in procs]
+    admin = {"authorization": "Bearer sk-master"}
+    team, user = f"t-{uid}", f"u-{uid}"
+    with httpx.Client(timeout=30, headers=admin) as http:
+        assert http.post(f"{urls[0]}/team/new", json={"team_id": team}).status_code == 200
+        assert http.post(f"{urls[0]}/user/new", json={"user_id": user, "auto_create_key": False}).status_code == 200
+        token = http.post(f"{urls[0]}/key/generate", json={"team_id": team, "user_id": user, "max_budget": 1,
+                                                            "budget_duration": "1d"}).json()["token"]
+        write_keys(keys_path, {f"sk-{uid}": AuthContext(
+            kind="virtual_key", key_digest=token, team_id=team, user_id=user,
+            limits=(Limits(scope="key", scope_id=token, max_budget=1, budget_duration="1d"),))})
+        answered = [r for r in asyncio.run(_fire(urls, f"sk-{uid}", 24)) if r.status_code == 200]
+        assert len(answered) == 24
+        charged = sum(Decimal(r.headers["x-tollway-response-cost"]) for r in answered)
+        info = http.get(f"{urls[1]}/key/info", params={"key": token}).json()["info"]
+        assert Decimal(str(info["spend"])) == Decimal(str(info["total_spend"])) == charged
+        assert info["model_spend"] == {"metered": float(charged)}
+        for path, params, field in (("/team/info", {"team_id": team}, "team_info"),
+                                    ("/user/info", {"user_id": user}, "user_info")):
+            assert Decimal(str(http.get(f"{urls[0]}{path}", params=params).json()[field]["spend"])) == charged
