@@ -159,3 +159,13 @@ def test_the_key_count_follows_every_change(priced: Any) -> None:
     admin.post("/team/delete", {"team_ids": [f"count-team-{uid}"]})
     admin.post("/user/delete", {"user_ids": [f"counted-{uid}"]})
     assert total() == start + 2 == len(admin.get("/key/list", size=1000)["keys"])
+
+
+def test_a_bad_cursor_is_a_400_naming_it(priced: Any) -> None:
+    admin = Admin(priced.url)
+    for params in ({}, {"search": "x"}, {"team_id": "nobody"}):
+        response = admin.call("GET", "/key/list", cursor="not-a-cursor", **params)
+        assert response.status_code == 400 and response.json()["error"]["param"] == "cursor", response.text
+    response = admin.call("GET", "/spend/logs", format="litellm", cursor="not-a-cursor")
+    assert response.status_code == 400 and response.json()["error"]["param"] == "cursor"
+    assert admin.call("GET", "/key/list", page=500, size=100).status_code == 400  # past 10,000 keys: use the cursor
