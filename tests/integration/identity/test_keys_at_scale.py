@@ -107,6 +107,7 @@ def test_search_and_team_admin_listings_read_at_most_the_scan_budget(big: tuple[
     gateway, store = big
     admin = Admin(gateway.url)
     found, items, _ = _reads(store, lambda: admin.get("/key/list", search="SCALE-1500", return_full_object="true"))
+    print(f"a search over {KEYS} keys: {items} items read")
     assert [k["key_alias"] for k in found["keys"]] == ["scale-1500"]  # substring: scale-15000.. lie further on
     assert found["has_more"] and found["total_count"] is None and items <= SCAN_BUDGET + SCAN_CHUNK + 10
     admin.post("/team/new", {"team_id": TEAM})
@@ -114,6 +115,7 @@ def test_search_and_team_admin_listings_read_at_most_the_scan_budget(big: tuple[
     admin.post("/team/member_add", {"team_id": TEAM, "member": {"user_id": lead, "role": "admin"}})
     lead_key = admin.post("/key/generate", {"user_id": lead})["key"]
     mine, items, _ = _reads(store, lambda: admin.as_(lead_key).get("/key/list", return_full_object="true"))
+    print(f"a team admin's first keys page over {KEYS} keys: {items} items read")
     assert items <= SCAN_BUDGET + SCAN_CHUNK + 20
     assert mine["keys"] and all(k.get("team_id") == TEAM or k.get("user_id") == lead for k in mine["keys"])
     seen, cursor = len(mine["keys"]), mine["next_cursor"]
