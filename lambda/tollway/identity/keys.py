@@ -26,6 +26,8 @@ _CAPS = ("max_budget", "soft_budget", "rpm_limit", "tpm_limit", "max_parallel_re
 SCAN_BUDGET = 2000
 #: keys a listing skips to reach ``page`` N without a cursor, at most
 MAX_SKIP = 10_000
+#: earlier digests of a regenerated key whose spend its totals include
+MAX_HISTORY = 20
 
 
 def public(record: dict[str, Any]) -> dict[str, Any]:
@@ -230,6 +232,8 @@ class KeyService:
             if {"team_id", "user_id", "project_id", *_CAPS, "models"} & body.model_fields_set:
                 self._check_refs(call, fields)
         self._require_grant(call, fields, previous, action="regenerate this key")
+        # spend counters follow the digest: remember the earlier ones so total_spend carries over
+        fields["previous_tokens"] = [*(previous.get("previous_tokens") or []), previous["token"]][-MAX_HISTORY:]
         return self._issue(call, fields, None, action="key.regenerate", previous=previous)
 
     def delete(self, call: Call, references: list[str], aliases: list[str]) -> dict[str, Any]:

@@ -4,7 +4,9 @@ Each record gets ``spend`` (the current budget period), ``total_spend`` (all tim
 (all time, ``{model: usd}``) and ``budget_reset_at`` (the end of the current period; null without a
 ``budget_duration``). They come from counters the settlement writes in its own transaction (see
 ``storage.counters_repo``): the all-time total item per scope, and the budget item of the current
-period. A page of records costs one batch read, whatever the number of requests behind it.
+period. A page of records costs one batch read, whatever the number of requests behind it. A
+regenerated key's totals include those of its earlier digests (``previous_tokens``); its budget
+counters, like its budget, start afresh with the new digest.
 
 ``spend`` is the current period's settled spend when the record has a ``budget_duration`` and a
 budget (``max_budget`` or ``soft_budget``: the budget counter exists only then); otherwise the
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tollway.metering.periods import period
@@ -22,8 +25,6 @@ from tollway.storage.counters_repo import CountersRepo, SpendTotal
 from tollway.storage.values import plain
 
 if TYPE_CHECKING:
-    from decimal import Decimal
-
     from tollway.storage.identity_repo import IdentityRepo
 
 #: record kind -> (counter scope, the record's id field)
@@ -60,13 +61,26 @@ def with_spend(repo: IdentityRepo, kind: str, records: list[dict[str, Any]], *,
     scope, id_field = SCOPES[kind]
     periods = [_period(record, now) for record in records]
     refs = [(scope, str(record[id_field])) for record in records]
+    earlier = [[(scope, str(t)) for t in record.get("previous_tokens") or []] for record in records]
     tracked = [(scope, ident, bucket) for (_, ident), (bucket, _) in zip(refs, periods, strict=True) if bucket]
-    totals, spent = CountersRepo(repo.store).spend_of(refs, tracked)
+    totals, spent = CountersRepo(repo.store).spend_of([*refs, *(r for old in earlier for r in old)], tracked)
     out = []
-    for record, ref, (bucket, reset) in zip(records, refs, periods, strict=True):
+    for record, ref, old, (bucket, reset) in zip(records, refs, earlier, periods, strict=True):
+        total = _sum([totals[ref], *(totals[r] for r in old)])
         current = spent.get((*ref, bucket)) if bucket else None
-        out.append({**record, **_fields(totals[ref], current, reset)})
+        out.append({**record, **_fields(total, current, reset)})
     return out
+
+
+def _sum(totals: list[SpendTotal]) -> SpendTotal:
+    """One key's totals over its digests (a regenerated key's counters follow each new digest)."""
+    if len(totals) == 1:
+        return totals[0]
+    models: dict[str, Decimal] = {}
+    for total in totals:
+        for model, value in total.models.items():
+            models[model] = models.get(model, Decimal(0)) + value
+    return SpendTotal(sum((t.spend for t in totals), Decimal(0)), models)
 
 
 def member_spend(repo: IdentityRepo, team_id: str, members: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -169,3 +169,18 @@ def test_a_bad_cursor_is_a_400_naming_it(priced: Any) -> None:
     response = admin.call("GET", "/spend/logs", format="litellm", cursor="not-a-cursor")
     assert response.status_code == 400 and response.json()["error"]["param"] == "cursor"
     assert admin.call("GET", "/key/list", page=500, size=100).status_code == 400  # past 10,000 keys: use the cursor
+
+
+def test_a_regenerated_key_keeps_its_total_spend(priced: Any) -> None:
+    admin = Admin(priced.url)
+    key = admin.post("/key/generate", {"max_budget": 5, "budget_duration": "30d"})
+    before = _call(priced.url, key["key"], "gpt-4o-mini")[2]
+    fresh = admin.post("/key/regenerate", {"key": key["key"]})
+    after = _call(priced.url, fresh["key"], "claude-haiku")[2]
+    info = admin.get("/key/info", key=fresh["key"])["info"]
+    assert info["previous_tokens"] == [key["token"]]
+    assert info["total_spend"] == pytest.approx(before + after)
+    assert info["model_spend"] == pytest.approx({"gpt-4o-mini": before, "claude-haiku": after})
+    assert info["spend"] == pytest.approx(after)  # the budget, like its counter, follows the new digest
+    listed = admin.get("/key/list", key_alias=None, return_full_object="true", size=1000)["keys"]
+    assert [k["total_spend"] for k in listed if k["token"] == fresh["token"]] == pytest.approx([before + after])
