@@ -80,6 +80,7 @@ class TollwayStack(Stack):
             *iam_policies.dynamodb_statements(self.data.tables),
             iam_policies.secrets_statement(list(dict.fromkeys(secret_arns))),
             *iam_policies.bedrock_statements(self, self.gateway_config.bedrock_targets),
+            *iam_policies.sagemaker_statements(self, self.gateway_config.config.model_list),
             iam_policies.sns_statement(self.gateway_config.alert_topic_arn),
             self.settlement.statement(),
             apply_guardrail_statement(self, self.gateway_config.config),

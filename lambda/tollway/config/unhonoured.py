@@ -49,6 +49,12 @@ PROVIDER_SETTINGS: dict[str, frozenset[str]] = {
     "ollama": frozenset({"keep_alive", "num_ctx", "top_k", "min_p", "repeat_penalty", "num_gpu"}),
 }
 PROVIDER_SETTINGS["ollama_chat"] = PROVIDER_SETTINGS["ollama"]
+_AWS_CREDENTIALS = frozenset({"aws_region", "aws_profile_name", "aws_access_key_id", "aws_secret_access_key",
+                              "aws_session_token"})
+PROVIDER_SETTINGS["sagemaker_chat"] = _AWS_CREDENTIALS | {"model_id"}
+PROVIDER_SETTINGS["sagemaker"] = PROVIDER_SETTINGS["sagemaker_chat"] | {
+    "hf_model_name", "aws_sagemaker_allow_zero_temp", "roles", "initial_prompt_value", "final_prompt_value", "top_k"}
+PROVIDER_SETTINGS["voyage"] = frozenset({"input_type", "truncation", "output_dtype", "output_dimension"})
 #: ``model_info`` extras read by name (``metering.catalog``)
 MODEL_INFO_EXTRAS = frozenset({"base_model"})
 #: section extras read by name, by section
