@@ -32,8 +32,9 @@ def upstream(_server: tuple[FakeSageMaker, str]) -> Iterator[FakeSageMaker]:
 
 
 @pytest.fixture
-def client(start_gateway, _server) -> openai.OpenAI:  # type: ignore[no-untyped-def]
+def client(start_gateway, _server, monkeypatch) -> openai.OpenAI:  # type: ignore[no-untyped-def]
     _, url = _server
+    monkeypatch.setenv("SM_TEST_KEY_ID", "AKIDSAGEMAKER")
     common = {"api_base": url, "aws_region_name": "eu-west-1"}
     gateway = start_gateway({"model_list": [
         {"model_name": "chat", "litellm_params": {"model": "sagemaker_chat/tgi-messages-endpoint", **common,
@@ -42,6 +43,10 @@ def client(start_gateway, _server) -> openai.OpenAI:  # type: ignore[no-untyped-
                                                  **common, "hf_model_name": "mistralai/Mistral-7B-Instruct-v0.3"}},
         {"model_name": "tgi-zero", "litellm_params": {"model": "sagemaker/plain-endpoint", **common,
                                                       "aws_sagemaker_allow_zero_temp": True}},
+        {"model_name": "keyed", "litellm_params": {"model": "sagemaker_chat/keyed-endpoint", "api_base": url,
+                                                   "aws_region_name": "ap-southeast-2",
+                                                   "aws_access_key_id": "os.environ/SM_TEST_KEY_ID",
+                                                   "aws_secret_access_key": "sm-secret"}},
     ]})
     return openai.OpenAI(base_url=gateway.base_url, api_key=MASTER_KEY, max_retries=0)
 
@@ -73,6 +78,14 @@ def test_messages_api_invoke_is_sigv4_signed(client, upstream) -> None:  # type:
     assert auth.startswith("AWS4-HMAC-SHA256 Credential=testing/")
     assert "/eu-west-1/sagemaker/aws4_request" in auth
     assert raw.headers["x-tollway-deployment"]
+
+
+def test_explicit_credentials_and_region(client, upstream) -> None:  # type: ignore[no-untyped-def]
+    client.chat.completions.create(model="keyed", messages=[{"role": "user", "content": "x"}])
+    auth = upstream.calls[0].headers["authorization"]
+    assert auth.startswith("AWS4-HMAC-SHA256 Credential=AKIDSAGEMAKER/")
+    assert "/ap-southeast-2/sagemaker/aws4_request" in auth
+    assert "sm-secret" not in str(upstream.calls[0].headers)
 
 
 def test_messages_api_stream_split_across_payload_parts(client, upstream) -> None:  # type: ignore[no-untyped-def]

@@ -33,7 +33,7 @@ class AzureAIProvider(OpenAIProvider):
     name = "azure_ai"
     spec: ClassVar[CompatSpec] = AZURE_AI
 
-    def url(self, path: str) -> str:
+    def api_url(self, path: str) -> str:
         parts = urlsplit(self.base_url)
         base_path = parts.path.rstrip("/")
         if (parts.hostname or "").endswith(".services.ai.azure.com") and not base_path.endswith("/models"):

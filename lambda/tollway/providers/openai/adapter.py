@@ -48,7 +48,7 @@ class OpenAIProvider(HttpProvider):
             raise InternalError(f"deployment '{self.deployment.id}' ({self.name}) needs {wanted}")
         return secrets.resolve(base).rstrip("/")  # type: ignore[union-attr]
 
-    def url(self, path: str) -> str:
+    def api_url(self, path: str) -> str:
         """The upstream URL of an OpenAI API path (``/chat/completions``, ``/embeddings``, ...)."""
         return f"{self.base_url}{path}"
 
@@ -78,7 +78,7 @@ class OpenAIProvider(HttpProvider):
         else:
             body.pop("stream", None)
             body.pop("stream_options", None)
-        return UpstreamRequest(self.url("/chat/completions"), body, await self.headers())
+        return UpstreamRequest(self.api_url("/chat/completions"), body, await self.headers())
 
     def speaks(self, wire_format: str) -> bool:
         """Chat Completions for every OpenAI-compatible server; the Responses API for OpenAI's own."""
@@ -86,7 +86,7 @@ class OpenAIProvider(HttpProvider):
 
     async def build_native(self, request: WireRequest, *, stream: bool) -> UpstreamRequest:
         if request.format == OPENAI_RESPONSES:
-            return UpstreamRequest(self.url("/responses"), self.prepare_native(request.body),
+            return UpstreamRequest(self.api_url("/responses"), self.prepare_native(request.body),
                                    await self.headers())
         body = self.prepare_native(request.body)
         for old, new in self.spec.rename.items():
@@ -94,7 +94,7 @@ class OpenAIProvider(HttpProvider):
                 body[new] = body.pop(old)
         if stream:
             body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
-        return UpstreamRequest(self.url("/chat/completions"), body, await self.headers())
+        return UpstreamRequest(self.api_url("/chat/completions"), body, await self.headers())
 
     def parse_chat(self, data: Any, request: ChatRequest) -> ChatResponse:
         try:
@@ -122,7 +122,7 @@ class OpenAIProvider(HttpProvider):
     async def build_embed(self, request: EmbeddingRequest) -> UpstreamRequest:
         body = request.model_dump(exclude_none=True)
         body["model"] = self.deployment.upstream_model
-        return UpstreamRequest(self.url("/embeddings"), body, await self.headers())
+        return UpstreamRequest(self.api_url("/embeddings"), body, await self.headers())
 
     def parse_embed(self, data: Any, request: EmbeddingRequest) -> EmbeddingResponse:
         try:

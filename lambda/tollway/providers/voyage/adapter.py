@@ -54,7 +54,7 @@ class VoyageProvider(OpenAIProvider):
         for key in SETTINGS:
             if extras.get(key) is not None:
                 body.setdefault(key, extras[key])
-        return UpstreamRequest(self.url("/embeddings"), body, await self.headers())
+        return UpstreamRequest(self.api_url("/embeddings"), body, await self.headers())
 
     def parse_embed(self, data: Any, request: EmbeddingRequest) -> EmbeddingResponse:
         response = super().parse_embed(data, request)
