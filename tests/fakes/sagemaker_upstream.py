@@ -9,9 +9,10 @@ JSON line split across two parts, several lines in one). Errors carry ``x-amzn-E
 SageMaker sends them (``ModelError`` with the container's ``OriginalStatusCode`` and
 ``OriginalMessage``); in-stream errors are ``ModelStreamError`` exception messages.
 
-The "container" behind it answers both formats: a body with ``messages`` as OpenAI's Chat
+The "container" behind it answers each format: a body with ``messages`` as OpenAI's Chat
 Completions (TGI's Messages API, LMI, vLLM), a body with ``inputs`` as TGI's ``/generate``
-(``[{"generated_text"}]``, and ``data:{"token": ...}`` events when ``stream`` is true). It echoes
+(``[{"generated_text"}]``, and ``data:{"token": ...}`` events when ``stream`` is true), and a list
+of ``inputs`` as a TEI embedding container (one vector per input). It echoes
 the last user text. Tests script answers (``fake.queue``) and read what it received (``fake.calls``).
 """
 
@@ -113,6 +114,8 @@ def last_user_text(body: dict[str, Any]) -> str:
 
 
 def container_answer(body: dict[str, Any], script: Script) -> Any:
+    if isinstance(body.get("inputs"), list):  # an embedding container (TEI): one vector per input
+        return [[round(0.1 * (i + 1) + 0.01 * j, 4) for j in range(3)] for i in range(len(body["inputs"]))]
     text = f"echo: {last_user_text(body)}"
     if "inputs" in body:
         item: dict[str, Any] = {"generated_text": text}

@@ -164,6 +164,25 @@ def test_tgi_estimates_usage_without_details(client, upstream) -> None:  # type:
     assert completion.usage.completion_tokens == 3 and completion.choices[0].finish_reason == "length"
 
 
+# ----------------------------------------------------------------------------- embeddings
+
+
+def test_embeddings_tei_and_jumpstart_shapes(client, upstream) -> None:  # type: ignore[no-untyped-def]
+    result = client.embeddings.create(model="tgi-zero", input=["a b", "c"])  # the SDK asks for base64
+    assert [d.index for d in result.data] == [0, 1]
+    assert result.data[1].embedding == pytest.approx([0.2, 0.21, 0.22])
+    assert result.usage.prompt_tokens == 3
+    assert upstream.calls[0].body == {"inputs": ["a b", "c"]}
+    upstream.queue.append(Script(body={"embedding": [[0.5, 0.25]]}))
+    jumpstart = client.embeddings.create(model="tgi-zero", input="x", encoding_format="float")
+    assert jumpstart.data[0].embedding == [0.5, 0.25]
+    with pytest.raises(openai.BadRequestError) as info:
+        client.embeddings.create(model="tgi-zero", input="x", dimensions=2)
+    assert info.value.param == "dimensions"
+    with pytest.raises(openai.BadRequestError):
+        client.embeddings.create(model="chat", input="x")  # a chat container
+
+
 # ----------------------------------------------------------------------------- errors
 
 
@@ -222,3 +241,29 @@ def test_stalled_stream_ends_within_the_deadline(start_gateway, _server, upstrea
     with pytest.raises(openai.APIError) as info:
         list(client.chat.completions.create(model="slow", stream=True, messages=[{"role": "user", "content": "a b"}]))
     assert "1s" in info.value.message
+
+
+# ----------------------------------------------------------------------------- Anthropic's front door
+
+
+def test_messages_front_door_in_front_of_sagemaker(start_gateway, _server, upstream) -> None:  # type: ignore[no-untyped-def]
+    """Claude Code / the Anthropic SDK pointed at a SageMaker model: translated both ways, streamed too."""
+    import anthropic
+
+    _, url = _server
+    gateway = start_gateway({"model_list": [
+        {"model_name": "sm", "litellm_params": {"model": "sagemaker_chat/ep", "api_base": url}},
+        {"model_name": "sm-tgi", "litellm_params": {"model": "sagemaker/ep-tgi", "api_base": url}},
+    ]})
+    client = anthropic.Anthropic(base_url=gateway.url, api_key=MASTER_KEY, max_retries=0)
+    message = client.messages.create(model="sm", max_tokens=64, system="be brief",
+                                     messages=[{"role": "user", "content": "hello sagemaker"}])
+    assert message.content[0].text == "echo: hello sagemaker" and message.stop_reason == "end_turn"
+    assert (message.usage.input_tokens, message.usage.output_tokens) == (11, 5)
+    assert upstream.calls[0].body["messages"][0] == {"role": "system", "content": "be brief"}
+    with client.messages.stream(model="sm-tgi", max_tokens=64,
+                                messages=[{"role": "user", "content": "stream me"}]) as stream:
+        text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    assert text == "echo: stream me" and final.stop_reason == "end_turn"
+    assert upstream.calls[1].body["parameters"]["max_new_tokens"] == 64

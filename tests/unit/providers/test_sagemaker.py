@@ -144,3 +144,17 @@ def test_error_mapping(error: _ClientError, kind: type, code: str | None) -> Non
     assert type(mapped) is kind
     if code:
         assert mapped.code == code
+
+
+def test_embedding_answers() -> None:
+    from tollway.providers.sagemaker import embeddings
+    from tollway.types.embeddings import EmbeddingRequest
+
+    one = EmbeddingRequest(model="m", input="hello world")
+    assert embeddings.to_response([0.5, 1], one, "ep").data[0].embedding == [0.5, 1.0]  # a bare vector
+    two = EmbeddingRequest(model="m", input=["a", "b"], encoding_format="base64")
+    assert isinstance(embeddings.to_response({"embedding": [[1.0], [2.0]]}, two, "ep").data[1].embedding, str)
+    with pytest.raises(UpstreamError, match="one embedding per input"):
+        embeddings.to_response([[1.0]], two, "ep")
+    with pytest.raises(InvalidRequestError):
+        embeddings.request_body(EmbeddingRequest(model="m", input=[[1, 2]]), drop_params=False)

@@ -7,7 +7,8 @@ The part after the prefix is the endpoint name. ``InvokeEndpoint`` answers a who
 prefixes differ in the body the container takes (``tgi`` for ``sagemaker``, ``messages`` for
 ``sagemaker_chat``). Region and credentials as for Bedrock (``aws_region_name``, ``aws_profile_name``,
 ``aws_access_key_id`` / ``aws_secret_access_key`` / ``aws_session_token``; ``api_base`` is boto3's
-``endpoint_url``); ``model_id`` names the inference component on a multi-model endpoint.
+``endpoint_url``); ``model_id`` names the inference component on a multi-model endpoint. Embeddings
+(``sagemaker/`` only, as in LiteLLM) go to Hugging Face embedding containers (``embeddings``).
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from tollway.providers.base import Provider
 from tollway.providers.bedrock import errors as aws_errors
 from tollway.providers.bedrock.client import get_client, run_blocking
 from tollway.providers.bedrock.stream import aiter_blocking, interrupt_event_stream
-from tollway.providers.sagemaker import errors, messages, prompt, tgi
+from tollway.providers.sagemaker import embeddings, errors, messages, prompt, tgi
 from tollway.providers.sagemaker.payload import PayloadLines
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
     from tollway.types.chat import ChatChunk, ChatRequest, ChatResponse
+    from tollway.types.embeddings import EmbeddingRequest, EmbeddingResponse
 
 SERVICE = "sagemaker-runtime"
 
@@ -129,12 +131,21 @@ class SageMakerProvider(Provider):
         for chunk in translator.end():
             yield chunk
 
+    # ------------------------------------------------------------------ embeddings (TEI, JumpStart)
+
+    async def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
+        body = embeddings.request_body(request, drop_params=self.settings.drop_params)
+        return embeddings.to_response(await self.invoke(body), request, self.endpoint)
+
 
 class SageMakerChatProvider(SageMakerProvider):
     """``sagemaker_chat/<endpoint>``: a container serving OpenAI's Chat Completions (``messages``)."""
 
     name = "sagemaker_chat"
     extension_params = frozenset()
+
+    async def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
+        return await Provider.embed(self, request)  # a chat container: the base class's 400
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
         data = await self.invoke(messages.request_body(self.prepare(request), stream=False))
