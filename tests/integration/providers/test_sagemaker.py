@@ -66,7 +66,7 @@ def test_messages_api_invoke_is_sigv4_signed(client, upstream) -> None:  # type:
     assert completion.choices[0].message.content == "echo: hi there"
     assert completion.choices[0].finish_reason == "stop"
     assert (completion.usage.prompt_tokens, completion.usage.completion_tokens) == (11, 5)
-    assert completion.model == "tgi-messages-endpoint"
+    assert completion.model == "tgi"  # the container's own body, passed through
     call = upstream.calls[0]
     assert call.operation == "invoke" and call.endpoint == "tgi-messages-endpoint"
     assert call.body == {"messages": [{"role": "system", "content": "be brief"},
@@ -100,14 +100,27 @@ def test_messages_api_stream_split_across_payload_parts(client, upstream) -> Non
     assert call.headers["x-amzn-sagemaker-accept"] == "application/json"
 
 
-def test_messages_api_without_usage_is_estimated(client, upstream) -> None:  # type: ignore[no-untyped-def]
+def test_messages_api_without_usage_is_charged_on_an_estimate(start_gateway, _server, upstream) -> None:  # type: ignore[no-untyped-def]
+    _, url = _server
+    gateway = start_gateway({"model_list": [{"model_name": "priced", "litellm_params": {
+        "model": "sagemaker_chat/ep", "api_base": url, "input_cost_per_token": 0.001,
+        "output_cost_per_token": 0.002}}]})
+    client = openai.OpenAI(base_url=gateway.base_url, api_key=MASTER_KEY, max_retries=0)
     upstream.queue.append(Script(usage=False))
-    completion = client.chat.completions.create(model="chat", messages=[{"role": "user", "content": "count me"}])
-    assert completion.usage.prompt_tokens > 0 and completion.usage.completion_tokens > 0
+    raw = client.chat.completions.with_raw_response.create(model="priced",
+                                                           messages=[{"role": "user", "content": "count me"}])
+    assert raw.parse().usage is None  # relayed as the container sent it...
+    assert float(raw.headers["x-tollway-response-cost"]) > 0.002  # ...and charged on the estimate
     upstream.queue.append(Script(usage=False))
-    chunks = list(client.chat.completions.create(model="chat", messages=[{"role": "user", "content": "x y"}],
+    chunks = list(client.chat.completions.create(model="priced", messages=[{"role": "user", "content": "x y"}],
                                                  stream=True, stream_options={"include_usage": True}))
-    assert _text(chunks) == "echo: x y" and chunks[-1].usage.completion_tokens > 0
+    assert _text(chunks) == "echo: x y"
+    usage = chunks[-1].usage  # appended by the gateway: the prompt's estimate, one token per relayed event
+    assert chunks[-1].choices == [] and usage.completion_tokens == 5 and usage.prompt_tokens > 0
+    upstream.queue.append(Script(usage=False))
+    plain = list(client.chat.completions.create(model="priced", messages=[{"role": "user", "content": "x y"}],
+                                                stream=True))
+    assert all(c.usage is None for c in plain)  # the client did not ask for it
 
 
 def test_cost_is_charged_from_usage(start_gateway, _server, upstream) -> None:  # type: ignore[no-untyped-def]
@@ -267,3 +280,9 @@ def test_messages_front_door_in_front_of_sagemaker(start_gateway, _server, upstr
         final = stream.get_final_message()
     assert text == "echo: stream me" and final.stop_reason == "end_turn"
     assert upstream.calls[1].body["parameters"]["max_new_tokens"] == 64
+    with client.messages.stream(model="sm", max_tokens=64,
+                                messages=[{"role": "user", "content": "chat stream"}]) as stream:
+        text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    assert text == "echo: chat stream" and (final.usage.input_tokens, final.usage.output_tokens) == (11, 3)
+    assert upstream.calls[2].body["stream_options"] == {"include_usage": True}

@@ -5,10 +5,13 @@ The part after the prefix is the endpoint name. ``InvokeEndpoint`` answers a who
 ``bedrock.stream.aiter_blocking``; the pipeline bounds the stream by the attempt's deadline and
 ``stream_timeout`` between chunks, and botocore's read timeout bounds each read). The two
 prefixes differ in the body the container takes (``tgi`` for ``sagemaker``, ``messages`` for
-``sagemaker_chat``). Region and credentials as for Bedrock (``aws_region_name``, ``aws_profile_name``,
-``aws_access_key_id`` / ``aws_secret_access_key`` / ``aws_session_token``; ``api_base`` is boto3's
-``endpoint_url``); ``model_id`` names the inference component on a multi-model endpoint. Embeddings
-(``sagemaker/`` only, as in LiteLLM) go to Hugging Face embedding containers (``embeddings``).
+``sagemaker_chat``, which also takes Chat Completions requests as sent: ``native``).
+
+Region and credentials as for Bedrock (``aws_region_name``, ``aws_profile_name``,
+``aws_access_key_id`` / ``aws_secret_access_key`` / ``aws_session_token``; ``api_base`` is
+boto3's ``endpoint_url``); ``model_id`` names the inference component on a multi-model endpoint.
+Embeddings (``sagemaker/`` only, as in LiteLLM) go to Hugging Face embedding containers
+(``embeddings``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from tollway.errors import TollwayError, UpstreamError
+from tollway.passthrough.wire import OPENAI_CHAT
 from tollway.providers import transport
 from tollway.providers.base import Provider
 from tollway.providers.bedrock import errors as aws_errors
@@ -28,6 +32,8 @@ from tollway.providers.sagemaker.payload import PayloadLines
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
+    from tollway.passthrough.answers import NativeEvent, NativeResponse
+    from tollway.passthrough.wire import WireRequest
     from tollway.types.chat import ChatChunk, ChatRequest, ChatResponse
     from tollway.types.embeddings import EmbeddingRequest, EmbeddingResponse
 
@@ -68,8 +74,8 @@ class SageMakerProvider(Provider):
             kwargs["InferenceComponentName"] = str(self.extras["model_id"])
         return kwargs
 
-    async def invoke(self, body: dict[str, Any]) -> Any:
-        """The container's JSON answer to ``body`` (``InvokeEndpoint``), within the response cap."""
+    async def invoke_raw(self, body: dict[str, Any]) -> bytes:
+        """The container's answer to ``body`` (``InvokeEndpoint``), byte for byte, within the response cap."""
         kwargs = self._kwargs(body)
         cap = transport.MAX_RESPONSE_BYTES
 
@@ -83,30 +89,46 @@ class SageMakerProvider(Provider):
         raw: bytes = await self._call(self.timeout, call)
         if len(raw) > cap:
             raise transport.ResponseTooLarge(self.name, "response", cap)
+        return raw
+
+    async def invoke(self, body: dict[str, Any]) -> Any:
+        """The container's JSON answer to ``body``."""
+        raw = await self.invoke_raw(body)
         try:
             return json.loads(raw)
         except ValueError:
             raise UpstreamError(f"{self.name}: the endpoint answered with invalid JSON",
                                 code="upstream_bad_response") from None
 
-    async def invoke_stream(self, body: dict[str, Any]) -> AsyncIterator[Any]:
-        """The JSON values the container streams for ``body`` (``InvokeEndpointWithResponseStream``)."""
+    async def invoke_parts(self, body: dict[str, Any]) -> AsyncIterator[bytes]:
+        """The bytes of each ``PayloadPart`` the container streams for ``body``
+        (``InvokeEndpointWithResponseStream``), within the stream cap."""
         kwargs = self._kwargs(body)
         output = await self._call(self.stream_timeout,
                                   lambda client: client.invoke_endpoint_with_response_stream(**kwargs))
         events = output["Body"]
-        lines = PayloadLines(self.name)
         parts = aiter_blocking(events, close=events.close, interrupt=lambda: interrupt_event_stream(events))
+        total, cap = 0, transport.MAX_STREAM_BYTES
         try:
             async for event in parts:
-                for value in lines.feed((event.get("PayloadPart") or {}).get("Bytes") or b""):
-                    yield value
-            for value in lines.end():
-                yield value
+                data = (event.get("PayloadPart") or {}).get("Bytes") or b""
+                total += len(data)
+                if total > cap:
+                    raise transport.ResponseTooLarge(self.name, "stream", cap)
+                yield data
         except Exception as exc:  # noqa: BLE001 - boto3 errors mapped, anything else re-raised
             raise self._mapped(exc, self.stream_timeout) from None
         finally:
             await parts.aclose()  # stops the reader thread now, not when the generator is collected
+
+    async def invoke_stream(self, body: dict[str, Any]) -> AsyncIterator[Any]:
+        """The JSON values the container streams for ``body``, one per line (``payload``)."""
+        lines = PayloadLines(self.name)
+        async for data in self.invoke_parts(body):
+            for value in lines.feed(data):
+                yield value
+        for value in lines.end():
+            yield value
 
     # ------------------------------------------------------------------ chat (TGI)
 
@@ -143,6 +165,20 @@ class SageMakerChatProvider(SageMakerProvider):
 
     name = "sagemaker_chat"
     extension_params = frozenset()
+    native_formats = frozenset({OPENAI_CHAT})
+
+    async def send_native(self, request: WireRequest) -> NativeResponse:
+        from tollway.providers.sagemaker import native
+
+        body = messages.request_body(self.prepare_native(request.body), stream=False)
+        return native.answer(request, await self.invoke_raw(body), self.name)
+
+    async def stream_native(self, request: WireRequest) -> AsyncIterator[NativeEvent]:
+        from tollway.providers.sagemaker import native
+
+        body = messages.request_body(self.prepare_native(request.body), stream=True)
+        async for event in native.events(request, self.invoke_parts(body), self.name):
+            yield event
 
     async def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
         return await Provider.embed(self, request)  # a chat container: the base class's 400

@@ -5,7 +5,7 @@ a part may hold half a line or several lines. Serving containers write one JSON 
 either as server-sent events (TGI, LMI and vLLM: ``data: {...}``, blank lines between events, a
 ``data: [DONE]`` at the end of OpenAI-style streams) or as bare JSON lines (``{"outputs": [...]}``).
 Both are read here; SSE comments and ``event:``/``id:`` lines carry nothing. The stream and each
-line are capped like every other upstream stream (``transport``).
+line are capped like every other upstream stream (``transport``; the whole stream by the adapter).
 """
 
 from __future__ import annotations
@@ -26,12 +26,8 @@ class PayloadLines:
         self.provider = provider
         self.done = False
         self._buffer = b""
-        self._total = 0
 
     def feed(self, data: bytes) -> list[Any]:
-        self._total += len(data)
-        if self._total > transport.MAX_STREAM_BYTES:
-            raise transport.ResponseTooLarge(self.provider, "stream", transport.MAX_STREAM_BYTES)
         *lines, self._buffer = (self._buffer + data).split(b"\n")
         if len(self._buffer) > transport.MAX_EVENT_BYTES:
             raise transport.ResponseTooLarge(self.provider, "stream event", transport.MAX_EVENT_BYTES)
