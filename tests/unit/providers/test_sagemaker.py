@@ -82,6 +82,8 @@ def test_tgi_stream_translator_with_lmi_lines_and_a_whole_answer() -> None:
     chunks += translator.end()
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Hello"
     assert chunks[-2].choices[0].finish_reason == "stop" and chunks[-1].usage.prompt_tokens == 2
+    with pytest.raises(UpstreamError, match="without sending any event"):
+        tgi.StreamTranslator("ep", "p", {}, "sagemaker").end()
     whole = tgi.StreamTranslator("ep", "p", {}, "sagemaker")
     assert whole.feed([{"generated_text": "all at once"}])[-1].choices[0].delta.content == "all at once"
     with pytest.raises(RateLimitError):

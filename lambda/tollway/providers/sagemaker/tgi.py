@@ -105,8 +105,10 @@ class StreamTranslator:
         self.text: list[str] = []
         self.details: Any = None
         self.started = False
+        self.seen = False
 
     def feed(self, value: Any) -> list[ChatChunk]:
+        self.seen = True
         if isinstance(value, dict) and "error" in value:
             raise _stream_error(self.provider, value)
         piece = self._piece(value)
@@ -120,6 +122,9 @@ class StreamTranslator:
         return [*chunks, self._chunk(Delta(content=piece))]
 
     def end(self) -> list[ChatChunk]:
+        if not self.seen:
+            raise UpstreamError(f"{self.provider}: the endpoint ended the stream without sending any event",
+                                code="upstream_bad_stream")
         text = "".join(self.text)
         counted = usage(self.details, self.prompt, text)
         finish = finish_reason(self.details, counted.completion_tokens, self.params)
