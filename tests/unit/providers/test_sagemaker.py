@@ -160,3 +160,28 @@ def test_embedding_answers() -> None:
         embeddings.to_response([[1.0]], two, "ep")
     with pytest.raises(InvalidRequestError):
         embeddings.request_body(EmbeddingRequest(model="m", input=[[1, 2]]), drop_params=False)
+
+
+async def _parts(*chunks: bytes):  # type: ignore[no-untyped-def]
+    for chunk in chunks:
+        yield chunk
+
+
+async def test_native_stream_appends_usage_only_when_missing() -> None:
+    from tollway.passthrough.wire import OPENAI_CHAT, WireRequest
+    from tollway.providers.sagemaker import native
+
+    request = WireRequest(OPENAI_CHAT, {"model": "m", "messages": [{"role": "user", "content": "hi there"}]}, {})
+    chunk = b'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"x","choices":[{"index":0,' \
+            b'"delta":{"content":"yo"}}]}\n\n'
+    events = [e async for e in native.events(request, _parts(b": ping\n\n", chunk[:20], chunk[20:],
+                                                               b"data: [DONE]\n\n"), "sagemaker_chat")]
+    assert [e.raw for e in events[:1]] == [chunk]  # the keepalive is not relayed, the chunk is, as framed
+    assert events[1].usage is not None and events[1].usage.completion_tokens == 1
+    assert events[1].data is not None and events[1].data["choices"] == [] and events[2].name == "done"
+    usage = b'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"x","choices":[],' \
+            b'"usage":{"prompt_tokens":2,"completion_tokens":1,"total_tokens":3}}\n\n'
+    reported = [e async for e in native.events(request, _parts(chunk, usage), "sagemaker_chat")]
+    assert len(reported) == 2 and reported[1].usage is not None and reported[1].usage.total_tokens == 3
+    with pytest.raises(UpstreamError, match="without sending any event"):
+        [e async for e in native.events(request, _parts(b": ping\n\n"), "sagemaker_chat")]
