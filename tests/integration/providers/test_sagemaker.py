@@ -286,3 +286,42 @@ def test_messages_front_door_in_front_of_sagemaker(start_gateway, _server, upstr
         final = stream.get_final_message()
     assert text == "echo: chat stream" and (final.usage.input_tokens, final.usage.output_tokens) == (11, 3)
     assert upstream.calls[2].body["stream_options"] == {"include_usage": True}
+
+
+def test_unreachable_endpoint_is_502(start_gateway) -> None:  # type: ignore[no-untyped-def]
+    gateway = start_gateway({"model_list": [{"model_name": "dead", "litellm_params": {
+        "model": "sagemaker_chat/ep", "api_base": "http://127.0.0.1:9"}}]})
+    client = openai.OpenAI(base_url=gateway.base_url, api_key=MASTER_KEY, max_retries=0)
+    with pytest.raises(openai.InternalServerError) as info:
+        client.chat.completions.create(model="dead", messages=[{"role": "user", "content": "x"}])
+    assert info.value.status_code == 502 and info.value.code == "upstream_unreachable"
+
+
+async def test_abandoned_stream_stops_its_reader_thread(_server) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+    import threading
+
+    from tollway.config.models import Deployment
+    from tollway.providers.base import CallSettings
+    from tollway.providers.sagemaker.adapter import SageMakerProvider
+    from tollway.types.chat import ChatRequest
+
+    fake, url = _server
+    fake.reset()
+    fake.queue.append(Script(stall_after=2))
+    deployment = Deployment.model_validate({"model_name": "t", "litellm_params": {
+        "model": "sagemaker/ep", "api_base": url}})
+    before = {t for t in threading.enumerate() if t.name == "bedrock-stream"}
+    chunks = SageMakerProvider(deployment, CallSettings()).chat_stream(
+        ChatRequest.model_validate({"model": "t", "messages": [{"role": "user", "content": "a b c d e f"}]}))
+    first = await chunks.__anext__()
+    assert first.choices[0].delta.role == "assistant"
+    readers = [t for t in threading.enumerate() if t.name == "bedrock-stream" and t not in before]
+    assert readers  # blocked reading the stalled stream
+    await chunks.aclose()  # the client went away
+    for _ in range(200):
+        if not any(t.is_alive() for t in readers):
+            break
+        await asyncio.sleep(0.01)
+    assert not any(t.is_alive() for t in readers)
+    fake.reset()
