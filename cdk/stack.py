@@ -48,7 +48,8 @@ class TollwayStack(Stack):
                               access_log_retention=retention_for(settings.log_retention_days))
         self.observability = Observability(self, "Observability", settings=settings, api=self.api.api,
                                            function=self.gateway.function, tables=list(self.data.tables.values()),
-                                           key=self.key, bearer_api=self.api.bearer_api)
+                                           key=self.key, bearer_api=self.api.bearer_api,
+                                           guardrails=bool(gateway_config.config.guardrails))
         self.ui = ui.build(self)
         self._build_outputs()
         nag.acknowledge(self)
