@@ -115,8 +115,9 @@ class RequestLogs(Construct):
     def _build_firehose_role(self) -> iam.Role:
         """Firehose writes objects under ``requests/`` and ``errors/`` of its bucket, and nothing else."""
         role = iam.Role(self, "FirehoseRole", description="Tollway request logs: Firehose -> S3",
+                        # Firehose assumes its role with this account's id as external id (Firehose's docs)
                         assumed_by=iam.ServicePrincipal("firehose.amazonaws.com", conditions={
-                            "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}))
+                            "StringEquals": {"sts:ExternalId": Aws.ACCOUNT_ID}}))
         statements = [
             iam.PolicyStatement(sid="BucketOnly", resources=[self.bucket.bucket_arn],
                                 actions=["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"]),

@@ -182,7 +182,7 @@ def test_firehose_role_writes_only_its_prefixes_of_its_bucket(logged: Synth, log
                if k.startswith("RequestLogsFirehoseRole")]
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "firehose.amazonaws.com"}
-    assert render(trust["Condition"]["StringEquals"]["aws:SourceAccount"]) == "${AWS::AccountId}"
+    assert render(trust["Condition"]["StringEquals"]["sts:ExternalId"]) == "${AWS::AccountId}"
 
 
 def _lifecycle(bucket: dict[str, Any]) -> dict[str, dict[str, Any]]:
