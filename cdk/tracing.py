@@ -9,7 +9,8 @@ What the function gets (``GatewayFunction`` applies it):
   127.0.0.1:4318, exporters ``awsxray`` (unless ``otel_xray=false``) and ``otlphttp`` to
   ``-c otlp_endpoint=...``, whose headers come from the Secrets Manager secret ``-c otlp_headers_secret``
   (a JSON object of header name -> value), resolved by the collector's ``secretsmanager`` config provider
-  at start, so no header value sits in the template, the asset or the function's environment;
+  at start (the opentelemetry-lambda collector the ADOT layer is built from has it; ADOT's own docs list
+  file/env/yaml/http/https/s3 only), so no header value sits in the template, the asset or the environment;
 * ``OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318`` and ``"otel"`` added to
   ``litellm_settings.callbacks`` of the packaged config (the config in the repo is unchanged);
 * the ``[otel]`` extra's packages in the dependency layer (``layers/otel.txt``), only in this mode.
@@ -47,8 +48,11 @@ def layer_arn(scope: Construct, settings: Settings) -> str:
 
 
 def environment() -> dict[str, str]:
+    """The function's variables: the collector's config path under both names collector versions read
+    (``..._URI`` in ADOT's docs and newer layers, ``..._FILE`` in older ones), and the SDK's exporter."""
     return {
         "OPENTELEMETRY_COLLECTOR_CONFIG_URI": COLLECTOR_CONFIG_URI,
+        "OPENTELEMETRY_COLLECTOR_CONFIG_FILE": COLLECTOR_CONFIG_URI,
         "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{RECEIVER}",
         "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
         "OTEL_BSP_SCHEDULE_DELAY": str(BATCH_DELAY_MS),

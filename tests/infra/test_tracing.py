@@ -50,6 +50,7 @@ def test_collector_layer_and_environment(logged: Synth, logged_kms: Synth, buffe
             assert collector == [layer]
         env = props["Environment"]["Variables"]
         assert env["OPENTELEMETRY_COLLECTOR_CONFIG_URI"] == "/var/task/collector.yaml"
+        assert env["OPENTELEMETRY_COLLECTOR_CONFIG_FILE"] == "/var/task/collector.yaml"  # older collector layers
         assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://127.0.0.1:4318"
         assert env["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
         assert int(env["OTEL_BSP_SCHEDULE_DELAY"]) <= 1000
