@@ -75,7 +75,9 @@ def _emf_lines(capsys: pytest.CaptureFixture[str]) -> dict[str, dict[str, Any]]:
             "request_id": "req-1", "team_id": "team-a", "model": "gpt-4o", "provider": "openai",
             "key_digest": "d" * 64, "user_id": "u1", "project_id": "p1", "deployment_id": "gpt4o-east",
             "status": "success", "prompt_tokens": 3, "completion_tokens": 5, "cached_tokens": 1, "cost": 0.0001,
-            "latency_ms": 120.5, "ttft_ms": 40.2, "price_missing": True, "error_type": "x"})),
+            "latency_ms": 120.5, "ttft_ms": 40.2, "price_missing": True, "error_type": "x",
+            # what the spend record holds with store_prompts_in_spend_logs: never copied into the EMF line
+            "messages": '[{"role": "user", "content": "my card is 4111 1111 1111 1111"}]'})),
         ("budget alert", lambda: emit_alert("team", "team-a", 12.0, 10.0)),
         ("settlement queued", lambda: emit("SettlementsQueued", request_id="req-1")),
         ("guardrail violation", lambda: emit_guardrail("pii", "block", "team-a")),
@@ -112,9 +114,11 @@ def test_table_columns_cover_every_field_of_the_selected_lines(capsys: pytest.Ca
 
 
 def test_no_content_or_key_in_the_selected_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    """Even with ``store_prompts_in_spend_logs`` (content in the spend record) the lines carry none."""
     lines = {**_request_line(), **_emf_lines(capsys)}
     for name in ("request", "emf request"):
         assert not {"messages", "prompt", "content", "input", "api_key", "key"} & set(lines[name]), name
+        assert "4111" not in json.dumps(lines[name]), name
 
 
 # ----------------------------------------------------------------------------------------- the template
