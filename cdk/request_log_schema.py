@@ -68,7 +68,7 @@ GROUP BY day, team, model
 ORDER BY day DESC, cost_usd DESC""",
     ),
     "top-keys": (
-        "The 50 virtual keys (by digest; /key/info shows the alias) that spent most over the last 30 days",
+        "The 50 virtual keys (by digest: the key's token in /key/list) that spent most over the last 30 days",
         """SELECT key_digest, team,
        round(sum(costusd), 6) AS cost_usd,
        count(*) AS requests,
