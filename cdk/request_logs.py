@@ -12,13 +12,14 @@ Neither holds message content or a key. Here::
 
 Exposes ``bucket``, ``results_bucket``, ``access_logs``, ``stream``, ``subscription``, ``database``,
 ``table``, ``workgroup``, ``queries`` (by name), ``firehose_role`` (and ``firehose_policy``), ``logs_role``
-(and ``logs_policy``). Nothing here costs money at idle beyond S3 storage: Firehose bills per GB it
-ingests, Athena per TB a query scans.
+(and ``logs_policy``) and ``delivery_errors`` (the log group where Firehose says what it could not deliver).
+Nothing here costs money at idle beyond S3 storage: Firehose bills per GB it ingests, Athena per TB a query
+scans.
 """
 
 from __future__ import annotations
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_athena as athena
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
@@ -28,6 +29,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from cdk.function import retention_for
 from cdk.request_log_schema import COLUMNS, QUERIES
 from cdk.settings import Settings
 
@@ -35,6 +37,8 @@ from cdk.settings import Settings
 FILTER_PATTERN = '{ ($.message = "request") || ($.Requests = 1) }'
 DATA_PREFIX = "requests/"
 ERROR_PREFIX = "errors/"
+#: the stream of the delivery-error log group Firehose writes to when it cannot deliver
+DELIVERY_LOG_STREAM = "S3Delivery"
 #: Firehose writes an object every 5 minutes or 64 MB, whichever comes first
 BUFFER_SECONDS = 300
 BUFFER_MB = 64
@@ -57,6 +61,7 @@ class RequestLogs(Construct):
         self.access_logs = self._build_access_logs()
         self.bucket = self._build_bucket()
         self.results_bucket = self._build_results_bucket()
+        self.delivery_errors = self._build_delivery_errors()
         self.firehose_role = self._build_firehose_role()
         self.stream = self._build_stream()
         self.logs_role = self._build_logs_role()
@@ -112,6 +117,13 @@ class RequestLogs(Construct):
             lifecycle_rules=[s3.LifecycleRule(id="expire-results", expiration=Duration.days(RESULTS_EXPIRY_DAYS))],
             removal_policy=RemovalPolicy.RETAIN)
 
+    def _build_delivery_errors(self) -> logs.LogGroup:
+        group = logs.LogGroup(self, "DeliveryErrors", retention=retention_for(self.settings.log_retention_days),
+                              removal_policy=RemovalPolicy.DESTROY)
+        logs.LogStream(self, "DeliveryErrorStream", log_group=group, log_stream_name=DELIVERY_LOG_STREAM,
+                       removal_policy=RemovalPolicy.DESTROY)
+        return group
+
     def _build_firehose_role(self) -> iam.Role:
         """Firehose writes objects under ``requests/`` and ``errors/`` of its bucket, and nothing else."""
         role = iam.Role(self, "FirehoseRole", description="Tollway request logs: Firehose -> S3",
@@ -125,6 +137,10 @@ class RequestLogs(Construct):
                                 resources=[self.bucket.arn_for_objects(f"{DATA_PREFIX}*"),
                                            self.bucket.arn_for_objects(f"{ERROR_PREFIX}*")],
                                 actions=["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"]),
+            iam.PolicyStatement(sid="DeliveryErrorLogOnly", actions=["logs:PutLogEvents"], resources=[
+                Stack.of(self).format_arn(
+                    service="logs", resource="log-group", arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    resource_name=f"{self.delivery_errors.log_group_name}:log-stream:{DELIVERY_LOG_STREAM}")]),
         ]
         if self.key is not None:
             statements.append(iam.PolicyStatement(
@@ -145,6 +161,9 @@ class RequestLogs(Construct):
             prefix=f"{DATA_PREFIX}!{{timestamp:yyyy/MM/dd}}/",
             error_output_prefix=f"{ERROR_PREFIX}!{{firehose:error-output-type}}/!{{timestamp:yyyy/MM/dd}}/",
             compression_format="GZIP",
+            cloud_watch_logging_options=firehose.CfnDeliveryStream.CloudWatchLoggingOptionsProperty(
+                enabled=True, log_group_name=self.delivery_errors.log_group_name,
+                log_stream_name=DELIVERY_LOG_STREAM),
             buffering_hints=firehose.CfnDeliveryStream.BufferingHintsProperty(
                 interval_in_seconds=BUFFER_SECONDS, size_in_m_bs=BUFFER_MB),
             processing_configuration=firehose.CfnDeliveryStream.ProcessingConfigurationProperty(

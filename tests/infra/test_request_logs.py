@@ -162,6 +162,10 @@ def test_stream_unpacks_cloudwatch_records_into_daily_gzip_json(logged: Synth) -
         ("AppendDelimiterToRecord", {}),
     ]
     assert render(s3["RoleARN"]).startswith("${RequestLogsFirehoseRole")
+    (group_id,) = [k for k in logged.resources("AWS::Logs::LogGroup") if k.startswith("RequestLogsDeliveryErrors")]
+    assert s3["CloudWatchLoggingOptions"] == {"Enabled": True, "LogGroupName": {"Ref": group_id},
+                                              "LogStreamName": "S3Delivery"}
+    assert logged.template["Resources"][group_id]["Properties"]["RetentionInDays"] == 30
 
 
 def test_firehose_role_writes_only_its_prefixes_of_its_bucket(logged: Synth, logged_kms: Synth) -> None:
@@ -175,6 +179,11 @@ def test_firehose_role_writes_only_its_prefixes_of_its_bucket(logged: Synth, log
         assert sorted(as_list(objects["Action"])) == ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
         assert sorted(as_list(objects["Resource"])) == [f"${{{bucket_id}.Arn}}/errors/*",
                                                         f"${{{bucket_id}.Arn}}/requests/*"]
+        (group_id,) = [k for k in s.resources("AWS::Logs::LogGroup") if k.startswith("RequestLogsDeliveryErrors")]
+        assert by_sid["DeliveryErrorLogOnly"]["Action"] == "logs:PutLogEvents"
+        assert as_list(by_sid["DeliveryErrorLogOnly"]["Resource"]) == [
+            f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:${{{group_id}}}"
+            ":log-stream:S3Delivery"]
         assert all(st["Effect"] == "Allow" for st in by_sid.values())
         assert ("EncryptObjects" in by_sid) is (s is logged_kms)
     kms = {st["Sid"]: st for st in _policy_statements(logged_kms, "RequestLogsFirehoseWrites")}["EncryptObjects"]
