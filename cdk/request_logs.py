@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_athena as athena
+from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesisfirehose as firehose
@@ -268,6 +269,18 @@ class RequestLogs(Construct):
                     output_location=f"s3://{self.results_bucket.bucket_name}/",
                     encryption_configuration=encryption),
             ))
+
+    def delivery_widget(self) -> cw.GraphWidget:
+        """Records in and delivered to S3 (left), the oldest record not yet in S3 (right): a dashboard row."""
+        def metric(name: str, statistic: str, label: str) -> cw.Metric:
+            return cw.Metric(namespace="AWS/Firehose", metric_name=name, statistic=statistic, label=label,
+                             dimensions_map={"DeliveryStreamName": self.stream.ref}, period=Duration.minutes(5))
+
+        return cw.GraphWidget(
+            title="Request logs: records in, delivered to S3, and freshness (s)", width=24, height=6,
+            left=[metric("IncomingRecords", "Sum", "records in"),
+                  metric("DeliveryToS3.Records", "Sum", "records delivered")],
+            right=[metric("DeliveryToS3.DataFreshness", "Maximum", "oldest undelivered (s)")])
 
     def _build_queries(self) -> dict[str, athena.CfnNamedQuery]:
         queries: dict[str, athena.CfnNamedQuery] = {}

@@ -54,6 +54,8 @@ class TollwayStack(Stack):
                                            guardrails=bool(gateway_config.config.guardrails))
         self.request_logs = (RequestLogs(self, "RequestLogs", settings=settings, log_group=self.gateway.log_group,
                                          key=self.key) if settings.request_logs else None)
+        if self.request_logs is not None:
+            self.observability.dashboard.add_widgets(self.request_logs.delivery_widget())
         self.ui = ui.build(self)
         self._build_outputs()
         nag.acknowledge(self)

@@ -63,7 +63,7 @@ def synth(tmp: Path, **overrides: Any) -> Synth:
 @pytest.fixture(scope="session")
 def streaming(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     """Every option on: streaming, Bedrock + secret references, Bearer routes, KMS, email, principals, SnapStart,
-    a pinned Python runtime."""
+    a pinned Python runtime (request logs and tracing=otel: ``logged`` and ``logged_kms``)."""
     return synth(
         tmp_path_factory.mktemp("streaming"),
         config=str(CONFIGS / "bedrock.yaml"),

@@ -288,6 +288,22 @@ def test_saved_queries_read_the_table_by_day(logged: Synth) -> None:
         assert all(re.search(rf"\b{c}\b", query["QueryString"]) for c in columns), name
 
 
+def _delivery_widgets(s: Synth) -> list[dict[str, Any]]:
+    (dashboard,) = s.resources("AWS::CloudWatch::Dashboard").values()
+    body = json.loads(render(dashboard["Properties"]["DashboardBody"]))
+    return [w for w in body["widgets"] if w["properties"].get("title", "").startswith("Request logs")]
+
+
+def test_dashboard_shows_delivery(logged: Synth, buffered: Synth) -> None:
+    stream_id, _ = _one(logged, "AWS::KinesisFirehose::DeliveryStream")
+    (widget,) = _delivery_widgets(logged)
+    text = json.dumps(widget)
+    for name in ("AWS/Firehose", "IncomingRecords", "DeliveryToS3.Records", "DeliveryToS3.DataFreshness",
+                 f"${{{stream_id}}}"):
+        assert name in text, name
+    assert not _delivery_widgets(buffered)
+
+
 def test_outputs_name_the_bucket_and_workgroup(logged: Synth, buffered: Synth) -> None:
     assert {"RequestLogsBucket", "AthenaWorkGroup"} <= set(logged.template["Outputs"])
     assert not {"RequestLogsBucket", "AthenaWorkGroup"} & set(buffered.template["Outputs"])
