@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from aws_cdk import Acknowledgment, Validations
+from aws_cdk import Acknowledgment, Stack, Validations
 from aws_cdk import aws_apigateway as apigw
+
+from cdk.request_logs import DATA_PREFIX, ERROR_PREFIX
 
 if TYPE_CHECKING:
     from constructs import IConstruct
@@ -54,10 +56,6 @@ def acknowledge(stack: TollwayStack) -> None:
 
 
 def _request_logs(logs: Any) -> None:
-    from aws_cdk import Stack
-
-    from cdk.request_logs import DATA_PREFIX, ERROR_PREFIX
-
     bucket = Stack.of(logs).resolve(logs.bucket.node.default_child.logical_id)
     for prefix in (DATA_PREFIX, ERROR_PREFIX):
         ack(logs.firehose_policy, f"IAM5[Resource::<{bucket}.Arn>/{prefix}*]",
