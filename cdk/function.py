@@ -93,6 +93,11 @@ class GatewayFunction(Construct):
 
     def _build_layer(self) -> lambda_.LayerVersion:
         if self.settings.layer_dir:
+            if self.settings.otel and not (Path(self.settings.layer_dir) / "python" / "opentelemetry").is_dir():
+                # the packaged config turns tracing on: without the packages every request would fail
+                raise SettingsError(
+                    f"context 'layer_dir': tracing=otel needs the [otel] extra (layers/otel.txt) in the prebuilt "
+                    f"layer, and {self.settings.layer_dir}/python has no opentelemetry package")
             code = lambda_.Code.from_asset(self.settings.layer_dir)
         else:
             extras, requirements = layer_requirements(self.providers, otel=self.settings.otel)

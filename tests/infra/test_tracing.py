@@ -115,6 +115,16 @@ def test_layer_gets_the_otel_extra_only_with_tracing() -> None:
     assert pinned == extra  # the layer installs exactly the [otel] extra
 
 
+def test_a_prebuilt_layer_without_the_otel_packages_is_refused(tmp_path: Path) -> None:
+    from cdk.app import SynthError, build_app
+    from tests.infra.conftest import base_context
+
+    (tmp_path / "layer" / "python").mkdir(parents=True)
+    context = {**base_context(), "layer_dir": str(tmp_path / "layer"), "tracing": "otel"}
+    with pytest.raises(SynthError, match=r"context 'layer_dir': tracing=otel needs the \[otel\] extra"):
+        build_app(context, outdir=str(tmp_path / "cdk.out"), nag=False)
+
+
 @pytest.mark.parametrize(("config", "callbacks"), [
     ("model_list: []\n", ["otel"]),
     ("litellm_settings: {callbacks: langfuse}\n", ["langfuse", "otel"]),
