@@ -35,6 +35,8 @@ LAMBDA_DIR = ROOT / "lambda"
 LAYER_REQUIREMENTS = ROOT / "layers" / "requirements.txt"
 #: provider -> the extra layer requirements it needs, installed only when the config uses that provider
 PROVIDER_EXTRAS = {"vertex_ai": ROOT / "layers" / "vertex_ai.txt"}
+#: the admin UI's SSO (PyJWT + cryptography), installed only when SSO is configured
+SSO_REQUIREMENTS = ROOT / "layers" / "ui_sso.txt"
 #: AWS Lambda Web Adapter, published by AWS in account 753240598075 in every commercial region
 LWA_LAYER_VERSION = 30
 LWA_LAYER_ARN = "arn:${AWS::Partition}:lambda:${AWS::Region}:753240598075:layer:LambdaAdapterLayerArm64:%d"
@@ -67,10 +69,11 @@ class GatewayFunction(Construct):
     ``runtime`` and ``function_environment`` (the variables the function gets)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, config_path: Path,
-                 environment: dict[str, str], providers: frozenset[str] = frozenset()) -> None:
+                 environment: dict[str, str], providers: frozenset[str] = frozenset(), sso: bool = False) -> None:
         super().__init__(scope, construct_id)
         self.settings = settings
         self.providers = providers
+        self.sso = sso
         self.runtime = python_runtime(settings.python) if settings.python else newest_python_runtime()
         self.role = self._build_role()
         self.log_group = self._build_log_group()
@@ -98,9 +101,13 @@ class GatewayFunction(Construct):
                 raise SettingsError(
                     f"context 'layer_dir': tracing=otel needs the [otel] extra (layers/otel.txt) in the prebuilt "
                     f"layer, and {self.settings.layer_dir}/python has no opentelemetry package")
+            if self.sso and not (Path(self.settings.layer_dir) / "python" / "jwt").is_dir():
+                raise SettingsError(
+                    f"context 'layer_dir': the admin UI's SSO needs layers/ui_sso.txt (PyJWT, cryptography) in the "
+                    f"prebuilt layer, and {self.settings.layer_dir}/python has no jwt package")
             code = lambda_.Code.from_asset(self.settings.layer_dir)
         else:
-            extras, requirements = layer_requirements(self.providers, otel=self.settings.otel)
+            extras, requirements = layer_requirements(self.providers, otel=self.settings.otel, sso=self.sso)
             code = lambda_.Code.from_asset(
                 str(LAYER_REQUIREMENTS.parent),
                 bundling=BundlingOptions(
@@ -220,14 +227,19 @@ class GatewayFunction(Construct):
                 self.role.add_to_principal_policy(statement)
 
 
-def layer_requirements(providers: frozenset[str], *, otel: bool) -> tuple[list[str], list[Path]]:
+def layer_requirements(providers: frozenset[str], *, otel: bool,
+                       sso: bool = False) -> tuple[list[str], list[Path]]:
     """(extra names, requirement files) of the dependency layer: the base file, each provider extra the config
-    uses, and ``layers/otel.txt`` (the ``[otel]`` extra) only with ``tracing=otel``."""
+    uses, ``layers/otel.txt`` (the ``[otel]`` extra) only with ``tracing=otel`` and ``layers/ui_sso.txt`` only
+    when the admin UI signs in with SSO."""
     extras = sorted(name for name in PROVIDER_EXTRAS if name in providers)
     requirements = [LAYER_REQUIREMENTS, *(PROVIDER_EXTRAS[name] for name in extras)]
     if otel:
         extras.append("otel")
         requirements.append(tracing.OTEL_REQUIREMENTS)
+    if sso:
+        extras.append("ui_sso")
+        requirements.append(SSO_REQUIREMENTS)
     return extras, requirements
 
 

@@ -76,8 +76,11 @@ class TollwayStack(Stack):
     def _build_function(self) -> GatewayFunction:
         environment = {**self.data.environment(), **self.settlement.environment(),
                        "TOLLWAY_MASTER_KEY_SECRET": self.secrets.master_key.secret_arn}
+        ui_settings = ui.UiSettings.from_context(self.node)
+        sso = bool(ui_settings.oidc_issuer or ui_settings.cognito
+                   or (self.gateway_config.config.general_settings.model_extra or {}).get("ui_oidc"))
         gateway = GatewayFunction(self, "Gateway", settings=self.settings, config_path=self.gateway_config.path,
-                                  environment=environment, providers=self.gateway_config.providers)
+                                  environment=environment, providers=self.gateway_config.providers, sso=sso)
         provider_keys_arn = (iam_policies.secret_arn_for(self, self.settings.provider_keys_secret)
                              if self.settings.provider_keys_existing else self.secrets.provider_keys.secret_arn)
         secret_arns = [self.secrets.master_key.secret_arn, provider_keys_arn]

@@ -55,6 +55,8 @@ def synth(tmp: Path, **overrides: Any) -> Synth:
     (layer / "placeholder.py").write_text("# stands in for the pip-built layer\n")
     if overrides.get("tracing") == "otel":  # the real build adds the [otel] extra (layers/otel.txt)
         (layer / "opentelemetry").mkdir()
+    if overrides.get("ui_oidc_issuer") or overrides.get("ui_cognito"):  # the real build adds layers/ui_sso.txt
+        (layer / "jwt").mkdir()
     context = {**base_context(), "layer_dir": str(layer.parent), **overrides}
     app, stack = build_app(context, outdir=str(tmp / "cdk.out"))
     assembly = app.synth()

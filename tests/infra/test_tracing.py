@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from cdk import tracing
-from cdk.function import LAYER_REQUIREMENTS, layer_requirements
+from cdk.function import LAYER_REQUIREMENTS, SSO_REQUIREMENTS, layer_requirements
 from cdk.settings import SettingsError, from_context
 from tests.infra.conftest import (
     ADOT_LAYER,
@@ -109,6 +109,8 @@ def test_layer_gets_the_otel_extra_only_with_tracing() -> None:
     assert (extras, files) == ([], [LAYER_REQUIREMENTS])
     extras, files = layer_requirements(frozenset({"openai", "vertex_ai"}), otel=True)
     assert extras == ["vertex_ai", "otel"] and files[-1] == tracing.OTEL_REQUIREMENTS
+    extras, files = layer_requirements(frozenset({"openai"}), otel=False, sso=True)
+    assert extras == ["ui_sso"] and files == [LAYER_REQUIREMENTS, SSO_REQUIREMENTS]
     pinned = [line.strip() for line in tracing.OTEL_REQUIREMENTS.read_text().splitlines()
               if line.strip() and not line.startswith("#")]
     extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["otel"]
