@@ -134,5 +134,5 @@ def test_sso_puts_the_signature_packages_in_the_layer_and_a_prebuilt_layer_witho
     layer = tmp_path / "layer" / "python"
     layer.mkdir(parents=True)
     context = {**base_context(), "layer_dir": str(layer.parent), "ui": "true", "ui_cognito": "true"}
-    with pytest.raises(SynthError, match="ui_sso.txt"):
+    with pytest.raises(SynthError, match=r"ui_sso\.txt"):
         build_app(context, outdir=str(tmp_path / "cdk.out"))
