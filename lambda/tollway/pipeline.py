@@ -71,6 +71,16 @@ def requested_fallbacks(gateway: Gateway, auth: AuthContext, ctx: RequestContext
     return list(value)
 
 
+def take_tags(ctx: RequestContext, headers: Any, body_tags: object, metadata: object) -> None:
+    """Record the request's tags (``routing.tags``: body ``tags``, ``metadata.tags``, ``x-litellm-tags``) on
+    ``ctx``, where routing and the spend log read them (400 for malformed ones)."""
+    from tollway.routing import tags
+
+    found = tags.collect(body_tags, metadata, headers.get(tags.HEADER))
+    if found:
+        ctx.extra["request_tags"] = found
+
+
 def reachable(gateway: Gateway, group: list[Deployment], fallbacks: list[str] | None) -> list[Deployment]:
     """Every deployment the call may end on (the group and its fallbacks), for worst-case reservations."""
     models = gateway.router.fallback_models(group[0].model_name, None, fallbacks)
@@ -256,6 +266,9 @@ async def _reserve_and_run(
 ) -> tuple[T, Deployment, Charge]:
     """Route (404/403), run ``check`` (the pre-call guardrails: 400), reserve (429), run with retries and
     fallbacks; release the charge if nothing answered."""
+    if gateway.config.general_settings.enforce_user_param and not request.user:
+        raise InvalidRequestError("'user' param not passed in. 'enforce_user_param'=True", param="user",
+                                  code="user_param_required")
     group = candidates(gateway, auth, ctx, request.model)
     if check is not None:
         await check()

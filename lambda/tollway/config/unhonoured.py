@@ -49,14 +49,21 @@ PROVIDER_SETTINGS: dict[str, frozenset[str]] = {
     "ollama": frozenset({"keep_alive", "num_ctx", "top_k", "min_p", "repeat_penalty", "num_gpu"}),
 }
 PROVIDER_SETTINGS["ollama_chat"] = PROVIDER_SETTINGS["ollama"]
+#: ``litellm_params`` extras every deployment may set: ``config.credentials``, ``routing.tags``
+DEPLOYMENT_EXTRAS = frozenset({"litellm_credential_name", "tags"})
+#: ``litellm_params`` extras ``providers.extras`` adds to every upstream request of an HTTP adapter
+UPSTREAM_EXTRA_NAMES = frozenset({"extra_headers", "extra_body", "organization"})
+#: providers whose calls do not go through ``HttpProvider`` (the upstream extras do not apply)
+NO_UPSTREAM_EXTRAS = frozenset({"mock", "bedrock", "replicate"})
 #: ``model_info`` extras read by name (``metering.catalog``)
 MODEL_INFO_EXTRAS = frozenset({"base_model"})
 #: section extras read by name, by section
 SECTION_EXTRAS: dict[str, frozenset[str]] = {
     "router_settings": frozenset({"retry_policy", "max_fallbacks", "retry_backoff_base", "retry_after_max",
-                                  "health_check_cache_seconds"}),
-    "litellm_settings": frozenset(),
-    "general_settings": frozenset({"strict_config", "otel"}),
+                                  "health_check_cache_seconds", "enable_tag_filtering"}),
+    "litellm_settings": frozenset({"default_key_generate_params", "upperbound_key_generate_params"}),
+    "general_settings": frozenset({"strict_config", "otel", "default_key_generate_params",
+                                   "upperbound_key_generate_params"}),
 }
 #: callback/integration lists, by section
 CALLBACK_KEYS: dict[str, tuple[str, ...]] = {
@@ -84,7 +91,10 @@ def unhonoured_keys(config: Config) -> list[str]:
     by_key: dict[str, list[str]] = {}
     for deployment in config.model_list:
         params = deployment.litellm_params.model_extra or {}
-        allowed = CALL_DEFAULT_NAMES | PRICE_OVERRIDE_NAMES | PROVIDER_SETTINGS.get(deployment.provider, frozenset())
+        allowed = (DEPLOYMENT_EXTRAS | CALL_DEFAULT_NAMES | PRICE_OVERRIDE_NAMES
+                   | PROVIDER_SETTINGS.get(deployment.provider, frozenset()))
+        if deployment.provider not in NO_UPSTREAM_EXTRAS:
+            allowed |= UPSTREAM_EXTRA_NAMES
         for key in params:
             if key not in allowed:
                 by_key.setdefault(f"litellm_params.{key}", []).append(deployment.model_name)

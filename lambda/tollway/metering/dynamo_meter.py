@@ -62,7 +62,9 @@ class DynamoMeter:
     def apply(self, entry: PendingSettlement) -> None:
         """Write one settlement (blocking; at most once per reservation id, so replays are safe)."""
         self.counters.settle(entry.leases, entry.reservation_id, entry.actual,
-                             self.spend.record_ops(entry.record, expires_at=entry.expires_at) if entry.record else [])
+                             self.spend.record_ops(entry.record, expires_at=entry.expires_at,
+                                                   log=not self.settings.disable_spend_logs)
+                             if entry.record else [])
 
     @property
     def store(self) -> bool:
@@ -200,6 +202,7 @@ class DynamoCharge(Charge):
             deployment=deployment, usage=usage, cost=breakdown, started=self.started, ended=ended, ttft_ms=ttft,
             status=status, error_type=error_type, request=self.request,
             store_content=settings.store_prompts_in_spend_logs, usage_estimated=estimated,
+            request_tags=self.ctx.extra.get("request_tags"),
         )
         self.record["guardrails"] = self.ctx.extra.get("guardrails")  # decisions of tollway.guardrails, if any
         if self.meter.store:

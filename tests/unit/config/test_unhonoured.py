@@ -56,20 +56,21 @@ guardrails:
                      presidio_anonymizer_api_base: "http://127.0.0.1:9"}
 credential_list: []
 mcp_servers: {}
-""", ["credential_list", "mcp_servers"]),
+""", ["mcp_servers"]),
     ("router-extras", """
 router_settings: {routing_strategy: simple-shuffle, redis_host: localhost, enable_tag_filtering: true,
                   health_check_cache_seconds: 5, retry_after_max: 3}
-""", ["router_settings.redis_host", "router_settings.enable_tag_filtering"]),
+""", ["router_settings.redis_host"]),
     ("params-extras", """
 model_list:
   - model_name: gpt-4o
     litellm_params: {model: openai/gpt-4o, extra_headers: {x: y}, organization: org-1, tags: [a], seed: 1}
   - model_name: gpt-4o-mini
     litellm_params: {model: openai/gpt-4o-mini, tags: [b], litellm_credential_name: cred}
-""", ["model_list[gpt-4o,gpt-4o-mini].litellm_params.tags", "model_list[gpt-4o].litellm_params.extra_headers",
-      "model_list[gpt-4o].litellm_params.organization",
-      "model_list[gpt-4o-mini].litellm_params.litellm_credential_name"]),
+  - model_name: titan
+    litellm_params: {model: bedrock/amazon.titan-text, extra_body: {x: 1}, organization: o, tags: [c]}
+credential_list: [{credential_name: cred, credential_values: {api_key: k}}]
+""", ["model_list[titan].litellm_params.extra_body", "model_list[titan].litellm_params.organization"]),
     ("provider-specific", """
 model_list:
   - model_name: claude
@@ -97,8 +98,7 @@ litellm_settings: {drop_params: true, num_retries: 3, success_callback: ["langfu
                    json_logs: true}
 general_settings: {master_key: sk-1, disable_spend_logs: true, enforce_user_param: true, strict_config: false}
 environment_variables: {TOLLWAY_UNHONOURED_TEST: "1"}
-""", ["litellm_settings.num_retries", "litellm_settings.json_logs", "litellm_settings.success_callback: helicone",
-      "general_settings.disable_spend_logs", "general_settings.enforce_user_param"]),
+""", ["litellm_settings.json_logs", "litellm_settings.success_callback: helicone"]),
 ]
 
 
