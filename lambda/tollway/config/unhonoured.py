@@ -39,7 +39,8 @@ PROVIDER_SETTINGS: dict[str, frozenset[str]] = {
     "azure": frozenset({"azure_ad_token", "tenant_id", "client_id", "client_secret", "azure_authority_host",
                         "azure_scope"}),
     "bedrock": frozenset({"aws_region", "aws_bedrock_runtime_endpoint", "aws_profile_name", "aws_access_key_id",
-                          "aws_secret_access_key", "aws_session_token", "normalize", "input_type", "truncate"}),
+                          "aws_secret_access_key", "aws_session_token", "normalize", "input_type", "truncate",
+                          "anthropic_beta"}),
     "cohere": frozenset({"top_k", "safety_mode", "thinking", "citation_options", "strict_tools", "priority",
                          "input_type", "truncate"}),
     "gemini": frozenset({"safety_settings"}),
@@ -62,7 +63,7 @@ SECTION_EXTRAS: dict[str, frozenset[str]] = {
     "router_settings": frozenset({"retry_policy", "max_fallbacks", "retry_backoff_base", "retry_after_max",
                                   "health_check_cache_seconds", "enable_tag_filtering"}),
     "litellm_settings": frozenset({"default_key_generate_params", "upperbound_key_generate_params"}),
-    "general_settings": frozenset({"strict_config", "otel", "default_key_generate_params",
+    "general_settings": frozenset({"strict_config", "otel", "ui_oidc", "default_key_generate_params",
                                    "upperbound_key_generate_params"}),
 }
 #: callback/integration lists, by section

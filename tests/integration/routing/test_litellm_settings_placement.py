@@ -52,3 +52,19 @@ def test_litellm_settings_context_window_fallbacks(start_gateway, upstreams) -> 
     raw = client_for(gateway).chat.completions.with_raw_response.create(model="small", messages=long)
     assert raw.status_code == 200 and raw.headers["x-tollway-deployment"] == "l"
     assert len(small.requests) == 0 and len(large.requests) == 1
+
+
+def test_litellm_settings_allowed_fails_and_cooldown_time(start_gateway, upstreams) -> None:  # type: ignore[no-untyped-def]
+    primary, backup = upstreams(), upstreams()
+    primary.queue.append(Scripted(status=500, body=DOWN))
+    gateway = start_gateway({
+        "model_list": [deployment("primary", primary, model_info={"id": "p"}),
+                       deployment("backup", backup, model_info={"id": "b"})],
+        "litellm_settings": {"allowed_fails": 1, "cooldown_time": 600, "fallbacks": [{"primary": ["backup"]}]},
+    })
+    client = client_for(gateway)
+    for _ in range(3):
+        raw = client.chat.completions.with_raw_response.create(model="primary", messages=MESSAGES)
+        assert raw.headers["x-tollway-deployment"] == "b"
+    assert len(primary.requests) == 1  # cooled after its one allowed failure, for cooldown_time
+    assert len(backup.requests) == 3

@@ -75,7 +75,7 @@ credential_list: [{credential_name: cred, credential_values: {api_key: k}}]
 model_list:
   - model_name: claude
     litellm_params: {model: bedrock/anthropic.claude-3, aws_region: us-east-1, aws_profile_name: p,
-                     vertex_project: wrong-provider}
+                     vertex_project: wrong-provider, anthropic_beta: [context-1m-2025-08-07]}
   - model_name: gem
     litellm_params: {model: vertex_ai/gemini-2.0-flash, vertex_project: p, vertex_location: us-central1}
   - model_name: local
@@ -96,7 +96,8 @@ model_list:
 router_settings: {num_retries: 3, fallbacks: [{gpt-4o: [gpt-4o]}], model_group_alias: {gpt4: gpt-4o}}
 litellm_settings: {drop_params: true, num_retries: 3, success_callback: ["langfuse", "prometheus", "helicone"],
                    json_logs: true}
-general_settings: {master_key: sk-1, disable_spend_logs: true, enforce_user_param: true, strict_config: false}
+general_settings: {master_key: sk-1, disable_spend_logs: true, enforce_user_param: true, strict_config: false,
+                   ui_oidc: {issuer: "https://login.example.com", client_id: c}}
 environment_variables: {TOLLWAY_UNHONOURED_TEST: "1"}
 """, ["litellm_settings.json_logs", "litellm_settings.success_callback: helicone"]),
 ]
