@@ -73,10 +73,14 @@ def requested_fallbacks(gateway: Gateway, auth: AuthContext, ctx: RequestContext
 
 def take_tags(ctx: RequestContext, headers: Any, body_tags: object, metadata: object) -> None:
     """Record the request's tags (``routing.tags``: body ``tags``, ``metadata.tags``, ``x-litellm-tags``) on
-    ``ctx``, where routing and the spend log read them (400 for malformed ones)."""
+    ``ctx``, where routing and the spend log read them (400 for malformed ones). Like the body's ``tags``,
+    ``metadata.tags`` is the gateway's: taken out of ``metadata`` (the client's body), so a passed-through
+    body never carries it upstream (OpenAI's ``metadata`` takes string values only)."""
     from tollway.routing import tags
 
     found = tags.collect(body_tags, metadata, headers.get(tags.HEADER))
+    if isinstance(metadata, dict):
+        metadata.pop("tags", None)
     if found:
         ctx.extra["request_tags"] = found
 

@@ -30,7 +30,7 @@ def build_record(*, request_id: str, auth: AuthContext, model: str | None, end_u
                  request_tags: list[str] | None = None) -> dict[str, Any]:
     """The record; ``request_tags`` are the request's tags (``routing.tags``), LiteLLM's spend log field."""
     metadata = getattr(request, "metadata", None) or {}
-    tags = metadata.get("tags") if isinstance(metadata, dict) else None
+    tags = request_tags or (metadata.get("tags") if isinstance(metadata, dict) else None)
     record: dict[str, Any] = {
         "request_id": request_id,
         "key_digest": auth.key_digest,

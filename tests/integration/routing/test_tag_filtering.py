@@ -56,5 +56,8 @@ def test_without_a_default_unmatched_tags_are_a_400(start_gateway, upstreams) ->
 def test_tags_are_ignored_for_routing_when_filtering_is_off(start_gateway, upstreams) -> None:  # type: ignore[no-untyped-def]
     only = upstreams()
     gateway = start_gateway({"model_list": [_tagged("m", only, "o", ["teamA"])]})
-    assert _served(client_for(gateway), extra_body={"tags": ["teamB"]}) == "o"
+    client = client_for(gateway)
+    assert _served(client, extra_body={"tags": ["teamB"]}) == "o"
     assert "tags" not in only.requests[-1]  # a gateway field: never sent upstream
+    assert _served(client, metadata={"tags": ["teamB"], "purpose": "eval"}) == "o"
+    assert only.requests[-1]["metadata"] == {"purpose": "eval"}  # nor is metadata.tags
