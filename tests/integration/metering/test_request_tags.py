@@ -38,15 +38,17 @@ def test_tags_are_recorded_and_summed(store_backend, start_gateway, uid) -> None
     client.chat.completions.create(**chat_body(), extra_headers={"x-litellm-tags": f"{b}, {c}"})  # type: ignore[arg-type]
     client.chat.completions.create(**chat_body(), metadata={"tags": [c]})  # type: ignore[arg-type]
     client.chat.completions.create(**chat_body())  # type: ignore[arg-type]
+    stream = client.chat.completions.create(**chat_body(stream=True), extra_headers={"x-litellm-tags": a})  # type: ignore[arg-type]
+    assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
     rows = _logs(gw.url, f"k-{uid}")
-    assert sorted(tuple(r.get("request_tags") or ()) for r in rows) == sorted([(a, b), (b, c), (c,), ()])
+    assert sorted(tuple(r.get("request_tags") or ()) for r in rows) == sorted([(a, b), (b, c), (c,), (), (a,)])
     cost_of = {tag: sum(r["cost"] for r in rows if tag in (r.get("request_tags") or ())) for tag in (a, b, c)}
     assert cost_of[b] == pytest.approx(2 * CALL_COST)
 
     tags = httpx.get(f"{gw.url}/spend/tags", params={"start_date": _today()}, headers=ADMIN)
     assert tags.status_code == 200
     mine = {row["individual_request_tag"]: row for row in tags.json() if row["individual_request_tag"].endswith(uid)}
-    assert {t: r["log_count"] for t, r in mine.items()} == {a: 1, b: 2, c: 2}
+    assert {t: r["log_count"] for t, r in mine.items()} == {a: 2, b: 2, c: 2}
     assert {t: r["total_spend"] for t, r in mine.items()} == pytest.approx(cost_of)
 
     report = httpx.get(f"{gw.url}/spend/report", params={"group_by": "tag", "start_date": _today()}, headers=ADMIN)

@@ -79,3 +79,25 @@ def test_a_deployment_without_extras_sends_none(gateway, fake) -> None:  # type:
     client.chat.completions.create(model="plain", messages=MESSAGES)
     assert "openai-organization" not in fake.headers[-1] and "x-tenant" not in fake.headers[-1]
     assert "service_tier" not in fake.requests[-1]
+
+
+def test_anthropic_native_and_translated_send_the_extras(start_gateway) -> None:  # type: ignore[no-untyped-def]
+    from tests.fakes.anthropic_upstream import FakeAnthropic
+
+    upstream = FakeAnthropic()
+    server = serve_app(upstream.app)
+    try:
+        gateway = start_gateway({"model_list": [{"model_name": "claude", "litellm_params": {
+            "model": "anthropic/claude-sonnet-4-5", "api_base": server.url, "api_key": "ak",
+            "extra_headers": {"anthropic-beta": "context-1m-2025-08-07", "x-team": "eu"},
+            "extra_body": {"service_tier": "standard_only"}}}]})
+        native = anthropic.Anthropic(base_url=gateway.url, api_key=MASTER_KEY, max_retries=0)
+        native.messages.create(model="claude", max_tokens=20, messages=MESSAGES)  # type: ignore[arg-type]
+        translated = openai.OpenAI(base_url=gateway.base_url, api_key=MASTER_KEY, max_retries=0)
+        translated.chat.completions.create(model="claude", messages=MESSAGES)  # type: ignore[arg-type]
+        assert len(upstream.requests) == 2
+        for headers, body in zip(upstream.headers, upstream.requests, strict=True):
+            assert headers["anthropic-beta"] == "context-1m-2025-08-07" and headers["x-team"] == "eu"
+            assert headers["x-api-key"] == "ak" and body["service_tier"] == "standard_only"
+    finally:
+        server.stop()
