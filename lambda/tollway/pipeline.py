@@ -72,8 +72,8 @@ def requested_fallbacks(gateway: Gateway, auth: AuthContext, ctx: RequestContext
 
 
 def take_tags(ctx: RequestContext, headers: Any, body_tags: object, metadata: object) -> None:
-    """Record the request's tags (``routing.tags``: body ``tags``, ``metadata.tags``, ``x-litellm-tags``) on
-    ``ctx``, where routing and the spend log read them (400 for malformed ones). Like the body's ``tags``,
+    """Record the request's tags (``routing.tags``: body ``tags``, ``metadata.tags``, ``x-litellm-tags``, then the
+    key's) on ``ctx``, where routing and the spend log read them (400 for malformed ones). Like the body's ``tags``,
     ``metadata.tags`` is the gateway's: taken out of ``metadata`` (the client's body), so a passed-through
     body never carries it upstream (OpenAI's ``metadata`` takes string values only)."""
     from tollway.routing import tags
@@ -81,6 +81,7 @@ def take_tags(ctx: RequestContext, headers: Any, body_tags: object, metadata: ob
     found = tags.collect(body_tags, metadata, headers.get(tags.HEADER))
     if isinstance(metadata, dict):
         metadata.pop("tags", None)
+    found = tags.merged(found, ctx.auth.metadata.get("tags") if ctx.auth is not None else None)
     if found:
         ctx.extra["request_tags"] = found
 

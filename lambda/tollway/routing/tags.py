@@ -2,9 +2,10 @@
 
 A request's tags are, in order and without repeats, its body's ``tags``, its ``metadata.tags`` and the
 ``x-litellm-tags`` header (comma-separated): at most ``MAX_TAGS`` of at most ``MAX_TAG_LENGTH`` characters
-each (beyond that, or a value that is not a list of strings, is a 400 naming the field). They are recorded
-on the request's spend log row (``request_tags``) and summed per tag and day (``/spend/tags``,
-``/spend/report?group_by=tag``).
+each (beyond that, or a value that is not a list of strings, is a 400 naming the field); then its key's
+``tags`` (set by an admin). Its spend is recorded under those and the tags of the deployment that answered
+(LiteLLM's ``request_tags``: "tags are automatically applied from config"), at most ``MAX_RECORDED`` in all,
+on the spend log row and summed per tag and day (``/spend/tags``, ``/spend/report?group_by=tag``).
 
 With ``router_settings.enable_tag_filtering: true`` they also choose deployments, by LiteLLM's rules:
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 MAX_TAGS = 16
 MAX_TAG_LENGTH = 128
+#: the most tags one request's spend is recorded under (one rollup item each in its settlement transaction)
+MAX_RECORDED = 32
 HEADER = "x-litellm-tags"
 DEFAULT_TAG = "default"
 
@@ -46,6 +49,16 @@ def collect(body_tags: Any, metadata: Any, header: str | None) -> list[str]:
             raise InvalidRequestError(f"A tag may be at most {MAX_TAG_LENGTH} characters long.", param="tags",
                                       code="tag_too_long")
     return tags
+
+
+def merged(*sources: Any) -> list[str]:
+    """The tags of ``sources`` (lists; anything else is skipped) in order, without repeats, at most ``MAX_RECORDED``."""
+    out: dict[str, None] = {}
+    for source in sources:
+        for tag in source if isinstance(source, list) else ():
+            if isinstance(tag, str) and tag.strip():
+                out.setdefault(tag.strip()[:MAX_TAG_LENGTH])
+    return list(out)[:MAX_RECORDED]
 
 
 def _listed(value: Any, field: str) -> list[str]:

@@ -92,3 +92,20 @@ def test_disable_spend_logs_keeps_rollups_and_budgets(store_backend, start_gatew
     assert row["requests"] >= 2 and row["spend"] == pytest.approx(2 * CALL_COST)
     tags = httpx.get(f"{gw.url}/spend/tags", params={"start_date": _today()}, headers=ADMIN).json()
     assert [r["log_count"] for r in tags if r["individual_request_tag"] == f"z-{uid}"] == [2]
+
+
+def test_key_and_deployment_tags_join_the_request_tags(store_backend, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
+    tagged = {**MOCK_MODEL, "litellm_params": {**MOCK_MODEL["litellm_params"], "tags": [f"dep-{uid}"]}}  # type: ignore[dict-item]
+    gw = start_gateway({"model_list": [tagged]})
+    key = AuthContext(kind="virtual_key", key_digest=f"k-{uid}", metadata={"tags": [f"key-{uid}"]})
+    gw.app.state.gateway.auth.lookup = StaticLookup({"sk-k": key})
+    client = openai.OpenAI(base_url=gw.base_url, api_key="sk-k", max_retries=0)
+    client.chat.completions.create(**chat_body(), extra_body={"tags": [f"req-{uid}"]})  # type: ignore[arg-type]
+    client.chat.completions.create(**chat_body())  # type: ignore[arg-type]
+    rows = _logs(gw.url, f"k-{uid}")
+    assert sorted(r["request_tags"] for r in rows) == sorted([[f"req-{uid}", f"key-{uid}", f"dep-{uid}"],
+                                                               [f"key-{uid}", f"dep-{uid}"]])
+    tags = httpx.get(f"{gw.url}/spend/tags", params={"start_date": _today()}, headers=ADMIN).json()
+    counts = {r["individual_request_tag"]: r["log_count"] for r in tags if r["individual_request_tag"].endswith(uid)}
+    assert counts == {f"req-{uid}": 1, f"key-{uid}": 2, f"dep-{uid}": 2}
+
