@@ -66,6 +66,14 @@ SECTION_EXTRAS: dict[str, frozenset[str]] = {
     "general_settings": frozenset({"strict_config", "otel", "ui_oidc", "default_key_generate_params",
                                    "upperbound_key_generate_params"}),
 }
+#: ``/key/generate`` fields ``default_key_generate_params`` may fill (``identity.records.KeyGenerate``)
+KEY_GENERATE_FIELDS = frozenset({
+    "blocked", "budget_duration", "duration", "guardrails", "key_alias", "max_budget", "max_parallel_requests",
+    "metadata", "models", "project_id", "rpm_limit", "soft_budget", "tags", "team_id", "tpm_limit", "user_id",
+})
+#: fields ``upperbound_key_generate_params`` may bound (``identity.key_params``)
+KEY_BOUND_FIELDS = frozenset({"max_budget", "soft_budget", "rpm_limit", "tpm_limit", "max_parallel_requests",
+                              "duration", "budget_duration"})
 #: callback/integration lists, by section
 CALLBACK_KEYS: dict[str, tuple[str, ...]] = {
     "litellm_settings": ("callbacks", "success_callback", "failure_callback", "service_callback"),
@@ -89,6 +97,7 @@ def unhonoured_keys(config: Config) -> list[str]:
         found += [f"{section}.{key}" for key in (settings.model_extra or {}) if key not in honoured]
         found += [f"{section}.{key}: {name}" for key, name in _callbacks(settings, section)
                   if name not in KNOWN_CALLBACKS]
+        found += _key_generate_params(settings, section)
     by_key: dict[str, list[str]] = {}
     for deployment in config.model_list:
         params = deployment.litellm_params.model_extra or {}
@@ -141,6 +150,18 @@ def warning_line(config: Config) -> str | None:
 def callback_names(config: Config) -> set[str]:
     """Every integration name the config's callback lists mention (lower-cased)."""
     return {name for section in CALLBACK_KEYS for _, name in _callbacks(getattr(config, section), section)}
+
+
+def _key_generate_params(settings: BaseModel, section: str) -> list[str]:
+    """The fields of ``default_key_generate_params`` / ``upperbound_key_generate_params`` that do nothing."""
+    extras: dict[str, Any] = settings.model_extra or {}
+    out: list[str] = []
+    for name, known in (("default_key_generate_params", KEY_GENERATE_FIELDS),
+                        ("upperbound_key_generate_params", KEY_BOUND_FIELDS)):
+        value = extras.get(name)
+        if isinstance(value, dict):
+            out += [f"{section}.{name}.{key}" for key in value if key not in known]
+    return out
 
 
 def _callbacks(settings: BaseModel, section: str) -> list[tuple[str, str]]:

@@ -141,3 +141,23 @@ def test_the_name_tables_match_what_the_code_reads() -> None:
     assert frozenset(CALL_DEFAULTS) == CALL_DEFAULT_NAMES
     assert frozenset(PRICE_FIELDS) == PRICE_OVERRIDE_NAMES
     assert PROVIDER_SETTINGS["ollama"] == frozenset(TOP_LEVEL_SETTINGS + OPTION_SETTINGS)
+
+
+def test_key_generate_params_name_the_fields_that_do_nothing() -> None:
+    config = parse_config({
+        "litellm_settings": {"default_key_generate_params": {"max_budget": 1, "allowed_routes": ["x"]},
+                             "upperbound_key_generate_params": {"max_budget": 9, "models": ["a"]}},
+        "general_settings": {"default_key_generate_params": {"team_id": "t", "key_type": "llm_api"}},
+    })
+    assert unhonoured_keys(config) == ["litellm_settings.default_key_generate_params.allowed_routes",
+                                       "litellm_settings.upperbound_key_generate_params.models",
+                                       "general_settings.default_key_generate_params.key_type"]
+
+
+def test_the_key_generate_tables_match_the_request_model() -> None:
+    from tollway.config.unhonoured import KEY_BOUND_FIELDS, KEY_GENERATE_FIELDS
+    from tollway.identity.key_params import DURATION_BOUNDS, NUMERIC_BOUNDS
+    from tollway.identity.records import KeyGenerate
+
+    assert frozenset(KeyGenerate.model_fields) - {"key"} == KEY_GENERATE_FIELDS  # a given key is never a default
+    assert frozenset(NUMERIC_BOUNDS + DURATION_BOUNDS) == KEY_BOUND_FIELDS
