@@ -66,9 +66,19 @@ def test_credentials_list_shows_names_and_info_only(gateway) -> None:  # type: i
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "credential_not_found"
 
 
-def test_credentials_need_a_key(gateway) -> None:  # type: ignore[no-untyped-def]
+def test_credentials_need_a_key_that_may_read_everything(gateway) -> None:  # type: ignore[no-untyped-def]
+    from tests.integration.metering.support import StaticLookup
+    from tollway.auth.context import AuthContext
+
     response = httpx.get(f"{gateway.url}/credentials")
     assert response.status_code == 401 and "error" in response.json()
+    gateway.app.state.gateway.auth.lookup = StaticLookup({
+        "sk-user": AuthContext(kind="virtual_key", key_digest="k-user"),
+        "sk-viewer": AuthContext(kind="virtual_key", key_digest="k-viewer", role="proxy_admin_viewer")})
+    user = httpx.get(f"{gateway.url}/credentials", headers={"authorization": "Bearer sk-user"})
+    assert user.status_code == 403 and user.json()["error"]["code"] == "forbidden"
+    viewer = httpx.get(f"{gateway.url}/credentials", headers={"authorization": "Bearer sk-viewer"})
+    assert viewer.status_code == 200 and len(viewer.json()["credentials"]) == 2
 
 
 def test_an_unknown_credential_name_is_a_config_error() -> None:
