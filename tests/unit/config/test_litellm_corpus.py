@@ -17,6 +17,7 @@ import yaml
 from tollway.config.loader import load_config
 from tollway.config.unhonoured import unhonoured_keys, warning_line
 from tollway.errors import ConfigError
+from tollway.routing.router import Router
 
 CORPUS = Path(__file__).resolve().parents[2] / "data" / "litellm_configs"
 EXPECTED: dict[str, dict[str, object]] = yaml.safe_load((CORPUS / "expected.yaml").read_text(encoding="utf-8"))
@@ -45,6 +46,10 @@ def test_config_loads_and_names_exactly_its_unhonoured_keys(name: str) -> None:
         return
     config = load_config(CORPUS / name)
     assert unhonoured_keys(config) == expected["unhonoured"]
+    router = Router(config)  # the runtime takes it too: strategies, chains, groups, tag filtering
+    for name_ in config.groups():
+        if "*" not in name_:
+            assert router.group(name_)
     line = warning_line(config)
     if expected["unhonoured"]:
         assert line is not None and all(key in line for key in expected["unhonoured"])  # type: ignore[union-attr]
