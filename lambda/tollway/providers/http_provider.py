@@ -287,13 +287,15 @@ async def _loads(body: bytes) -> Any:
 
 
 _CREDENTIAL_HEADERS = ("authorization", "x-api-key", "api-key", "x-goog-api-key")
+#: header names whose values are treated as credentials too (a deployment's ``extra_headers`` may carry one)
+_CREDENTIAL_WORDS = ("key", "token", "secret", "auth", "password")
 
 
 def _scrubbed(error: TollwayError, upstream: UpstreamRequest) -> TollwayError:
     """The error without any credential we sent (an upstream may quote the key it was given)."""
     sent = []
     for name, value in upstream.headers.items():
-        if name.lower() in _CREDENTIAL_HEADERS:
+        if name.lower() in _CREDENTIAL_HEADERS or any(word in name.lower() for word in _CREDENTIAL_WORDS):
             sent.append(value.split(" ", 1)[1] if name.lower() == "authorization" and " " in value else value)
     error.message = redact(error.message, tuple(sent))
     error.args = (error.message,)

@@ -101,3 +101,18 @@ def test_anthropic_native_and_translated_send_the_extras(start_gateway) -> None:
             assert headers["x-api-key"] == "ak" and body["service_tier"] == "standard_only"
     finally:
         server.stop()
+
+
+def test_a_credential_in_extra_headers_never_shows_in_errors(start_gateway, fake, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tests.fakes.openai_upstream import Scripted
+
+    monkeypatch.setenv("TEST_EXTRA_TOKEN", "tok-very-secret-123")
+    gateway = start_gateway({"model_list": [{"model_name": "m", "litellm_params": {
+        "model": "openai/up", "api_base": fake.base_url, "api_key": "k",
+        "extra_headers": {"X-Gateway-Token": "os.environ/TEST_EXTRA_TOKEN"}}}]})
+    fake.queue.append(Scripted(status=400, body={"error": {"message": "rejected token tok-very-secret-123"}}))
+    client = openai.OpenAI(base_url=gateway.base_url, api_key=MASTER_KEY, max_retries=0)
+    with pytest.raises(openai.BadRequestError) as raised:
+        client.chat.completions.create(model="m", messages=MESSAGES)  # type: ignore[arg-type]
+    assert fake.headers[-1]["x-gateway-token"] == "tok-very-secret-123"
+    assert "tok-very-secret-123" not in str(raised.value.body) and "***" in raised.value.message
