@@ -35,6 +35,7 @@ chromium:
 	  else echo "make: chromium is missing; run 'sudo apt-get install -y chromium' (the browser tests skip without it)"; fi; }
 
 lint: install
+	@if git grep -nE '^(<<<<<<<|>>>>>>>) ' 2>/dev/null; then echo "make: merge conflict markers (above)"; exit 1; fi
 	$(BIN)/ruff check lambda tests cdk app.py scripts
 	$(BIN)/mypy
 

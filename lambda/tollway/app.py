@@ -19,6 +19,7 @@ from tollway.api.routes import (
     admin_users,
     anthropic,
     completions,
+    credentials,
     guardrails,
     health,
     metrics,
@@ -26,6 +27,7 @@ from tollway.api.routes import (
     responses,
     spend,
     spend_global,
+    tags,
 )
 from tollway.observability.tracing import TracingMiddleware
 from tollway.ui import routes as ui_routes
@@ -46,8 +48,10 @@ def create_app(gateway: Gateway | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(guardrails.router)
+    app.include_router(credentials.router)
     app.include_router(spend.router)
     app.include_router(spend_global.router)
+    app.include_router(tags.router)
     app.include_router(admin_keys.router)
     app.include_router(admin_teams.router)
     app.include_router(admin_users.router)

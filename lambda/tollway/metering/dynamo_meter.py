@@ -28,6 +28,7 @@ from tollway.metering.periods import period
 from tollway.metering.settlement_queue import PendingSettlement
 from tollway.metering.settlement_writer import SettlementWriter, background, store_failures, store_timeout
 from tollway.metering.spend import build_record
+from tollway.routing import tags
 from tollway.storage.counters_repo import Contention, CountersRepo, Lease, Refusal, dec, total_ops
 from tollway.storage.spend_repo import SpendRepo
 from tollway.tokens import estimate_prompt, estimate_text
@@ -61,8 +62,9 @@ class DynamoMeter:
 
     def apply(self, entry: PendingSettlement) -> None:
         """Write one settlement (blocking; at most once per reservation id, so replays are safe)."""
-        extra = [*self.spend.record_ops(entry.record, expires_at=entry.expires_at), *total_ops(entry.record)] \
-            if entry.record else []
+        extra = [*self.spend.record_ops(entry.record, expires_at=entry.expires_at,
+                                        log=not self.settings.disable_spend_logs),
+                 *total_ops(entry.record)] if entry.record else []
         self.counters.settle(entry.leases, entry.reservation_id, entry.actual, extra)
 
     @property
@@ -201,6 +203,8 @@ class DynamoCharge(Charge):
             deployment=deployment, usage=usage, cost=breakdown, started=self.started, ended=ended, ttft_ms=ttft,
             status=status, error_type=error_type, request=self.request,
             store_content=settings.store_prompts_in_spend_logs, usage_estimated=estimated,
+            request_tags=tags.merged(self.ctx.extra.get("request_tags"),
+                                     tags.deployment_tags(deployment) if deployment is not None else None),
         )
         self.record["guardrails"] = self.ctx.extra.get("guardrails")  # decisions of tollway.guardrails, if any
         if self.meter.store:

@@ -63,7 +63,7 @@ def log_row(record: dict[str, Any]) -> dict[str, Any]:
         "metadata": metadata,
         "cache_hit": "",
         "cache_key": "",
-        "request_tags": record.get("tags") or [],
+        "request_tags": record.get("request_tags") or record.get("tags") or [],
         "team_id": record.get("team_id"),
         "organization_id": None,
         "end_user": record.get("end_user") or "",

@@ -6,6 +6,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
 from tollway.api.bodies import parse_body
+from tollway.api.deps import gateway_of
+from tollway.identity import key_params
 from tollway.identity.http import admin_call, query_flag, query_int, query_text, run
 from tollway.identity.records import KeyDelete, KeyGenerate, KeyRef, KeyUpdate
 
@@ -15,7 +17,7 @@ router = APIRouter(tags=["keys"])
 @router.post("/key/generate")
 async def generate(request: Request) -> JSONResponse:
     service, call = await admin_call(request)
-    body = await parse_body(request, KeyGenerate)
+    body = key_params.apply(await parse_body(request, KeyGenerate), gateway_of(request).config)
     return JSONResponse(await run(service.keys.generate, call, body))
 
 
