@@ -73,9 +73,9 @@ class UserService:
         record = stamp({**previous, **changes}, call, now=utcnow(), previous=previous)
         self.store.commit([self.repo.replace("user", body.user_id, record, version=previous.get("version")),
                            self.store.audit(call, "user.update", "user", body.user_id, before=previous, after=record)])
-        return public(record)
+        return {"user_id": body.user_id, "data": public(record)}  # LiteLLM's shape
 
-    def delete(self, call: Call, user_ids: list[str]) -> dict[str, Any]:
+    def delete(self, call: Call, user_ids: list[str]) -> int:
         rbac.require_admin(call.auth, "delete users")
         ops: list[Op] = []
         keys = self.repo.listing("key")
@@ -88,7 +88,7 @@ class UserService:
                 if key.get("user_id") == user_id:
                     ops += self.keys.delete_ops(call, key)
         self.store.commit(ops)
-        return {"deleted_users": user_ids}
+        return len(dict.fromkeys(user_ids))  # LiteLLM answers the number of users deleted
 
 
 class PrincipalService:

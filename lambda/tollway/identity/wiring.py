@@ -107,6 +107,9 @@ def _build() -> _Parts:
             principals.forget()
 
     service.store.listeners.append(invalidate)
+    from tollway.identity.customer_lookup import CUSTOMERS
+
+    service.store.listeners.append(CUSTOMERS.forget_touched)
     return _Parts(service, lookup, principals)
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from tollway.errors import BudgetExceededError
+from tollway.errors import BudgetExceededError, InvalidRequestError
 from tollway.metering.periods import period
 from tollway.storage.counters_repo import Lease, dec
 
 if TYPE_CHECKING:
     from tollway.auth.context import AuthContext, Limits
+    from tollway.identity.customer_lookup import CustomerPolicy
 
 
 def scope_id(limits: Limits, auth: AuthContext, end_user: str | None) -> str | None:
@@ -36,7 +37,8 @@ def _lease(scope: str, ident: str, max_budget: float | None, duration: str | Non
 
 
 def budget_leases(auth: AuthContext, *, end_user: str | None, providers: list[str], amount: float,
-                  provider_budgets: dict[str, Any], end_user_budget: float | None, now: float) -> list[Lease]:
+                  provider_budgets: dict[str, Any], end_user_budget: float | None, now: float,
+                  end_user_duration: str | None = None) -> list[Lease]:
     cost = dec(amount)
     leases: list[Lease] = []
     has_end_user_level = False
@@ -48,7 +50,7 @@ def budget_leases(auth: AuthContext, *, end_user: str | None, providers: list[st
         if ident:
             leases.append(_lease(limits.scope, ident, limits.max_budget, limits.budget_duration, amount=cost, now=now))
     if end_user and end_user_budget is not None and not has_end_user_level:
-        leases.append(_lease("end_user", end_user, end_user_budget, None, amount=cost, now=now))
+        leases.append(_lease("end_user", end_user, end_user_budget, end_user_duration, amount=cost, now=now))
     for provider in dict.fromkeys(providers):
         spec = provider_budgets.get(provider)
         if not isinstance(spec, dict):
@@ -77,3 +79,16 @@ def refusal(lease: Lease, current: Decimal) -> BudgetExceededError:
         f"this request could cost up to ${float(lease.amount):.6g}.",
         code="budget_exceeded",
     )
+
+
+def end_user_budget(policy: CustomerPolicy | None, default: float | None) -> tuple[float | None, str | None]:
+    """(max_budget, budget_duration) of an end user: its customer record's, else the gateway-wide
+    ``max_end_user_budget``. A blocked customer is refused here (400, as LiteLLM answers)."""
+    if policy is None:
+        return default, None
+    if policy.blocked:
+        raise InvalidRequestError(f"The end user '{policy.end_user}' is blocked; an admin can unblock it with "
+                                  "/customer/unblock.", param="user", code="end_user_blocked")
+    if policy.max_budget is None:
+        return default, None
+    return policy.max_budget, policy.budget_duration

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from tollway.api.context import RequestContext
     from tollway.auth.context import AuthContext
     from tollway.config.models import Config, Deployment
+    from tollway.identity.customer_lookup import CustomerPolicy
     from tollway.metering.catalog import ModelPrice
     from tollway.types.chat import ChatChunk, Usage
 
@@ -104,10 +105,12 @@ class DynamoMeter:
             except store_failures() as exc:
                 log.warning("preparing the store failed: %s", type(exc).__name__)
                 raise StoreUnavailableError() from None
+            end_user_max, end_user_duration = budgets.end_user_budget(
+                await _customer(end_user), self.settings.max_end_user_budget)  # a blocked customer: 400
             leases = budgets.budget_leases(
                 auth, end_user=end_user, providers=[d.provider for d in deployments], amount=worst_cost,
-                provider_budgets=self.settings.provider_budgets, end_user_budget=self.settings.max_end_user_budget,
-                now=now,
+                provider_budgets=self.settings.provider_budgets, end_user_budget=end_user_max,
+                end_user_duration=end_user_duration, now=now,
             ) + ratelimits.rate_leases(auth, end_user=end_user, tokens=worst_tokens, now=now)
         reservation_id = f"rsv-{uuid.uuid4().hex}"  # ours: a client's x-request-id is only echoed and logged
         if leases:
@@ -149,6 +152,19 @@ class DynamoMeter:
             return
         entry = PendingSettlement(reservation_id, leases, {}, {}, None)
         background(self.settlements.write(entry))
+
+
+async def _customer(end_user: str | None) -> CustomerPolicy | None:
+    """The end user's customer record, as metering needs it (cached; see ``identity.customer_lookup``)."""
+    if not end_user:
+        return None
+    from tollway.identity.customer_lookup import CUSTOMERS
+
+    try:
+        return await asyncio.wait_for(CUSTOMERS.policy(end_user), store_timeout())
+    except store_failures() as exc:
+        log.warning("reading customer %r failed: %s", end_user, type(exc).__name__)
+        raise StoreUnavailableError() from None
 
 
 class DynamoCharge(Charge):
