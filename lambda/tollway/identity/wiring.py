@@ -103,6 +103,8 @@ def _build() -> _Parts:
     def invalidate(touched: set[tuple[str, str]]) -> None:
         """Changes made here are seen here at once; other instances within the cache TTL."""
         lookup.forget_touched(touched)
+        if any(kind == "budget" for kind, _ in touched):  # keys take limits from the budgets they reference
+            lookup.forget()
         if {kind for kind, _ in touched} - {"key", "alias"}:
             principals.forget()
 
