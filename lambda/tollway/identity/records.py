@@ -332,4 +332,5 @@ class CustomerUpdate(CustomerFields):
 
 
 class CustomerIds(_Body):
-    user_ids: Annotated[list[Ident], Field(min_length=1, max_length=100)]
+    #: at most 50: each id is two writes (the record and its audit entry) of one 100-write transaction
+    user_ids: Annotated[list[Ident], Field(min_length=1, max_length=50)]
