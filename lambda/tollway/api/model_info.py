@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from tollway.gateway import Gateway
 
 #: ``litellm_params`` names that hold a secret (or a credential file): never shown
-_SECRET_NAME = re.compile(r"(api_key|secret|password|credential|token$|session_token|access_key|ad_token|"
-                          r"private_key|authorization)", re.IGNORECASE)
+_SECRET_NAME = re.compile(r"(api[-_]?key|secret|password|credential|token$|access[-_]key|private[-_]key|"
+                          r"authorization|cookie|signature)", re.IGNORECASE)
 _PRICE_NAMES = frozenset({"input_cost_per_token", "output_cost_per_token", "cache_read_input_token_cost",
                           "cache_creation_input_token_cost", "output_cost_per_reasoning_token"})
 _HEADER_FIELDS = ("extra_headers", "headers")
@@ -33,30 +33,39 @@ def public_params(deployment: Deployment) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in params.items():
         if name in _HEADER_FIELDS and isinstance(value, dict):
-            out[name] = {h: v for h, v in value.items() if not _SECRET_NAME.search(h) and h.lower() != "cookie"}
+            out[name] = {h: v for h, v in value.items() if not _SECRET_NAME.search(h)}
         elif name in _PRICE_NAMES or not _SECRET_NAME.search(name):
             out[name] = value
     return out
 
 
-def supported_params(gateway: Gateway, deployment: Deployment) -> list[str]:
-    """The chat parameters the deployment's adapter honours (OpenAI's names)."""
+def supported_params(provider: str) -> list[str]:
+    """The chat parameters ``provider``'s adapter honours (OpenAI's names); read from the adapter class and
+    the catalog, never by building an adapter (that may need credentials)."""
+    from tollway.providers import registry
+    from tollway.providers.catalog import CATALOG
     from tollway.types.chat import ChatRequest
 
-    if deployment.is_pattern or deployment.provider == "*":
-        unsupported: frozenset[str] = frozenset()
-    else:
-        unsupported = gateway.provider(deployment).unsupported_params
+    if provider in CATALOG:
+        unsupported = CATALOG[provider].unsupported
+    elif provider in registry.PROVIDERS:
+        try:
+            unsupported = registry.load(provider).unsupported_params
+        except ImportError:  # an optional dependency missing: the parameters are not known here
+            return []
+    else:  # ``model: "*"``: each request names its provider
+        return []
     return sorted(n for n in ChatRequest.model_fields if n not in _NOT_PARAMS and n not in unsupported)
 
 
 def deployment_info(gateway: Gateway, deployment: Deployment) -> dict[str, Any]:
     """One deployment as LiteLLM's ``/model/info`` lists it."""
-    price = gateway.meter.catalog.price(deployment)
+    price = None if deployment.provider == "*" else gateway.meter.catalog.price(deployment)  # "*": per request
     extra = {k: v for k, v in (deployment.model_info.model_extra or {}).items() if not _SECRET_NAME.search(k)}
     info: dict[str, Any] = {
         **extra,
-        "id": deployment.id, "db_model": False, "key": deployment.upstream_model,
+        "id": deployment.id, "db_model": False,
+        "key": deployment.litellm_params.model if deployment.provider == "*" else deployment.upstream_model,
         "litellm_provider": deployment.provider, "mode": price.mode if price else deployment.model_info.mode,
         "max_tokens": price.max_output_tokens if price else deployment.model_info.max_output_tokens,
         "max_input_tokens": price.max_input_tokens if price else deployment.model_info.max_input_tokens,
@@ -66,7 +75,7 @@ def deployment_info(gateway: Gateway, deployment: Deployment) -> dict[str, Any]:
         "cache_read_input_token_cost": price.cache_read if price else None,
         "cache_creation_input_token_cost": price.cache_write if price else None,
         "access_groups": list(deployment.model_info.access_groups),
-        "supported_openai_params": supported_params(gateway, deployment),
+        "supported_openai_params": supported_params(deployment.provider),
         "tpm": deployment.litellm_params.tpm, "rpm": deployment.litellm_params.rpm,
     }
     return {"model_name": deployment.model_name, "litellm_params": public_params(deployment), "model_info": info}
