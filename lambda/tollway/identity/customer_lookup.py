@@ -32,8 +32,13 @@ class CustomerPolicy:
 class CustomerLookup:
     def __init__(self, repo: IdentityRepo | None = None, *, ttl: float | None = None) -> None:
         self._repo = repo
-        self.ttl = cache_ttl() if ttl is None else ttl
+        self._ttl = ttl
         self._cache: OrderedDict[str, tuple[CustomerPolicy | None, float]] = OrderedDict()
+
+    @property
+    def ttl(self) -> float:
+        """Seconds an outcome is reused (``TOLLWAY_AUTH_CACHE_TTL`` read when used: the lookup is made at import)."""
+        return cache_ttl() if self._ttl is None else self._ttl
 
     @property
     def repo(self) -> IdentityRepo:
