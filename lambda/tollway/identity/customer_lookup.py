@@ -1,7 +1,7 @@
 """What metering needs to know about an end user (a request's ``user``), with a per-process TTL cache.
 
-``policy(end_user)`` is the customer's ``blocked`` flag and the budget in effect (its own
-``max_budget``/``budget_duration``, else its ``budget_id``'s), or None when no customer record exists.
+``policy(end_user)`` is the customer's ``blocked`` flag and the limits in effect (each its own, else its
+``budget_id``'s), or None when no customer record exists.
 A warm end user costs no read; a cold one one GetItem (two with a ``budget_id``). Outcomes are cached
 for the auth cache's TTL (``TOLLWAY_AUTH_CACHE_TTL``): the bound within which a block or a budget change
 made on another instance applies; on this instance a change applies at once (``forget_touched``).
@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tollway.auth.key_lookup import MAX_ENTRIES, cache_ttl
+from tollway.identity.budgets_admin import effective
+
+#: the customer fields metering enforces (``CustomerPolicy``'s limits)
+_LIMITS = ("max_budget", "budget_duration", "soft_budget", "rpm_limit", "tpm_limit", "max_parallel_requests")
 
 if TYPE_CHECKING:
     from tollway.storage.identity_repo import IdentityRepo
@@ -23,10 +27,21 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class CustomerPolicy:
+    """An end user's record as metering applies it: each limit its own, else its budget's."""
+
     end_user: str
     blocked: bool = False
     max_budget: float | None = None
     budget_duration: str | None = None
+    soft_budget: float | None = None
+    rpm_limit: int | None = None
+    tpm_limit: int | None = None
+    max_parallel_requests: int | None = None
+
+    @property
+    def limited(self) -> bool:
+        return any(v is not None for v in (self.max_budget, self.soft_budget, self.rpm_limit, self.tpm_limit,
+                                           self.max_parallel_requests))
 
 
 class CustomerLookup:
@@ -71,10 +86,9 @@ class CustomerLookup:
         if record is None:
             return None
         budget = self.repo.get("budget", record["budget_id"]) if record.get("budget_id") else None
-        own = record.get("max_budget") is not None
-        source = record if own or budget is None else budget
-        return CustomerPolicy(end_user, blocked=bool(record.get("blocked")), max_budget=source.get("max_budget"),
-                              budget_duration=record.get("budget_duration") or (budget or {}).get("budget_duration"))
+        limits = effective(record, budget)
+        return CustomerPolicy(end_user, blocked=bool(record.get("blocked")),
+                              **{name: limits[name] for name in _LIMITS})
 
 
 #: the process's lookup (the meter reads it; identity's commits invalidate it)

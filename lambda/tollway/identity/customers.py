@@ -1,9 +1,10 @@
 """Customers (LiteLLM's end users): a record per end-user id, the ``user`` field of a request.
 
-A customer carries ``blocked``, budget limits of its own and/or a ``budget_id``, and LiteLLM's other
-fields (``alias``, ``allowed_model_region``, ``default_model``, ``models``, ``metadata``). Metering
-enforces ``blocked`` (400, as LiteLLM) and the effective ``max_budget``/``budget_duration`` through the
-same budget leases as every other level (``metering.budgets``); the other fields are stored and shown.
+A customer carries ``blocked``, limits of its own and/or a ``budget_id``, and LiteLLM's other fields
+(``alias``, ``allowed_model_region``, ``default_model``, ``models``, ``metadata``). Metering refuses a
+blocked customer (400, as LiteLLM) and enforces its limits in effect (budget, soft budget, rpm, tpm,
+parallel) as one more level of the request (``metering.budgets.with_customer``); the other fields are
+stored and shown.
 Answers carry LiteLLM's ``litellm_budget_table``: the limits in effect.
 """
 

@@ -7,15 +7,17 @@ names it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from tollway.auth.context import Limits
 from tollway.errors import BudgetExceededError, InvalidRequestError
 from tollway.metering.periods import period
 from tollway.storage.counters_repo import Lease, dec
 
 if TYPE_CHECKING:
-    from tollway.auth.context import AuthContext, Limits
+    from tollway.auth.context import AuthContext
     from tollway.identity.customer_lookup import CustomerPolicy
 
 
@@ -37,8 +39,7 @@ def _lease(scope: str, ident: str, max_budget: float | None, duration: str | Non
 
 
 def budget_leases(auth: AuthContext, *, end_user: str | None, providers: list[str], amount: float,
-                  provider_budgets: dict[str, Any], end_user_budget: float | None, now: float,
-                  end_user_duration: str | None = None) -> list[Lease]:
+                  provider_budgets: dict[str, Any], end_user_budget: float | None, now: float) -> list[Lease]:
     cost = dec(amount)
     leases: list[Lease] = []
     has_end_user_level = False
@@ -50,7 +51,7 @@ def budget_leases(auth: AuthContext, *, end_user: str | None, providers: list[st
         if ident:
             leases.append(_lease(limits.scope, ident, limits.max_budget, limits.budget_duration, amount=cost, now=now))
     if end_user and end_user_budget is not None and not has_end_user_level:
-        leases.append(_lease("end_user", end_user, end_user_budget, end_user_duration, amount=cost, now=now))
+        leases.append(_lease("end_user", end_user, end_user_budget, None, amount=cost, now=now))
     for provider in dict.fromkeys(providers):
         spec = provider_budgets.get(provider)
         if not isinstance(spec, dict):
@@ -81,14 +82,24 @@ def refusal(lease: Lease, current: Decimal) -> BudgetExceededError:
     )
 
 
-def end_user_budget(policy: CustomerPolicy | None, default: float | None) -> tuple[float | None, str | None]:
-    """(max_budget, budget_duration) of an end user: its customer record's, else the gateway-wide
-    ``max_end_user_budget``. A blocked customer is refused here (400, as LiteLLM answers)."""
+def with_customer(auth: AuthContext, policy: CustomerPolicy | None, default_budget: float | None) -> AuthContext:
+    """The caller with its end user's customer record as one more level (scope ``end_user``), so the
+    customer's budget, soft budget and rate limits go through the same leases as every other level.
+
+    No record, or one without limits: the caller unchanged (``max_end_user_budget`` applies). A record
+    without its own ``max_budget`` keeps ``default_budget``. A blocked customer is refused (400, as
+    LiteLLM answers).
+    """
     if policy is None:
-        return default, None
+        return auth
     if policy.blocked:
         raise InvalidRequestError(f"The end user '{policy.end_user}' is blocked; an admin can unblock it with "
                                   "/customer/unblock.", param="user", code="end_user_blocked")
-    if policy.max_budget is None:
-        return default, None
-    return policy.max_budget, policy.budget_duration
+    if not policy.limited:
+        return auth
+    level = Limits(scope="end_user", scope_id=policy.end_user,
+                   max_budget=policy.max_budget if policy.max_budget is not None else default_budget,
+                   budget_duration=policy.budget_duration if policy.max_budget is not None else None,
+                   soft_budget=policy.soft_budget, rpm_limit=policy.rpm_limit, tpm_limit=policy.tpm_limit,
+                   max_parallel_requests=policy.max_parallel_requests)
+    return replace(auth, limits=(*(lv for lv in auth.limits if lv.scope != "end_user"), level))

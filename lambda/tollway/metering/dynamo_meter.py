@@ -105,12 +105,12 @@ class DynamoMeter:
             except store_failures() as exc:
                 log.warning("preparing the store failed: %s", type(exc).__name__)
                 raise StoreUnavailableError() from None
-            end_user_max, end_user_duration = budgets.end_user_budget(
-                await _customer(end_user), self.settings.max_end_user_budget)  # a blocked customer: 400
+            auth = budgets.with_customer(auth, await _customer(end_user),  # a blocked customer: 400
+                                         self.settings.max_end_user_budget)
             leases = budgets.budget_leases(
                 auth, end_user=end_user, providers=[d.provider for d in deployments], amount=worst_cost,
-                provider_budgets=self.settings.provider_budgets, end_user_budget=end_user_max,
-                end_user_duration=end_user_duration, now=now,
+                provider_budgets=self.settings.provider_budgets, end_user_budget=self.settings.max_end_user_budget,
+                now=now,
             ) + ratelimits.rate_leases(auth, end_user=end_user, tokens=worst_tokens, now=now)
         reservation_id = f"rsv-{uuid.uuid4().hex}"  # ours: a client's x-request-id is only echoed and logged
         if leases:
