@@ -82,6 +82,7 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/project/delete"): {"body": f"{_RECORDS}:ProjectDelete"},
     ("post", "/user/new"): {"body": f"{_RECORDS}:UserNew"},
     ("get", "/user/info"): {"query": [_q("user_id", description="default: the caller's user")]},
+    ("get", "/v2/user/info"): {"query": [_q("user_id", description="default: the caller's user")]},
     ("get", "/user/list"): {"query": [_q("page", _int(1, 10**6)), _q("page_size", _int(1, 1000)),
                                       _q("role", {"type": "string", "enum": [
                                           "proxy_admin", "proxy_admin_viewer", "internal_user"]})]},

@@ -60,6 +60,11 @@ class UserService:
         teams = self.repo.memberships(user_id)
         return {"user_id": user_id, "user_info": public(user), "keys": keys, "teams": teams}
 
+    def info_v2(self, call: Call, user_id: str | None) -> dict[str, Any]:
+        """LiteLLM's ``/v2/user/info``: the user record alone, with its teams as ids."""
+        info = self.info(call, user_id)
+        return {**info["user_info"], "teams": [m["team_id"] for m in info["teams"]]}
+
     def listing(self, call: Call, *, page: int, page_size: int, role: str | None) -> dict[str, Any]:
         rbac.require_reader(call.auth, "list users")
         users = [public(u) for u in self.repo.listing("user") if role is None or u.get("user_role") == role]

@@ -66,6 +66,7 @@ def client_scenario(url: str, key: str) -> Results:
                                                               "user_role": "internal_user", "teams": ["lt-team"]}))
     _step(results, "users.list", lambda: users.list_users())
     _step(results, "users.get", lambda: users.get_user(user_id="lt-user"))
+    _step(results, "users.get_v2", lambda: users.get_user_v2(user_id="lt-user"))
     _step(results, "users.update", lambda: http("POST", "/user/update", json={"user_id": "lt-user",
                                                                                "user_alias": "LT"}))
     _step(results, "users.delete", lambda: users.delete_user(["lt-user"]))

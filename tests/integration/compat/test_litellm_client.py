@@ -105,8 +105,9 @@ def _value(results: dict[str, dict[str, Any]], step: str) -> Any:
 CLIENT_STEPS = ["teams.create", "teams.info", "teams.update", "teams.member_add", "teams.list", "teams.list_v2",
                 "teams.get_available", "keys.generate", "keys.info", "keys.list", "keys.update",
                 "keys.generate_another", "keys.delete", "keys.delete_by_alias", "users.create", "users.list",
-                "users.get", "users.update", "users.delete", "models.list", "models.info", "models.get_by_name",
-                "models.get_by_id", "model_groups.info", pytest.param("credentials.list", marks=CREDENTIALS_PENDING)]
+                "users.get", "users.get_v2", "users.update", "users.delete", "models.list", "models.info",
+                "models.get_by_name", "models.get_by_id", "model_groups.info",
+                pytest.param("credentials.list", marks=CREDENTIALS_PENDING)]
 CLI_STEPS = ["http.team_new", "keys.generate", "keys.list", "keys.list_table", "keys.delete", "teams.list",
              "teams.available", "users.create", "users.list", "users.get", "users.delete", "models.list",
              "models.info", "models.info_table", "models.get", "model_groups.list", "model_groups.list_table",
@@ -137,6 +138,8 @@ def test_the_client_reads_what_tollway_answers(client_results: dict[str, dict[st
     assert "lt-team" in [t["team_id"] for t in _value(client_results, "teams.get_available")]
     assert "lt-user" in {u["user_id"] for u in _value(client_results, "users.list")}
     assert _value(client_results, "users.get")["user_info"]["user_email"] == "lt@example.com"
+    v2 = _value(client_results, "users.get_v2")
+    assert v2["user_id"] == "lt-user" and v2["teams"] == ["lt-team"]
     assert _value(client_results, "users.delete") == 1
     assert {m["id"] for m in _value(client_results, "models.list")} == {"metered", "other"}
     info = _value(client_results, "models.info")

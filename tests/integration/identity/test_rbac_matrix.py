@@ -147,6 +147,7 @@ CASES: list[Case] = [
     ("GET", "/user/info", _query("/user/info", lambda w, r: {"user_id": w.users[r]}), ALL),
     ("GET", "/user/info", _query("/user/info", lambda w, r: {"user_id": w.users["viewer" if r != "viewer" else
                                                                                  "member"]}), READERS),
+    ("GET", "/v2/user/info", _query("/v2/user/info", lambda w, r: {"user_id": w.users[r]}), ALL),
     ("GET", "/user/list", _query("/user/list", lambda w, r: {}), READERS),
     ("POST", "/user/update", _body("/user/update", lambda w, r: {"user_id": w.users["member"], "max_budget": 9}),
      ADMINS_ONLY),
@@ -211,8 +212,8 @@ def test_every_role_on_every_admin_route(gateway, admin) -> None:  # type: ignor
 
 
 def test_the_matrix_covers_every_admin_route(gateway) -> None:  # type: ignore[no-untyped-def]
-    admin_prefixes = ("/key/", "/team/", "/project/", "/user/", "/iam/", "/audit", "/v2/team/", "/customer/",
-                      "/budget/")
+    admin_prefixes = ("/key/", "/team/", "/project/", "/user/", "/iam/", "/audit", "/v2/team/", "/v2/user/",
+                      "/customer/", "/budget/")
     routes = {(method.upper(), path) for path, operations in gateway.app.openapi()["paths"].items()
               if path.startswith(admin_prefixes) for method in operations}
     assert routes == {(method, path) for method, path, _, _ in CASES}
