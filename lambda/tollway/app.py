@@ -18,11 +18,14 @@ from tollway.api.routes import (
     admin_teams,
     admin_users,
     anthropic,
+    budgets,
     completions,
     credentials,
+    customers,
     guardrails,
     health,
     metrics,
+    models_info,
     openai,
     responses,
     spend,
@@ -57,6 +60,9 @@ def create_app(gateway: Gateway | None = None) -> FastAPI:
     app.include_router(admin_users.router)
     app.include_router(admin_iam.router)
     app.include_router(admin_audit.router)
+    app.include_router(models_info.router)
+    app.include_router(customers.router)
+    app.include_router(budgets.router)
     app.include_router(ui_routes.router)
     app.add_middleware(TracingMiddleware)  # inside the request context: it reads model, usage, cost
     app.add_middleware(RequestContextMiddleware)

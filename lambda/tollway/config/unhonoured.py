@@ -68,14 +68,18 @@ MODEL_INFO_EXTRAS = frozenset({"base_model"})
 SECTION_EXTRAS: dict[str, frozenset[str]] = {
     "router_settings": frozenset({"retry_policy", "max_fallbacks", "retry_backoff_base", "retry_after_max",
                                   "health_check_cache_seconds", "enable_tag_filtering"}),
-    "litellm_settings": frozenset({"default_key_generate_params", "upperbound_key_generate_params"}),
+    "litellm_settings": frozenset({"default_key_generate_params", "upperbound_key_generate_params",
+                                   "default_internal_user_params"}),
     "general_settings": frozenset({"strict_config", "otel", "ui_oidc", "default_key_generate_params",
                                    "upperbound_key_generate_params"}),
 }
+#: ``default_internal_user_params`` fields read (``/team/available``: ``api.routes.admin_teams``)
+INTERNAL_USER_FIELDS = frozenset({"available_teams"})
 #: ``/key/generate`` fields ``default_key_generate_params`` may fill (``identity.records.KeyGenerate``)
 KEY_GENERATE_FIELDS = frozenset({
-    "blocked", "budget_duration", "duration", "guardrails", "key_alias", "max_budget", "max_parallel_requests",
-    "metadata", "models", "project_id", "rpm_limit", "soft_budget", "tags", "team_id", "tpm_limit", "user_id",
+    "blocked", "budget_duration", "budget_id", "duration", "guardrails", "key_alias", "max_budget",
+    "max_parallel_requests", "metadata", "models", "project_id", "rpm_limit", "soft_budget", "tags", "team_id",
+    "tpm_limit", "user_id",
 })
 #: fields ``upperbound_key_generate_params`` may bound (``identity.key_params``)
 KEY_BOUND_FIELDS = frozenset({"max_budget", "soft_budget", "rpm_limit", "tpm_limit", "max_parallel_requests",
@@ -159,11 +163,13 @@ def callback_names(config: Config) -> set[str]:
 
 
 def _key_generate_params(settings: BaseModel, section: str) -> list[str]:
-    """The fields of ``default_key_generate_params`` / ``upperbound_key_generate_params`` that do nothing."""
+    """The fields of ``default_key_generate_params`` / ``upperbound_key_generate_params`` /
+    ``default_internal_user_params`` that do nothing."""
     extras: dict[str, Any] = settings.model_extra or {}
     out: list[str] = []
     for name, known in (("default_key_generate_params", KEY_GENERATE_FIELDS),
-                        ("upperbound_key_generate_params", KEY_BOUND_FIELDS)):
+                        ("upperbound_key_generate_params", KEY_BOUND_FIELDS),
+                        ("default_internal_user_params", INTERNAL_USER_FIELDS)):
         value = extras.get(name)
         if isinstance(value, dict):
             out += [f"{section}.{name}.{key}" for key in value if key not in known]

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from tollway.api.context import RequestContext
     from tollway.auth.context import AuthContext
     from tollway.config.models import Config, Deployment
+    from tollway.identity.customer_lookup import CustomerPolicy
     from tollway.metering.catalog import ModelPrice
     from tollway.types.chat import ChatChunk, Usage
 
@@ -107,6 +108,8 @@ class DynamoMeter:
             except store_failures() as exc:
                 log.warning("preparing the store failed: %s", type(exc).__name__)
                 raise StoreUnavailableError() from None
+            auth = budgets.with_customer(auth, await _customer(end_user),  # a blocked customer: 400
+                                         self.settings.max_end_user_budget)
             leases = budgets.budget_leases(
                 auth, end_user=end_user, providers=[d.provider for d in deployments], amount=worst_cost,
                 provider_budgets=self.settings.provider_budgets, end_user_budget=self.settings.max_end_user_budget,
@@ -152,6 +155,19 @@ class DynamoMeter:
             return
         entry = PendingSettlement(reservation_id, leases, {}, {}, None)
         background(self.settlements.write(entry))
+
+
+async def _customer(end_user: str | None) -> CustomerPolicy | None:
+    """The end user's customer record, as metering needs it (cached; see ``identity.customer_lookup``)."""
+    if not end_user:
+        return None
+    from tollway.identity.customer_lookup import CUSTOMERS
+
+    try:
+        return await asyncio.wait_for(CUSTOMERS.policy(end_user), store_timeout())
+    except store_failures() as exc:
+        log.warning("reading customer %r failed: %s", end_user, type(exc).__name__)
+        raise StoreUnavailableError() from None
 
 
 class DynamoCharge(Charge):

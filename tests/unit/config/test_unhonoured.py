@@ -154,6 +154,13 @@ def test_key_generate_params_name_the_fields_that_do_nothing() -> None:
                                        "general_settings.default_key_generate_params.key_type"]
 
 
+def test_default_internal_user_params_names_all_but_available_teams() -> None:
+    config = parse_config({"litellm_settings": {"default_internal_user_params": {
+        "available_teams": ["a"], "user_role": "internal_user", "max_budget": 5}}})
+    assert unhonoured_keys(config) == ["litellm_settings.default_internal_user_params.user_role",
+                                       "litellm_settings.default_internal_user_params.max_budget"]
+
+
 def test_the_key_generate_tables_match_the_request_model() -> None:
     from tollway.config.unhonoured import KEY_BOUND_FIELDS, KEY_GENERATE_FIELDS
     from tollway.identity.key_params import DURATION_BOUNDS, NUMERIC_BOUNDS

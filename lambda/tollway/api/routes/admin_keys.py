@@ -38,6 +38,15 @@ async def list_keys(request: Request) -> JSONResponse:
         cursor=query_text(request, "cursor", longest=4096)))
 
 
+@router.get("/key/aliases")
+async def aliases(request: Request) -> JSONResponse:
+    service, call = await admin_call(request)
+    return JSONResponse(await run(
+        service.keys.aliases, call, page=query_int(request, "page", 1, high=10**6),
+        size=query_int(request, "size", 50, high=100), search=query_text(request, "search"),
+        team_id=query_text(request, "team_id")))
+
+
 @router.post("/key/update")
 async def update(request: Request) -> JSONResponse:
     service, call = await admin_call(request)
