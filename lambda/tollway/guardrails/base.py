@@ -26,6 +26,8 @@ Stage = Literal["input", "output"]
 Action = Literal["block", "mask", "log"]
 #: what a finding asks for: ``restore`` puts back an original a placeholder stood for (never recorded)
 FindingAction = Literal["block", "mask", "log", "restore"]
+#: the ``Session.cache`` key (with the text) of a text's ``builtin.scan.Prepared``, shared by the detectors
+PREPARED = "prepared"
 
 
 class Params(BaseModel):
@@ -148,9 +150,12 @@ class TextGuardrail(Guardrail):
                 if action != "restore":
                     result.flagged.append((finding.category, action))
             if not self.log_only:
-                rewritten = rewrite(part.text, found)
+                rewritten, edits = rewrite_with_edits(part.text, found)
                 if rewritten != part.text:
                     result.rewrites[index] = rewritten
+                    prepared = session.cache.get((PREPARED, part.text))
+                    if prepared is not None:  # what the next guardrail reads of the text, carried over
+                        session.cache[(PREPARED, rewritten)] = prepared.edited(rewritten, edits)
         return result
 
 
@@ -167,13 +172,20 @@ def restorations(text: str, session: Session) -> list[Finding]:
 
 def rewrite(text: str, findings: list[Finding]) -> str:
     """``text`` with each finding that has a replacement replaced (overlaps: the earliest wins)."""
+    return rewrite_with_edits(text, findings)[0]
+
+
+def rewrite_with_edits(text: str, findings: list[Finding]) -> tuple[str, list[tuple[int, int, int]]]:
+    """``rewrite``, and the edits it made: ``(start, end, length of the replacement)``, in order."""
     out: list[str] = []
+    edits: list[tuple[int, int, int]] = []
     position = 0
     for finding in sorted(findings, key=lambda f: (f.start, -f.end)):
         if finding.replacement is None or finding.action not in ("mask", "restore") or finding.start < position:
             continue
         out.append(text[position:finding.start])
         out.append(finding.replacement)
+        edits.append((finding.start, finding.end, len(finding.replacement)))
         position = finding.end
     out.append(text[position:])
-    return "".join(out)
+    return "".join(out), edits

@@ -33,6 +33,15 @@ class MessagesRequestView(View):
         return clamp_field(obj, ("max_tokens",), cap, default_name="max_tokens")
 
 
+class CountTokensRequestView(MessagesRequestView):
+    """A ``count_tokens`` body: read like a message, but it has no output cap to clamp."""
+
+    name = "anthropic.messages.count_tokens"
+
+    def clamp_output(self, obj: Any, cap: int) -> bool:
+        return False
+
+
 class MessageResponseView(View):
     name = "anthropic.messages.response"
 
@@ -60,5 +69,6 @@ class MessageEventView(View):
 
 
 REQUEST = MessagesRequestView()
+COUNT_TOKENS = CountTokensRequestView()
 RESPONSE = MessageResponseView()
 EVENT = MessageEventView()

@@ -14,8 +14,7 @@ from pydantic import field_validator
 
 from tollway.guardrails.base import Finding, Session, Stage, TextGuardrail
 from tollway.guardrails.base import Params as BaseParams
-from tollway.guardrails.builtin import entities
-from tollway.guardrails.builtin.scan import Prepared
+from tollway.guardrails.builtin import entities, scan
 
 if TYPE_CHECKING:
     from tollway.guardrails.config import GuardrailParams
@@ -64,9 +63,7 @@ class PiiGuardrail(TextGuardrail):
 
     def findings(self, text: str, stage: Stage, session: Session) -> list[Finding]:
         found: list[Finding] = []
-        prepared = session.cache.get(("prepared", text))
-        if prepared is None:
-            prepared = session.cache[("prepared", text)] = Prepared(text)
+        prepared = scan.prepared(session, text)
         for entity in self.entities:
             action = self.actions[entity.name]
             key = ("spans", entity.name, text)  # pii and phi guardrails share what they both look for

@@ -1,30 +1,89 @@
-"""Scanning long texts cheaply: each detector looks only near what it needs (an anchor string, a run of
-digits) instead of running its regex over the whole text.
+"""Scanning long texts cheaply: each detector looks only near what it needs (a word, an anchor string, a run
+of digits, a long token) instead of running its regex over the whole text.
 
-A 4k-token prompt is ~16k characters; a regex pass over it costs ~0.3 ms of CPU however simple the
-pattern, while finding a literal is ~50x cheaper. So ``Prepared`` computes the lowercase form and the
-digit runs once per text, and detectors run their full pattern only inside small windows around those
-places (with the text's real boundaries, so lookbehinds and lookaheads still see their context).
+A 4k-token prompt is ~16k characters. A regex pass over it costs ~0.3 ms of CPU however simple the pattern
+(the regex engine steps through every position in Python's C loop, ~20 ns each), a multi-character
+``str.find`` ~8 µs, while ``bytes.translate``, ``bytes.find`` of one character and the ASCII fast paths of
+``encode``/``lower`` cost a few µs. So ``Prepared`` computes, once per text and on first use, a same-length
+ASCII image of the text (``?`` for each non-ASCII character, ``0`` for a digit of another script, so
+positions line up) and from it:
+
+- ``words``: the set of its lowercase alphanumeric words, so a detector whose pattern needs one of a few
+  words asks a set instead of searching the text (``gate``);
+- ``runs``: its digit runs, found by a regex with a literal first character over a copy where every digit
+  is ``0`` (the engine then skips to each digit in C);
+- ``tokens``: its runs of 15+ key-like characters (``[A-Za-z0-9+/=_.-]``), where API keys, JWTs, AWS keys
+  and base64/hex blobs can be.
+
+Detectors then run their full pattern only inside small windows around those places (with the text's real
+boundaries, so lookbehinds and lookaheads still see their context).
 """
 
 from __future__ import annotations
 
+import codecs
+import importlib
 import re
-from collections.abc import Callable, Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
+from tollway.guardrails.base import PREPARED
+
+if TYPE_CHECKING:
+    from tollway.guardrails.base import Session
+
+_ASCII_WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+#: ASCII letters and digits lowercased, every other byte a space: ``split()`` then gives the words
+_WORDS = bytes(c if c in _ASCII_WORD else 32 for c in range(256)).lower()
+#: every digit as ``0``, other bytes unchanged (the separators of a number stay what they are)
+_DIGITS = bytes(48 if 48 <= c <= 57 else c for c in range(256))
+_TOKEN_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=_.-")
+#: key-like characters as ``a``, every other byte a space
+_TOKENS = bytes(97 if c in _TOKEN_CHARS else 32 for c in range(256))
+#: the shortest token worth a look (``xoxb-`` and ten characters is the shortest key pattern)
+MIN_TOKEN = 15
+_TOKEN_PREFIX = b"a" * MIN_TOKEN
 #: a number worth a closer look: 7+ characters of digits and separators, starting and ending with a digit
-_RUN = re.compile(r"\d[\d \-.()/]{5,}\d")
+_RUN = re.compile(rb"0[0 \-.()/]{5,}0")
+_DECIMAL = re.compile(r"\d")
+_IMAGE = "tollway-ascii-image"
+
+
+def _image_of(error: UnicodeError) -> tuple[str, int]:
+    """The ASCII image of a run of non-ASCII characters: ``?`` each, or ``0`` for a digit of another script
+    (the detectors' ``\\d`` matches those too, so their digit runs must be found)."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    chunk = error.object[error.start:error.end]
+    if _DECIMAL.search(chunk) is None:
+        return "?" * len(chunk), error.end
+    return "".join("0" if c.isdecimal() else "?" for c in chunk), error.end
+
+
+codecs.register_error(_IMAGE, _image_of)
 
 
 class Prepared:
-    """One text with its lowercase form and digit runs, each computed on first use."""
+    """One text with its cheap derived forms (see the module docstring), each computed on first use."""
 
-    __slots__ = ("_lower", "_runs", "text")
+    __slots__ = ("_ascii", "_lower", "_runs", "_tokens", "_words", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self._ascii: bytes | None = None
         self._lower: str | None = None
+        self._words: frozenset[bytes] | None = None
         self._runs: list[tuple[int, int, str, int]] | None = None
+        self._tokens: list[tuple[int, int]] | None = None
+
+    @property
+    def ascii(self) -> bytes:
+        """The text with each non-ASCII character as ``?`` (a digit as ``0``): one byte per character, so
+        positions are the text's."""
+        if self._ascii is None:
+            self._ascii = self.text.encode("ascii", _IMAGE)
+        return self._ascii
 
     @property
     def lower(self) -> str | None:
@@ -34,20 +93,131 @@ class Prepared:
         return self._lower if len(self._lower) == len(self.text) else None
 
     @property
+    def words(self) -> frozenset[bytes]:
+        """Its lowercase ASCII alphanumeric words (split at every other character)."""
+        if self._words is None:
+            self._words = frozenset(self.ascii.translate(_WORDS).split())
+        return self._words
+
+    def has_any(self, words: Iterable[bytes]) -> bool:
+        """Whether one of ``words`` (lowercase, alphanumeric) is a word of the text."""
+        present = self.words
+        return any(word in present for word in words)
+
+    @property
     def runs(self) -> list[tuple[int, int, str, int]]:
         """``(start, end, run, digits in it)`` of every digit run (``run`` keeps a leading ``+``)."""
         if self._runs is None:
-            text = self.text
-            self._runs = [(m.start(), m.end(), "+" + m.group() if m.start() and text[m.start() - 1] == "+"
-                           else m.group(), _digits(m.group())) for m in _RUN.finditer(text)]
+            self._runs = [self._run(m) for m in _RUN.finditer(self.ascii.translate(_DIGITS))]
         return self._runs
 
+    @property
+    def tokens(self) -> list[tuple[int, int]]:
+        """``(start, end)`` of every run of at least ``MIN_TOKEN`` key-like characters."""
+        if self._tokens is None:
+            image = self.ascii.translate(_TOKENS)
+            self._tokens = list(_token_spans(image, 0, len(image)))
+        return self._tokens
 
-_SEPARATORS = str.maketrans("", "", " -.()/+")
+    def edited(self, text: str, edits: list[tuple[int, int, int]]) -> Prepared:
+        """The ``Prepared`` of ``text``, this text with ``edits`` applied (``(start, end, new length)`` in this
+        text's positions, in order, not overlapping), reusing what was computed here: the words (a superset:
+        words an edit removed stay, which only lets a gate pass), and the digit runs and tokens away from the
+        edits, shifted; near each edit they are found again. A masked prompt is not scanned twice."""
+        out = Prepared(text)
+        regions: list[tuple[int, int]] = []  # near each edit, in ``text``'s positions
+        shift = 0
+        for start, end, size in edits:
+            regions.append((min(len(text), max(0, start + shift - _REACH)),
+                            min(len(text), start + shift + size + _REACH)))
+            shift += size - (end - start)
+        regions = merge(regions)
+        if self._words is not None:
+            image = out.ascii.translate(_WORDS)
+            out._words = self._words.union(*(image[lo:hi].split() for lo, hi in regions))
+        if self._runs is not None:
+            digits = out.ascii.translate(_DIGITS)
+            fresh = [out._run(m) for lo, hi in _widened(regions, digits, _RUN_CHARS)
+                     for m in _until(_RUN.finditer(digits, lo), hi)]
+            out._runs = _combined(self._runs, fresh, edits)
+        if self._tokens is not None:
+            image = out.ascii.translate(_TOKENS)
+            found = [span for lo, hi in _widened(regions, image, b"a") for span in _token_spans(image, lo, hi)]
+            out._tokens = _combined(self._tokens, found, edits)
+        return out
+
+    def _run(self, match: re.Match[bytes]) -> tuple[int, int, str, int]:
+        start, end = match.span()
+        run = self.text[start:end]
+        return start, end, "+" + run if start and self.text[start - 1] == "+" else run, match.group().count(b"0")
 
 
-def _digits(run: str) -> int:
-    return len(run.translate(_SEPARATORS))
+#: how far around an edit digit runs, tokens and words are looked for again
+_REACH = 64
+_RUN_CHARS = b"0 -.()/"
+
+
+def _widened(regions: list[tuple[int, int]], image: bytes, inside: bytes) -> list[tuple[int, int]]:
+    """``regions`` whose starts are moved back to where no run of ``inside`` characters crosses them (merged)."""
+    out = []
+    for start, end in regions:
+        lo = start
+        while lo > 0 and image[lo - 1] in inside:
+            lo -= 1
+        out.append((lo, end))
+    return merge(out)
+
+
+def _until(found: Iterator[re.Match[bytes]], end: int) -> Iterator[re.Match[bytes]]:
+    for match in found:
+        if match.start() >= end:
+            return
+        yield match
+
+
+def _token_spans(image: bytes, lo: int, hi: int) -> Iterator[tuple[int, int]]:
+    """Tokens (runs of ``a``, at least ``MIN_TOKEN`` long) of a token image starting in ``[lo, hi)``."""
+    at = image.find(_TOKEN_PREFIX, lo)
+    while at != -1 and at < hi:
+        end = image.find(b" ", at + MIN_TOKEN)
+        end = len(image) if end == -1 else end
+        yield at, end
+        at = image.find(_TOKEN_PREFIX, end)
+
+
+def _combined(old: list[Any], fresh: list[Any], edits: list[tuple[int, int, int]]) -> list[Any]:
+    """Spans found again near the edits, plus the old ones (tuples starting ``(start, end, ...)``) that no edit
+    touched, shifted to the new positions, unless they overlap one found again."""
+    kept = []
+    index, shift = 0, 0
+    for span in old:
+        start, end = span[0], span[1]
+        while index < len(edits) and edits[index][1] <= start:
+            shift += edits[index][2] - (edits[index][1] - edits[index][0])
+            index += 1
+        if index < len(edits) and edits[index][0] < end:
+            continue
+        moved = (start + shift, end + shift)
+        if not any(lo < moved[1] and moved[0] < hi for lo, hi, *_ in fresh):
+            kept.append((*moved, *span[2:]))
+    return sorted(kept + fresh)
+
+
+def prepared(session: Session, text: str) -> Prepared:
+    """The ``Prepared`` of ``text`` for this request: made once, shared by every detector that reads it."""
+    found: Prepared | None = session.cache.get((PREPARED, text))
+    if found is None:
+        found = session.cache[(PREPARED, text)] = Prepared(text)
+    return found
+
+
+def word_bytes(words: Iterable[str]) -> tuple[bytes, ...]:
+    """Gate words as ``Prepared.words`` holds them (each must be lowercase ASCII alphanumeric)."""
+    out = tuple(w.encode("ascii") for w in words)
+    for word in out:
+        if word.translate(_WORDS) != word:
+            raise ValueError(f"gate word {word!r} must be lowercase ASCII letters and digits")
+    return out
 
 
 def anchored(haystack: str, needles: tuple[str, ...], before: int, after: int, *,
@@ -63,6 +233,11 @@ def anchored(haystack: str, needles: tuple[str, ...], before: int, after: int, *
                 spans.append((max(0, at - before), min(size, at + len(needle) + after)))
             at = haystack.find(needle, at + 1)
     return merge(spans)
+
+
+def around(spans: Iterable[tuple[int, int]], before: int, after: int, size: int) -> list[tuple[int, int]]:
+    """``spans`` widened by ``before`` and ``after`` (within ``[0, size)``) and merged."""
+    return merge([(max(0, lo - before), min(size, hi + after)) for lo, hi in spans])
 
 
 def merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -83,3 +258,68 @@ def matches(pattern: re.Pattern[str], text: str, windows: list[tuple[int, int]])
             if match.span() not in seen:
                 seen.add(match.span())
                 yield match
+
+
+def joined_matches(pattern: re.Pattern[str], text: str,
+                   windows: list[tuple[int, int]]) -> Iterator[re.Match[str]]:
+    """``matches`` for a pattern that cannot match a line break, in one regex call for many windows: they are
+    scanned joined by line breaks, and each candidate is matched again in the text itself (so lookbehinds and
+    word boundaries at a window's start see the real context)."""
+    if len(windows) < 4:
+        yield from matches(pattern, text, windows)
+        return
+    starts: list[int] = []
+    position = 0
+    for lo, hi in windows:
+        starts.append(position)
+        position += hi - lo + 1
+    joined = "\n".join([text[lo:hi] for lo, hi in windows])
+    for candidate in pattern.finditer(joined):
+        index = bisect_right(starts, candidate.start()) - 1
+        lo, hi = windows[index]
+        match = pattern.match(text, lo + candidate.start() - starts[index], hi)
+        if match is not None:
+            yield match
+
+
+def required_literal(pattern: str) -> str | None:
+    """A literal every match of ``pattern`` contains, case-sensitively (the longest found), or None.
+
+    Conservative: it reads the parsed pattern's top-level sequence (and groups that are always matched once)
+    and stops a literal at anything else (a class, a repeat, an alternation, a case-insensitive part), so a
+    text without the literal cannot match, and a pattern it cannot vouch for gets None (always scanned)."""
+    try:
+        parser: Any = importlib.import_module("re._parser")
+        constants: Any = importlib.import_module("re._constants")
+        parsed = parser.parse(pattern)
+    except (ImportError, re.error, AttributeError):
+        return None
+    if parsed.state.flags & constants.SRE_FLAG_IGNORECASE:
+        return None
+    best = ""
+    run: list[str] = []
+
+    def flush() -> None:
+        nonlocal best
+        if len(run) > len(best):
+            best = "".join(run)
+        run.clear()
+
+    def walk(items: Any) -> None:
+        for op, av in items:
+            if op is constants.LITERAL:
+                run.append(chr(av))
+            elif op is constants.SUBPATTERN and not (av[1] & constants.SRE_FLAG_IGNORECASE):
+                walk(av[3])
+            elif op is constants.AT:
+                continue  # zero-width (``\b``, ``^``): the literals either side are still adjacent
+            else:
+                flush()
+
+    walk(parsed)
+    flush()
+    return best or None
+
+
+__all__ = ["MIN_TOKEN", "Prepared", "anchored", "around", "joined_matches", "matches", "merge", "prepared",
+           "required_literal", "word_bytes"]

@@ -1,0 +1,113 @@
+"""The cheap scanning the built-in detectors share: what ``Prepared`` derives from a text (and carries over a
+rewrite), the literal a regex needs, and that the prefilters never hide a match the full pattern finds."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from tests.unit.guardrails import golden
+from tests.unit.guardrails.support import guard, session
+from tollway.guardrails.base import Finding, Subject, rewrite_with_edits
+from tollway.guardrails.builtin import entities
+from tollway.guardrails.builtin.scan import Prepared, required_literal
+from tollway.views.base import TextPart, View
+
+_PROSE = ("Release 2.14.0 reached 1,284 customers (order ORD-2024-558812, ticket 40021) on 2024-03-15 at 10:22. "
+          "Write to dana.whitfield@example.com or call +1 415 555 0100; card 4111 1111 1111 1111, "
+          "SSN 123-45-6789, key sk-proj-abcdefghijklmnopqrstuvwx1234, host 10.0.0.1, naïve café ١٢٣-٤٥-٦٧٨٩. ")
+
+
+def _fresh(text: str) -> tuple[list[tuple[int, int, str, int]], list[tuple[int, int]], frozenset[bytes]]:
+    prepared = Prepared(text)
+    return prepared.runs, prepared.tokens, prepared.words
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_an_edited_text_reads_as_if_prepared_afresh(seed: int) -> None:
+    """Masking carries the scan of a text over to the rewritten one: the digit runs and tokens are exactly a
+    fresh scan's, the words a superset of its words (a gate may pass, never wrongly fail)."""
+    rng = random.Random(seed)
+    text = _PROSE * rng.randint(1, 6)
+    before = Prepared(text)
+    _ = before.runs, before.tokens, before.words
+    findings, position = [], 0
+    while position < len(text) - 10:
+        start = min(len(text), position + rng.randint(0, 300))
+        end = min(len(text), start + rng.randint(0, 25))
+        replacement = rng.choice(["[EMAIL_1]", "", "***", "0000", "x" * 20, "555 0100 7", "AKIAIOSFODNN7EXAMPLE"])
+        findings.append(Finding(start, end, "T", "mask", replacement))
+        position = end + 1
+    rewritten, edits = rewrite_with_edits(text, findings)
+    carried = before.edited(rewritten, edits)
+    runs, tokens, words = _fresh(rewritten)
+    assert carried.runs == runs
+    assert carried.tokens == tokens
+    assert carried.words >= words
+
+
+def test_digits_of_other_scripts_are_digit_runs_as_before() -> None:
+    """``\\d`` matches Arabic-Indic digits: the ASCII image must not hide their runs from the detectors."""
+    text = "رقم الضمان ١٢٣-٤٥-٦٧٨٩ شكرا"
+    assert [text[s:e] for s, e in entities.ENTITIES["US_SSN"].spans(text)] == ["١٢٣-٤٥-٦٧٨٩"]
+
+
+@pytest.mark.parametrize(("pattern", "literal"), [
+    (r"\bEMP-\d{6}\b", "EMP-"), (r"(?:ab|cd)-xyz\d", "-xyz"), (r"ticket[- ]\d+", "ticket"),
+    (r"(?i)secret\d", None), (r"(?i:code)name-\d+", "name-"), (r"a|b", None), (r"\d{3}", None),
+    (r"(foo)bar", "foobar"), (r"x?yz", "yz"),
+])
+def test_the_literal_a_pattern_needs(pattern: str, literal: str | None) -> None:
+    assert required_literal(pattern) == literal
+
+
+def test_required_literals_hold_for_every_match() -> None:
+    rng = random.Random(7)
+    patterns = [r"\bEMP-\d{6}\b", r"(?:ab|cd)-xyz\d", r"ticket[- ]\d+", r"(?i:code)name-\d+", r"(foo)bar", r"x?yz"]
+    alphabet = "abcdxyzEMP-ticketfoobarnameCODE0123456789 "
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(40))
+        for pattern in patterns:
+            literal = required_literal(pattern)
+            if re.search(pattern, text):
+                assert literal is not None and literal in text, (pattern, text)
+
+
+async def test_a_regex_guardrail_skips_a_text_without_its_literal_and_still_finds_it() -> None:
+    regex = guard("regex", patterns=[{"name": "employee_id", "pattern": r"\bEMP-\d{6}\b"}])
+    subject = Subject("input", {"text": "staff EMP-123456 and EMP-12345"}, _Plain(),
+                      [TextPart(("text",), "user", "staff EMP-123456 and EMP-12345")])
+    assert (await regex.apply(subject, session())).blocked == "employee_id"
+    clean = "staff with no id at all " * 100
+    assert not (await regex.apply(Subject("input", {"text": clean}, _Plain(),
+                                          [TextPart(("text",), "user", clean)]), session())).blocked
+
+
+@pytest.mark.parametrize("text", [
+    "The Project Falcon plan", "project-falcon", "(project falcon)", "PROJECT  FALCON".replace("  ", " "),
+    "about project falcon.", "x project falcon_", "«project falcon»",
+])
+async def test_keyword_word_gate_never_hides_a_whole_word_match(text: str) -> None:
+    words = guard("keywords", keywords=["project falcon", "project-falcon"])
+    found = words.findings(text, "input", session())  # type: ignore[attr-defined]
+    bounded = re.search(r"(?<![\w])project[ -]falcon(?![\w])", text, re.IGNORECASE)
+    assert bool(found) == bool(bounded)
+
+
+def test_the_golden_sets_are_unchanged_by_the_prefilters() -> None:
+    """Every golden positive is found by the windowed scan exactly where the full pattern finds it."""
+    for name, cases in golden.POSITIVES.items():
+        entity = entities.ENTITIES[name]
+        for text, _ in cases:
+            full = [m.span(entity.group) for m in entity.pattern.finditer(text)
+                    if entity.valid is None or entity.valid(m.group(entity.group))]
+            assert list(entity.spans(text)) == full, (name, text)
+
+
+class _Plain(View):
+    name = "plain"
+
+    def parts(self, obj: object) -> object:  # type: ignore[override]
+        yield TextPart(("text",), "user", obj["text"])  # type: ignore[index]
