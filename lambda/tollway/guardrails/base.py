@@ -28,6 +28,8 @@ Action = Literal["block", "mask", "log"]
 FindingAction = Literal["block", "mask", "log", "restore"]
 #: the ``Session.cache`` key (with the text) of a text's ``builtin.scan.Prepared``, shared by the detectors
 PREPARED = "prepared"
+#: texts at least this long have the scan carried over a rewrite (a shorter one is scanned again, as cheaply)
+_CARRIED = 4096
 
 
 class Params(BaseModel):
@@ -154,7 +156,7 @@ class TextGuardrail(Guardrail):
                 if rewritten != part.text:
                     result.rewrites[index] = rewritten
                     prepared = session.cache.get((PREPARED, part.text))
-                    if prepared is not None:  # what the next guardrail reads of the text, carried over
+                    if prepared is not None and len(rewritten) >= _CARRIED:  # the next guardrail's scan, carried
                         session.cache[(PREPARED, rewritten)] = prepared.edited(rewritten, edits)
         return result
 

@@ -20,7 +20,7 @@ _PROSE = ("Release 2.14.0 reached 1,284 customers (order ORD-2024-558812, ticket
           "SSN 123-45-6789, key sk-proj-abcdefghijklmnopqrstuvwx1234, host 10.0.0.1, naïve café ١٢٣-٤٥-٦٧٨٩. ")
 
 
-def _fresh(text: str) -> tuple[list[tuple[int, int, str, int]], list[tuple[int, int]], frozenset[bytes]]:
+def _fresh(text: str) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]], frozenset[bytes]]:
     prepared = Prepared(text)
     return prepared.runs, prepared.tokens, prepared.words
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from tollway.guardrails.builtin import scan
 from tollway.guardrails.builtin.scan import Prepared
@@ -44,8 +44,8 @@ class Entity:
     needle_check: Callable[[str, int], bool] | None = None
     lower: bool = False
     min_digits: int = 0
-    #: a further test of a digit run: ``(run, digits in it)``
-    run_check: Callable[[str, int], bool] | None = None
+    #: a further test of a digit run: ``(text, start, end, digits in it)``
+    run_check: Callable[[str, int, int, int], bool] | None = None
     min_token: int = 0
     #: a further test of a token: ``(text, start, end)``
     token_check: Callable[[str, int, int], bool] | None = None
@@ -56,16 +56,24 @@ class Entity:
     #: the regex group holding the value (cue-based patterns match the cue too)
     group: int = 0
 
-    def spans(self, text: str | Prepared) -> Iterator[tuple[int, int]]:
+    #: the one character every match needs, when the entity is found near it (``@``, ``:``)
+    char: str | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        one = self.needles[0] if len(self.needles) == 1 and len(self.needles[0]) == 1 else None
+        object.__setattr__(self, "char", one)
+
+    def spans(self, text: str | Prepared) -> list[tuple[int, int]]:
+        """Where the entity's values are in the text, in order."""
         prepared = text if isinstance(text, Prepared) else Prepared(text)
-        raw = prepared.text
         windows = self._windows(prepared)
+        if not windows:
+            return []
         # digit-run patterns never match across a line break: many small windows are scanned in one call
         found = scan.joined_matches if self.min_digits else scan.matches
-        for match in found(self.pattern, raw, windows):
-            value = match.group(self.group)
-            if value and (self.valid is None or self.valid(value)):
-                yield match.start(self.group), match.end(self.group)
+        group, valid = self.group, self.valid
+        return [match.span(group) for match in found(self.pattern, prepared.text, windows)
+                if match.group(group) and (valid is None or valid(match.group(group)))]
 
     def _windows(self, prepared: Prepared) -> list[tuple[int, int]]:
         raw = prepared.text
@@ -76,16 +84,15 @@ class Entity:
             if haystack is None:
                 return [(0, len(raw))]
             return scan.anchored(haystack, self.needles, self.before, self.after, check=self.needle_check)
-        if self.min_digits:
-            return scan.around(((lo, hi) for lo, hi, run, digits in prepared.runs
-                                if digits >= self.min_digits
-                                and (self.run_check is None or self.run_check(run, digits))),
-                               self.before, self.after, len(raw))
+        before, after = self.before, self.after
+        if self.min_digits:  # runs are in order, so are their windows
+            least, check = self.min_digits, self.run_check
+            return scan.merge([(lo - before if lo > before else 0, hi + after) for lo, hi, digits in prepared.runs
+                               if digits >= least and (check is None or check(raw, lo, hi, digits))], ordered=True)
         if self.min_token:
-            check = self.token_check
-            return scan.around(((lo, hi) for lo, hi in prepared.tokens
-                                if hi - lo >= self.min_token and (check is None or check(raw, lo, hi))),
-                               self.before, self.after, len(raw))
+            least, test = self.min_token, self.token_check
+            return scan.merge([(lo - before if lo > before else 0, hi + after) for lo, hi in prepared.tokens
+                               if hi - lo >= least and (test is None or test(raw, lo, hi))], ordered=True)
         return [(0, len(raw))]
 
 
@@ -119,12 +126,13 @@ def phone(value: str) -> bool:
     return 10 <= digits <= 15 if not value.startswith("+") else 8 <= digits <= 15
 
 
-_NOT_SPACES = re.compile(r"[^\d ]+")
+#: a digit run's other separators as ``|``, its spaces dropped
+_SPACED = str.maketrans({" ": None, "-": "|", ".": "|", "(": "|", ")": "|", "/": "|", "+": "|"})
 
 
 def _spaced_digits(run: str) -> int:
     """The most digits in a part of ``run`` made of digits and spaces only (the BBAN of an IBAN is such a part)."""
-    return max(len(part) - part.count(" ") for part in _NOT_SPACES.split(run))
+    return max(map(len, run.translate(_SPACED).split("|")))
 
 
 def ipv6(value: str) -> bool:
@@ -143,11 +151,12 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
     Entity("PHONE_NUMBER", "PHONE", re.compile(
         r"(?<![\w+\-./])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}"
         r"|(?:\(\d{3}\) ?|\d{3}[.-])\d{3}[.-]\d{4})(?![\w\-]|\.\d)"), min_digits=8, valid=phone,
-        run_check=lambda run, digits: digits >= 10 or run.startswith("+")),
+        run_check=lambda text, lo, hi, digits: digits >= 10 or text[lo - 1:lo] == "+"),
     Entity("CREDIT_CARD", "CREDIT_CARD", re.compile(r"(?<![\w\-.])(?:\d[ -]?){12,18}\d(?![\w\-]|\.\d)"),
            min_digits=13, valid=card),
     Entity("IBAN_CODE", "IBAN", re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b"),
-           min_digits=10, run_check=lambda run, digits: _spaced_digits(run) >= 10, before=34, after=34, valid=iban),
+           min_digits=10, run_check=lambda text, lo, hi, digits: _spaced_digits(text[lo:hi]) >= 10, before=34, after=34,
+           valid=iban),
     Entity("US_SSN", "SSN", re.compile(r"(?<![\w\-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\w\-])"),
            min_digits=9),
     Entity("US_PASSPORT", "PASSPORT", re.compile(
@@ -160,7 +169,7 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
         gate=scan.word_bytes(["mrn", "medical", "patient", "chart"]), lower=True, before=0, after=50, group=1),
     Entity("IP_ADDRESS", "IP", re.compile(
         r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.]|\.\d)"),
-           min_digits=4, run_check=lambda run, digits: run.count(".") >= 3),
+           min_digits=4, run_check=lambda text, lo, hi, digits: text.count(".", lo, hi) >= 3),
     Entity("IPV6_ADDRESS", "IP", re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])"),
            needles=(":",), needle_check=lambda text, at: text.find(":", at + 1, at + 6) != -1, before=40, after=40,
            valid=ipv6),

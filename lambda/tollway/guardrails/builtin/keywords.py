@@ -119,10 +119,10 @@ class KeywordGuardrail(TextGuardrail):
 
 def _gate(keyword: str) -> tuple[bytes, ...]:
     """The words a text must hold (as ``Prepared.words`` has them) for an ASCII ``keyword`` to be in it as a
-    whole word: each of its letter-and-digit runs (none for a non-ASCII keyword: always searched)."""
+    whole word: each of its runs of letters (none for a non-ASCII keyword: always searched)."""
     if not keyword.isascii():
         return ()
-    return tuple(p.encode() for p in re.split(r"[^a-z0-9]+", keyword.lower()) if p)
+    return tuple(p.encode() for p in re.split(r"[^a-z]+", keyword.lower()) if p)
 
 
 def _word_char(char: str) -> bool:

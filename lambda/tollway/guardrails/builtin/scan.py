@@ -8,7 +8,7 @@ A 4k-token prompt is ~16k characters. A regex pass over it costs ~0.3 ms of CPU 
 ASCII image of the text (``?`` for each non-ASCII character, ``0`` for a digit of another script, so
 positions line up) and from it:
 
-- ``words``: the set of its lowercase alphanumeric words, so a detector whose pattern needs one of a few
+- ``words``: the set of its lowercase words (runs of ASCII letters), so a detector whose pattern needs one of a few
   words asks a set instead of searching the text (``gate``);
 - ``runs``: its digit runs, found by a regex with a literal first character over a copy where every digit
   is ``0`` (the engine then skips to each digit in C);
@@ -33,9 +33,10 @@ from tollway.guardrails.base import PREPARED
 if TYPE_CHECKING:
     from tollway.guardrails.base import Session
 
-_ASCII_WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-#: ASCII letters and digits lowercased, every other byte a space: ``split()`` then gives the words
-_WORDS = bytes(c if c in _ASCII_WORD else 32 for c in range(256)).lower()
+_LETTERS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+#: ASCII letters lowercased, every other byte a space: ``split()`` then gives the words (numbers are not
+#: words here: no gate needs one, and a prompt holds many)
+_WORDS = bytes(c if c in _LETTERS else 32 for c in range(256)).lower()
 #: every digit as ``0``, other bytes unchanged (the separators of a number stay what they are)
 _DIGITS = bytes(48 if 48 <= c <= 57 else c for c in range(256))
 _TOKEN_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=_.-")
@@ -74,7 +75,7 @@ class Prepared:
         self._ascii: bytes | None = None
         self._lower: str | None = None
         self._words: frozenset[bytes] | None = None
-        self._runs: list[tuple[int, int, str, int]] | None = None
+        self._runs: list[tuple[int, int, int]] | None = None
         self._tokens: list[tuple[int, int]] | None = None
 
     @property
@@ -94,21 +95,22 @@ class Prepared:
 
     @property
     def words(self) -> frozenset[bytes]:
-        """Its lowercase ASCII alphanumeric words (split at every other character)."""
+        """Its lowercase words: runs of ASCII letters (split at every other character)."""
         if self._words is None:
             self._words = frozenset(self.ascii.translate(_WORDS).split())
         return self._words
 
     def has_any(self, words: Iterable[bytes]) -> bool:
-        """Whether one of ``words`` (lowercase, alphanumeric) is a word of the text."""
+        """Whether one of ``words`` (lowercase ASCII letters) is a word of the text."""
         present = self.words
         return any(word in present for word in words)
 
     @property
-    def runs(self) -> list[tuple[int, int, str, int]]:
-        """``(start, end, run, digits in it)`` of every digit run (``run`` keeps a leading ``+``)."""
+    def runs(self) -> list[tuple[int, int, int]]:
+        """``(start, end, digits in it)`` of every digit run."""
         if self._runs is None:
-            self._runs = [self._run(m) for m in _RUN.finditer(self.ascii.translate(_DIGITS))]
+            digits = self.ascii.translate(_DIGITS)
+            self._runs = [(m.start(), m.end(), m.group().count(b"0")) for m in _RUN.finditer(digits)]
         return self._runs
 
     @property
@@ -116,7 +118,15 @@ class Prepared:
         """``(start, end)`` of every run of at least ``MIN_TOKEN`` key-like characters."""
         if self._tokens is None:
             image = self.ascii.translate(_TOKENS)
-            self._tokens = list(_token_spans(image, 0, len(image)))
+            out = []
+            at = image.find(_TOKEN_PREFIX)
+            while at != -1:
+                end = image.find(b" ", at + MIN_TOKEN)
+                if end == -1:
+                    end = len(image)
+                out.append((at, end))
+                at = image.find(_TOKEN_PREFIX, end)
+            self._tokens = out
         return self._tokens
 
     def edited(self, text: str, edits: list[tuple[int, int, int]]) -> Prepared:
@@ -146,10 +156,9 @@ class Prepared:
             out._tokens = _combined(self._tokens, found, edits)
         return out
 
-    def _run(self, match: re.Match[bytes]) -> tuple[int, int, str, int]:
-        start, end = match.span()
-        run = self.text[start:end]
-        return start, end, "+" + run if start and self.text[start - 1] == "+" else run, match.group().count(b"0")
+    @staticmethod
+    def _run(match: re.Match[bytes]) -> tuple[int, int, int]:
+        return match.start(), match.end(), match.group().count(b"0")
 
 
 #: how far around an edit digit runs, tokens and words are looked for again
@@ -212,11 +221,11 @@ def prepared(session: Session, text: str) -> Prepared:
 
 
 def word_bytes(words: Iterable[str]) -> tuple[bytes, ...]:
-    """Gate words as ``Prepared.words`` holds them (each must be lowercase ASCII alphanumeric)."""
+    """Gate words as ``Prepared.words`` holds them (each must be lowercase ASCII letters)."""
     out = tuple(w.encode("ascii") for w in words)
     for word in out:
         if word.translate(_WORDS) != word:
-            raise ValueError(f"gate word {word!r} must be lowercase ASCII letters and digits")
+            raise ValueError(f"gate word {word!r} must be lowercase ASCII letters")
     return out
 
 
@@ -240,9 +249,10 @@ def around(spans: Iterable[tuple[int, int]], before: int, after: int, size: int)
     return merge([(max(0, lo - before), min(size, hi + after)) for lo, hi in spans])
 
 
-def merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def merge(spans: list[tuple[int, int]], *, ordered: bool = False) -> list[tuple[int, int]]:
+    """Overlapping or touching spans joined (``ordered``: they are already sorted by start)."""
     out: list[tuple[int, int]] = []
-    for lo, hi in sorted(spans):
+    for lo, hi in spans if ordered else sorted(spans):
         if out and lo <= out[-1][1]:
             out[-1] = (out[-1][0], max(out[-1][1], hi))
         else:
