@@ -8,6 +8,7 @@ findings drive whole-message checks and the sliding window over streams.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -141,7 +142,8 @@ class TextGuardrail(Guardrail):
     async def apply(self, subject: Subject, session: Session) -> Result:
         result = Result()
         for index, part in enumerate(subject.parts):
-            found = self.findings(part.text, subject.stage, session)
+            json = part.syntax == "json"
+            found = self.findings(readable(part.text) if json else part.text, subject.stage, session)
             if not found:
                 continue
             for finding in found:
@@ -152,7 +154,7 @@ class TextGuardrail(Guardrail):
                 if action != "restore":
                     result.flagged.append((finding.category, action))
             if not self.log_only:
-                rewritten, edits = rewrite_with_edits(part.text, found)
+                rewritten, edits = rewrite_with_edits(part.text, json_safe(part.text, found) if json else found)
                 if rewritten != part.text:
                     result.rewrites[index] = rewritten
                     prepared = session.cache.get((PREPARED, part.text))
@@ -170,6 +172,35 @@ def restorations(text: str, session: Session) -> list[Finding]:
         return []
     return [Finding(m.start(), m.end(), "restore", "restore", session.originals[m.group()])
             for m in _PLACEHOLDER.finditer(text) if m.group() in session.originals]
+
+
+_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|.)", re.DOTALL)
+
+
+def readable(raw: str) -> str:
+    """What detectors read of raw JSON text: its escape sequences blanked (``\\n`` as two spaces), so a value
+    next to one is still found whole, at the same positions."""
+    return _ESCAPE.sub(lambda m: " " * len(m.group()), raw) if "\\" in raw else raw
+
+
+def json_safe(raw: str, findings: list[Finding]) -> list[Finding]:
+    """Findings as they may be applied to raw JSON text: an original put back is JSON-escaped; a mask whose span
+    holds a quote or a backslash is recorded but not applied (cutting there would break the JSON; no built-in
+    detector matches one)."""
+    out = []
+    for finding in findings:
+        span = raw[finding.start:finding.end]
+        if finding.replacement is not None and finding.action == "restore":
+            out.append(_replaced(finding, json.dumps(finding.replacement, ensure_ascii=False)[1:-1]))
+        elif finding.replacement is not None and ('"' in span or "\\" in span):
+            out.append(_replaced(finding, None))
+        else:
+            out.append(finding)
+    return out
+
+
+def _replaced(finding: Finding, replacement: str | None) -> Finding:
+    return Finding(finding.start, finding.end, finding.category, finding.action, replacement)
 
 
 def rewrite(text: str, findings: list[Finding]) -> str:
