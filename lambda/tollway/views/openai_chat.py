@@ -24,7 +24,8 @@ class ChatRequestView(View):
         for i, message in enumerate(listed(get(obj, "messages"))):
             role = str(get(message, "role") or "user")
             yield from content_parts(get(message, "content"), ("messages", i, "content"), role, _TEXT)
-            yield from _call_parts(message, ("messages", i), role)
+            if role == "assistant":  # only the assistant's turns carry calls
+                yield from _call_parts(message, ("messages", i), role)
 
     def message_count(self, obj: Any) -> int:
         return len(listed(get(obj, "messages")))

@@ -39,7 +39,7 @@ class Entity:
     pattern: re.Pattern[str]
     needles: tuple[str, ...] = ()
     #: lowercase words one of which every match contains (or its cue does)
-    gate: tuple[bytes, ...] = ()
+    gate: frozenset[bytes] = frozenset()
     #: a further test of a needle's occurrence: ``(haystack, position)``
     needle_check: Callable[[str, int], bool] | None = None
     lower: bool = False

@@ -103,8 +103,9 @@ class KeywordGuardrail(TextGuardrail):
         text = prepared.text
         haystack = text if self.case_sensitive else (prepared.lower or text)  # lower moved positions: as written
         out: list[tuple[int, int]] = []
+        present = prepared.words
         for word, gate in zip(self.words, self.gates, strict=True):
-            if gate and not all(part in prepared.words for part in gate):
+            if not gate <= present:
                 continue
             at = haystack.find(word)
             while at != -1:
@@ -117,12 +118,12 @@ class KeywordGuardrail(TextGuardrail):
         return out
 
 
-def _gate(keyword: str) -> tuple[bytes, ...]:
+def _gate(keyword: str) -> frozenset[bytes]:
     """The words a text must hold (as ``Prepared.words`` has them) for an ASCII ``keyword`` to be in it as a
     whole word: each of its runs of letters (none for a non-ASCII keyword: always searched)."""
     if not keyword.isascii():
-        return ()
-    return tuple(p.encode() for p in re.split(r"[^a-z]+", keyword.lower()) if p)
+        return frozenset()
+    return frozenset(p.encode() for p in re.split(r"[^a-z]+", keyword.lower()) if p)
 
 
 def _word_char(char: str) -> bool:

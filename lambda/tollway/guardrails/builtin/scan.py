@@ -100,10 +100,9 @@ class Prepared:
             self._words = frozenset(self.ascii.translate(_WORDS).split())
         return self._words
 
-    def has_any(self, words: Iterable[bytes]) -> bool:
+    def has_any(self, words: frozenset[bytes]) -> bool:
         """Whether one of ``words`` (lowercase ASCII letters) is a word of the text."""
-        present = self.words
-        return any(word in present for word in words)
+        return not self.words.isdisjoint(words)
 
     @property
     def runs(self) -> list[tuple[int, int, int]]:
@@ -220,9 +219,9 @@ def prepared(session: Session, text: str) -> Prepared:
     return found
 
 
-def word_bytes(words: Iterable[str]) -> tuple[bytes, ...]:
+def word_bytes(words: Iterable[str]) -> frozenset[bytes]:
     """Gate words as ``Prepared.words`` holds them (each must be lowercase ASCII letters)."""
-    out = tuple(w.encode("ascii") for w in words)
+    out = frozenset(w.encode("ascii") for w in words)
     for word in out:
         if word.translate(_WORDS) != word:
             raise ValueError(f"gate word {word!r} must be lowercase ASCII letters")
