@@ -40,12 +40,14 @@ class Entity:
     needles: tuple[str, ...] = ()
     #: lowercase words one of which every match contains (or its cue does)
     gate: frozenset[bytes] = frozenset()
-    #: a further test of a needle's occurrence: ``(haystack, position)``
-    needle_check: Callable[[str, int], bool] | None = None
     lower: bool = False
     min_digits: int = 0
-    #: a further test of a digit run: ``(text, start, end, digits in it)``
-    run_check: Callable[[str, int, int, int], bool] | None = None
+    #: what a digit run that can hold the entity looks like (digits as ``0``, the character before the run
+    #: first; see ``Prepared.runs_shaped``): implied by ``pattern``, so runs without it are not looked at
+    run_shape: re.Pattern[bytes] | None = None
+    #: where the pattern is worth running: around each match of this (a pattern with a literal first
+    #: character, which the regex engine skips to in C)
+    anchor: re.Pattern[str] | None = None
     min_token: int = 0
     #: a further test of a token: ``(text, start, end)``
     token_check: Callable[[str, int, int], bool] | None = None
@@ -79,16 +81,18 @@ class Entity:
         raw = prepared.text
         if self.gate and not prepared.has_any(self.gate):
             return []
+        before, after = self.before, self.after
+        if self.anchor is not None:
+            return scan.merge([(m.start() - before if m.start() > before else 0, m.end() + after)
+                               for m in self.anchor.finditer(raw)], ordered=True)
         if self.needles:
             haystack = prepared.lower if self.lower else raw
             if haystack is None:
                 return [(0, len(raw))]
-            return scan.anchored(haystack, self.needles, self.before, self.after, check=self.needle_check)
-        before, after = self.before, self.after
+            return scan.anchored(haystack, self.needles, self.before, self.after)
         if self.min_digits:  # runs are in order, so are their windows
-            least, check = self.min_digits, self.run_check
-            return scan.merge([(lo - before if lo > before else 0, hi + after) for lo, hi, digits in prepared.runs
-                               if digits >= least and (check is None or check(raw, lo, hi, digits))], ordered=True)
+            return scan.merge([(lo - before if lo > before else 0, hi + after)
+                               for lo, hi, _ in prepared.runs_shaped(self.min_digits, self.run_shape)], ordered=True)
         if self.min_token:
             least, test = self.min_token, self.token_check
             return scan.merge([(lo - before if lo > before else 0, hi + after) for lo, hi in prepared.tokens
@@ -126,15 +130,6 @@ def phone(value: str) -> bool:
     return 10 <= digits <= 15 if not value.startswith("+") else 8 <= digits <= 15
 
 
-#: a digit run's other separators as ``|``, its spaces dropped
-_SPACED = str.maketrans({" ": None, "-": "|", ".": "|", "(": "|", ")": "|", "/": "|", "+": "|"})
-
-
-def _spaced_digits(run: str) -> int:
-    """The most digits in a part of ``run`` made of digits and spaces only (the BBAN of an IBAN is such a part)."""
-    return max(map(len, run.translate(_SPACED).split("|")))
-
-
 def ipv6(value: str) -> bool:
     if "::" not in value and value.count(":") != 7:
         return False
@@ -151,14 +146,13 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
     Entity("PHONE_NUMBER", "PHONE", re.compile(
         r"(?<![\w+\-./])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}"
         r"|(?:\(\d{3}\) ?|\d{3}[.-])\d{3}[.-]\d{4})(?![\w\-]|\.\d)"), min_digits=8, valid=phone,
-        run_check=lambda text, lo, hi, digits: digits >= 10 or text[lo - 1:lo] == "+"),
+        run_shape=re.compile(rb"\+0|(?:\(000\) ?|000[.-])000[.-]0000")),
     Entity("CREDIT_CARD", "CREDIT_CARD", re.compile(r"(?<![\w\-.])(?:\d[ -]?){12,18}\d(?![\w\-]|\.\d)"),
            min_digits=13, valid=card),
     Entity("IBAN_CODE", "IBAN", re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b"),
-           min_digits=10, run_check=lambda text, lo, hi, digits: _spaced_digits(text[lo:hi]) >= 10, before=34, after=34,
-           valid=iban),
+           min_digits=10, run_shape=re.compile(rb"0(?: ?0){9}"), before=34, after=34, valid=iban),
     Entity("US_SSN", "SSN", re.compile(r"(?<![\w\-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\w\-])"),
-           min_digits=9),
+           min_digits=9, run_shape=re.compile(rb"000(?P<sep>[- ])00(?P=sep)0000")),
     Entity("US_PASSPORT", "PASSPORT", re.compile(
         r"(?i:passport)(?:\s+(?i:no\.?|number|num|id|is|#)){0,2}\s*[:#]?\s*\b([A-Z]{1,2}\d{6,8}|\d{9})\b"),
         needles=("passport",), gate=scan.word_bytes(["passport"]), lower=True, before=0, after=40, group=1),
@@ -169,10 +163,9 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
         gate=scan.word_bytes(["mrn", "medical", "patient", "chart"]), lower=True, before=0, after=50, group=1),
     Entity("IP_ADDRESS", "IP", re.compile(
         r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.]|\.\d)"),
-           min_digits=4, run_check=lambda text, lo, hi, digits: text.count(".", lo, hi) >= 3),
+           min_digits=4, run_shape=re.compile(rb"0{1,3}\.0{1,3}\.0{1,3}\.0{1,3}")),
     Entity("IPV6_ADDRESS", "IP", re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])"),
-           needles=(":",), needle_check=lambda text, at: text.find(":", at + 1, at + 6) != -1, before=40, after=40,
-           valid=ipv6),
+           needles=(":",), anchor=re.compile(r":[0-9A-Fa-f]{0,4}:"), before=40, after=40, valid=ipv6),
     Entity("DATE_OF_BIRTH", "DOB", re.compile(
         rf"(?i:\b(?:dob|d\.o\.b\.?|date of birth|birth ?date|born(?: on)?)\b)[^\n\d]{{0,20}}\b({_DATE})"),
         needles=("dob", "d.o.b", "birth", "born"), gate=scan.word_bytes(["dob", "b", "birth", "birthdate", "born"]),

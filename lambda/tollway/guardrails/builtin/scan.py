@@ -68,7 +68,7 @@ codecs.register_error(_IMAGE, _image_of)
 class Prepared:
     """One text with its cheap derived forms (see the module docstring), each computed on first use."""
 
-    __slots__ = ("_ascii", "_lower", "_runs", "_tokens", "_words", "text")
+    __slots__ = ("_ascii", "_digits", "_lower", "_runs", "_tokens", "_words", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -76,6 +76,7 @@ class Prepared:
         self._lower: str | None = None
         self._words: frozenset[bytes] | None = None
         self._runs: list[tuple[int, int, int]] | None = None
+        self._digits: bytes | None = None
         self._tokens: list[tuple[int, int]] | None = None
 
     @property
@@ -108,9 +109,30 @@ class Prepared:
     def runs(self) -> list[tuple[int, int, int]]:
         """``(start, end, digits in it)`` of every digit run."""
         if self._runs is None:
-            digits = self.ascii.translate(_DIGITS)
-            self._runs = [(m.start(), m.end(), m.group().count(b"0")) for m in _RUN.finditer(digits)]
+            self._runs = [(m.start(), m.end(), m.group().count(b"0")) for m in _RUN.finditer(self.digits)]
         return self._runs
+
+    @property
+    def digits(self) -> bytes:
+        """The ASCII image with every digit as ``0``."""
+        if self._digits is None:
+            self._digits = self.ascii.translate(_DIGITS)
+        return self._digits
+
+    def runs_shaped(self, least: int, shape: re.Pattern[bytes] | None) -> list[tuple[int, int, int]]:
+        """The digit runs with at least ``least`` digits in which ``shape`` matches (over the run's digit image,
+        the character before it first), in order. The runs are searched joined by line breaks: one regex call."""
+        runs = [run for run in self.runs if run[2] >= least]
+        if shape is None or not runs:
+            return runs
+        digits = self.digits
+        pieces = [digits[lo - 1 if lo else 0:hi] for lo, hi, _ in runs]
+        starts, position = [], 0
+        for piece in pieces:
+            starts.append(position)
+            position += len(piece) + 1
+        chosen = sorted({bisect_right(starts, m.start()) - 1 for m in shape.finditer(b"\n".join(pieces))})
+        return [runs[i] for i in chosen]
 
     @property
     def tokens(self) -> list[tuple[int, int]]:
@@ -145,7 +167,7 @@ class Prepared:
             image = out.ascii.translate(_WORDS)
             out._words = self._words.union(*(image[lo:hi].split() for lo, hi in regions))
         if self._runs is not None:
-            digits = out.ascii.translate(_DIGITS)
+            digits = out.digits
             fresh = [out._run(m) for lo, hi in _widened(regions, digits, _RUN_CHARS)
                      for m in _until(_RUN.finditer(digits, lo), hi)]
             out._runs = _combined(self._runs, fresh, edits)
@@ -195,19 +217,22 @@ def _token_spans(image: bytes, lo: int, hi: int) -> Iterator[tuple[int, int]]:
 
 def _combined(old: list[Any], fresh: list[Any], edits: list[tuple[int, int, int]]) -> list[Any]:
     """Spans found again near the edits, plus the old ones (tuples starting ``(start, end, ...)``) that no edit
-    touched, shifted to the new positions, unless they overlap one found again."""
+    touched, shifted to the new positions, unless they overlap one found again. All three are in order."""
     kept = []
-    index, shift = 0, 0
+    edit, shift, near = 0, 0, 0
     for span in old:
         start, end = span[0], span[1]
-        while index < len(edits) and edits[index][1] <= start:
-            shift += edits[index][2] - (edits[index][1] - edits[index][0])
-            index += 1
-        if index < len(edits) and edits[index][0] < end:
+        while edit < len(edits) and edits[edit][1] <= start:
+            shift += edits[edit][2] - (edits[edit][1] - edits[edit][0])
+            edit += 1
+        if edit < len(edits) and edits[edit][0] < end:
             continue
-        moved = (start + shift, end + shift)
-        if not any(lo < moved[1] and moved[0] < hi for lo, hi, *_ in fresh):
-            kept.append((*moved, *span[2:]))
+        start, end = start + shift, end + shift
+        while near < len(fresh) and fresh[near][1] <= start:
+            near += 1
+        if near < len(fresh) and fresh[near][0] < end:
+            continue
+        kept.append((start, end, *span[2:]))
     return sorted(kept + fresh)
 
 
