@@ -155,7 +155,7 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
            min_digits=9, run_shape=re.compile(rb"000(?P<sep>[- ])00(?P=sep)0000")),
     Entity("US_PASSPORT", "PASSPORT", re.compile(
         r"(?i:passport)(?:\s+(?i:no\.?|number|num|id|is|#)){0,2}\s*[:#]?\s*\b([A-Z]{1,2}\d{6,8}|\d{9})\b"),
-        needles=("passport",), gate=scan.word_bytes(["passport"]), lower=True, before=0, after=40, group=1),
+        needles=("passport",), lower=True, before=0, after=40, group=1),  # no gate: it may end a longer word
     Entity("MEDICAL_RECORD_NUMBER", "MRN", re.compile(
         r"(?i:\b(?:mrn|medical record(?: number| no\.?| #)?|patient id|chart (?:no\.?|number)))\s*[:#]?\s*"
         r"\b((?:[A-Z]{1,3}-?)?\d{5,10})\b"),

@@ -96,9 +96,11 @@ class Prepared:
 
     @property
     def words(self) -> frozenset[bytes]:
-        """Its lowercase words: runs of ASCII letters (split at every other character)."""
+        """Its lowercase words: runs of ASCII letters in its lowercase form (split at every other character)."""
         if self._words is None:
-            self._words = frozenset(self.ascii.translate(_WORDS).split())
+            lower = self.lower  # what case-insensitive matching sees (the Kelvin sign is a ``k`` there)
+            image = self.ascii if lower is None or lower == self.text else lower.encode("ascii", _IMAGE)
+            self._words = frozenset(image.translate(_WORDS).split())
         return self._words
 
     def has_any(self, words: frozenset[bytes]) -> bool:
