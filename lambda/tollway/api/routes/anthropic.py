@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from tollway.auth.context import AuthContext
     from tollway.gateway import Gateway
     from tollway.passthrough.wire import WireRequest
+    from tollway.providers.base import Provider
     from tollway.types.chat import ChatRequest
 
 router = APIRouter()
@@ -70,13 +71,21 @@ async def count_tokens(request: Request) -> JSONResponse:
     provider = gateway.provider(deployment)
     tokens = None
     if provider.speaks(ANTHROPIC_MESSAGES):
-        await _guard_count(gateway, auth, ctx, wire)
+        if _counts_upstream(provider):
+            await _guard_count(gateway, auth, ctx, wire)
         ctx.deployment, ctx.provider = deployment.id, deployment.provider
         with ctx.upstream():
             tokens = await provider.count_tokens(wire)
     if tokens is None:
         tokens = estimate_prompt(wire.canonical())
     return JSONResponse({"input_tokens": tokens}, headers=gateway_headers(ctx))
+
+
+def _counts_upstream(provider: Provider) -> bool:
+    """Whether the provider sends the prompt to its own count API (else it is counted here, sending nothing)."""
+    from tollway.providers.base import Provider
+
+    return type(provider).count_tokens is not Provider.count_tokens
 
 
 async def _guard_count(gateway: Gateway, auth: AuthContext, ctx: RequestContext, wire: WireRequest) -> None:
