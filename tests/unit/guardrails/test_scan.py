@@ -12,7 +12,8 @@ from tests.unit.guardrails import golden
 from tests.unit.guardrails.support import guard, session
 from tollway.guardrails.base import Finding, Subject, rewrite_with_edits
 from tollway.guardrails.builtin import entities
-from tollway.guardrails.builtin.scan import Prepared, required_literal
+from tollway.guardrails.builtin.prefilters import required_literal
+from tollway.guardrails.builtin.scan import Prepared
 from tollway.views.base import TextPart, View
 
 _PROSE = ("Release 2.14.0 reached 1,284 customers (order ORD-2024-558812, ticket 40021) on 2024-03-15 at 10:22. "

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tollway.guardrails.builtin import scan
+from tollway.guardrails.builtin import prefilters, scan
 from tollway.guardrails.builtin.scan import Prepared
 
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
@@ -43,8 +43,9 @@ class Entity:
     lower: bool = False
     min_digits: int = 0
     #: what a digit run that can hold the entity looks like (digits as ``0``, the character before the run
-    #: first; see ``Prepared.runs_shaped``): implied by ``pattern``, so runs without it are not looked at
-    run_shape: re.Pattern[bytes] | None = None
+    #: first; see ``Prepared.run_image``): implied by ``pattern`` (its lookbehinds included), so runs without
+    #: it are not looked at
+    run_shape: prefilters.RunShape | None = None
     #: where the pattern is worth running: around each match of this (a pattern with a literal first
     #: character, which the regex engine skips to in C)
     anchor: re.Pattern[str] | None = None
@@ -146,13 +147,14 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
     Entity("PHONE_NUMBER", "PHONE", re.compile(
         r"(?<![\w+\-./])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}"
         r"|(?:\(\d{3}\) ?|\d{3}[.-])\d{3}[.-]\d{4})(?![\w\-]|\.\d)"), min_digits=8, valid=phone,
-        run_shape=re.compile(rb"\+0|(?:\(000\) ?|000[.-])000[.-]0000")),
+        run_shape=prefilters.literal_shape(b"+0", b"(000)", b"000-000-0000", b"000.000.0000", b"000-000.0000",
+                                     b"000.000-0000", not_after=b"0+-./")),
     Entity("CREDIT_CARD", "CREDIT_CARD", re.compile(r"(?<![\w\-.])(?:\d[ -]?){12,18}\d(?![\w\-]|\.\d)"),
            min_digits=13, valid=card),
     Entity("IBAN_CODE", "IBAN", re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b"),
-           min_digits=10, run_shape=re.compile(rb"0(?: ?0){9}"), before=34, after=34, valid=iban),
+           min_digits=10, run_shape=prefilters.literal_shape(b"0" * 10, spaces=False), before=34, after=34, valid=iban),
     Entity("US_SSN", "SSN", re.compile(r"(?<![\w\-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\w\-])"),
-           min_digits=9, run_shape=re.compile(rb"000(?P<sep>[- ])00(?P=sep)0000")),
+           min_digits=9, run_shape=prefilters.regex_shape(rb"000(?P<sep>[- ])00(?P=sep)0000")),
     Entity("US_PASSPORT", "PASSPORT", re.compile(
         r"(?i:passport)(?:\s+(?i:no\.?|number|num|id|is|#)){0,2}\s*[:#]?\s*\b([A-Z]{1,2}\d{6,8}|\d{9})\b"),
         needles=("passport",), lower=True, before=0, after=40, group=1),  # no gate: it may end a longer word
@@ -163,7 +165,7 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
         gate=scan.word_bytes(["mrn", "medical", "patient", "chart"]), lower=True, before=0, after=50, group=1),
     Entity("IP_ADDRESS", "IP", re.compile(
         r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.]|\.\d)"),
-           min_digits=4, run_shape=re.compile(rb"0{1,3}\.0{1,3}\.0{1,3}\.0{1,3}")),
+           min_digits=4, run_shape=prefilters.regex_shape(rb"0(?<![0.]0)0{0,2}\.0{1,3}\.0{1,3}\.0{1,3}")),
     Entity("IPV6_ADDRESS", "IP", re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])"),
            needles=(":",), anchor=re.compile(r":[0-9A-Fa-f]{0,4}:"), before=40, after=40, valid=ipv6),
     Entity("DATE_OF_BIRTH", "DOB", re.compile(

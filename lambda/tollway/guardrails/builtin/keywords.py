@@ -15,7 +15,7 @@ from pydantic import Field, field_validator, model_validator
 
 from tollway.guardrails.base import Finding, Session, Stage, TextGuardrail
 from tollway.guardrails.base import Params as BaseParams
-from tollway.guardrails.builtin import scan
+from tollway.guardrails.builtin import prefilters, scan
 from tollway.guardrails.builtin.scan import Prepared
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ class KeywordGuardrail(TextGuardrail):
             pattern = item if isinstance(item, str) else item["pattern"]
             label = "REGEX" if isinstance(item, str) else _label(item.get("name", "regex"))
             alternatives.append(f"(?P<g{i}>{pattern})")
-            literals.append(scan.required_literal(pattern))
+            literals.append(prefilters.required_literal(pattern))
             self.groups[f"g{i}"] = (label.lower() if isinstance(item, dict) else "regex", label)
         self.pattern = re.compile("|".join(alternatives)) if alternatives else None
         #: a literal each pattern's matches contain: a text holding none of them is not scanned

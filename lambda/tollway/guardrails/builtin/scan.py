@@ -22,7 +22,6 @@ boundaries, so lookbehinds and lookaheads still see their context).
 from __future__ import annotations
 
 import codecs
-import importlib
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
@@ -32,6 +31,7 @@ from tollway.guardrails.base import PREPARED
 
 if TYPE_CHECKING:
     from tollway.guardrails.base import Session
+    from tollway.guardrails.builtin.prefilters import RunShape
 
 _LETTERS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 #: ASCII letters lowercased, every other byte a space: ``split()`` then gives the words (numbers are not
@@ -68,7 +68,7 @@ codecs.register_error(_IMAGE, _image_of)
 class Prepared:
     """One text with its cheap derived forms (see the module docstring), each computed on first use."""
 
-    __slots__ = ("_ascii", "_digits", "_lower", "_runs", "_tokens", "_words", "text")
+    __slots__ = ("_ascii", "_digits", "_lower", "_run_image", "_runs", "_tokens", "_words", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -77,6 +77,7 @@ class Prepared:
         self._words: frozenset[bytes] | None = None
         self._runs: list[tuple[int, int, int]] | None = None
         self._digits: bytes | None = None
+        self._run_image: tuple[bytes, list[int]] | None = None
         self._tokens: list[tuple[int, int]] | None = None
 
     @property
@@ -121,20 +122,28 @@ class Prepared:
             self._digits = self.ascii.translate(_DIGITS)
         return self._digits
 
-    def runs_shaped(self, least: int, shape: re.Pattern[bytes] | None) -> list[tuple[int, int, int]]:
-        """The digit runs with at least ``least`` digits in which ``shape`` matches (over the run's digit image,
-        the character before it first), in order. The runs are searched joined by line breaks: one regex call."""
-        runs = [run for run in self.runs if run[2] >= least]
-        if shape is None or not runs:
-            return runs
-        digits = self.digits
-        pieces = [digits[lo - 1 if lo else 0:hi] for lo, hi, _ in runs]
-        starts, position = [], 0
-        for piece in pieces:
-            starts.append(position)
-            position += len(piece) + 1
-        chosen = sorted({bisect_right(starts, m.start()) - 1 for m in shape.finditer(b"\n".join(pieces))})
-        return [runs[i] for i in chosen]
+    @property
+    def run_image(self) -> tuple[bytes, list[int]]:
+        """Every digit run's image (digits as ``0``, the character before it first) joined by line breaks, and
+        where each starts in it."""
+        if self._run_image is None:
+            digits = self.digits
+            pieces = [digits[lo - 1 if lo else 0:hi] for lo, hi, _ in self.runs]
+            starts, position = [], 0
+            for piece in pieces:
+                starts.append(position)
+                position += len(piece) + 1
+            self._run_image = b"\n".join(pieces), starts
+        return self._run_image
+
+    def runs_shaped(self, least: int, shape: RunShape | None) -> list[tuple[int, int, int]]:
+        """The digit runs with at least ``least`` digits that ``shape`` picks from ``run_image``, in order: one
+        pass over all runs (shared by every detector that asks) instead of a look at each."""
+        runs = self.runs
+        if shape is not None and runs:
+            joined, starts = self.run_image
+            runs = [runs[i] for i in sorted({bisect_right(starts, at) - 1 for at in shape(joined)})]
+        return [run for run in runs if run[2] >= least]
 
     @property
     def tokens(self) -> list[tuple[int, int]]:
@@ -270,11 +279,6 @@ def anchored(haystack: str, needles: tuple[str, ...], before: int, after: int, *
     return merge(spans)
 
 
-def around(spans: Iterable[tuple[int, int]], before: int, after: int, size: int) -> list[tuple[int, int]]:
-    """``spans`` widened by ``before`` and ``after`` (within ``[0, size)``) and merged."""
-    return merge([(max(0, lo - before), min(size, hi + after)) for lo, hi in spans])
-
-
 def merge(spans: list[tuple[int, int]], *, ordered: bool = False) -> list[tuple[int, int]]:
     """Overlapping or touching spans joined (``ordered``: they are already sorted by start)."""
     out: list[tuple[int, int]] = []
@@ -318,44 +322,4 @@ def joined_matches(pattern: re.Pattern[str], text: str,
             yield match
 
 
-def required_literal(pattern: str) -> str | None:
-    """A literal every match of ``pattern`` contains, case-sensitively (the longest found), or None.
-
-    Conservative: it reads the parsed pattern's top-level sequence (and groups that are always matched once)
-    and stops a literal at anything else (a class, a repeat, an alternation, a case-insensitive part), so a
-    text without the literal cannot match, and a pattern it cannot vouch for gets None (always scanned)."""
-    try:
-        parser: Any = importlib.import_module("re._parser")
-        constants: Any = importlib.import_module("re._constants")
-        parsed = parser.parse(pattern)
-    except (ImportError, re.error, AttributeError):
-        return None
-    if parsed.state.flags & constants.SRE_FLAG_IGNORECASE:
-        return None
-    best = ""
-    run: list[str] = []
-
-    def flush() -> None:
-        nonlocal best
-        if len(run) > len(best):
-            best = "".join(run)
-        run.clear()
-
-    def walk(items: Any) -> None:
-        for op, av in items:
-            if op is constants.LITERAL:
-                run.append(chr(av))
-            elif op is constants.SUBPATTERN and not (av[1] & constants.SRE_FLAG_IGNORECASE):
-                walk(av[3])
-            elif op is constants.AT:
-                continue  # zero-width (``\b``, ``^``): the literals either side are still adjacent
-            else:
-                flush()
-
-    walk(parsed)
-    flush()
-    return best or None
-
-
-__all__ = ["MIN_TOKEN", "Prepared", "anchored", "around", "joined_matches", "matches", "merge", "prepared",
-           "required_literal", "word_bytes"]
+__all__ = ["MIN_TOKEN", "Prepared", "anchored", "joined_matches", "matches", "merge", "prepared", "word_bytes"]
