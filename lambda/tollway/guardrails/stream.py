@@ -157,7 +157,7 @@ class StreamGuard:
             position = end
             local = [Finding(max(f.start, start) - start, min(f.end, end) - start, f.category, "mask",
                              f.replacement if start <= f.start < end else "")
-                     for f in findings if f.start < end and f.end > start]
+                     for f in findings if f.replacement is not None and f.start < end and f.end > start]
             if local:
                 self._set(item, i, rewrite(part.text, local))
 

@@ -99,3 +99,15 @@ def test_placeholders_are_restored_json_escaped_in_anthropic_input_json() -> Non
 
     assert json.loads(asyncio.run(run())) == {"to": 'odd"name\\@example.com',
                                               "cc": 'odd"name\\@example.com and odd"name\\@example.com'}
+
+
+@pytest.mark.parametrize("size", [2, 5])
+def test_a_mask_that_would_cut_the_json_is_recorded_not_applied(size: int) -> None:
+    """A custom pattern matching across a quote: applying it would break the arguments, so they pass as
+    generated (the decision is still recorded)."""
+    masker = guard("regex", mode="post_call", action="mask", patterns=[r"xa.{0,12}bz"])
+    shared = session()
+    raw = json.dumps({"k": "xa", "y": "bz", "n": "a long enough tail to release everything held"})
+    _, args = asyncio.run(_openai(StreamGuard([masker], openai_chat.CHUNK, shared), _pieces(raw, size)))
+    assert args == raw
+    assert [d["action"] for d in shared.ctx.extra["guardrails"]] == ["mask"]
