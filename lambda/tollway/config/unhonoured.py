@@ -77,8 +77,9 @@ SECTION_EXTRAS: dict[str, frozenset[str]] = {
 INTERNAL_USER_FIELDS = frozenset({"available_teams"})
 #: ``/key/generate`` fields ``default_key_generate_params`` may fill (``identity.records.KeyGenerate``)
 KEY_GENERATE_FIELDS = frozenset({
-    "blocked", "budget_duration", "budget_id", "duration", "guardrails", "key_alias", "max_budget", "max_parallel_requests",
-    "metadata", "models", "project_id", "rpm_limit", "soft_budget", "tags", "team_id", "tpm_limit", "user_id",
+    "blocked", "budget_duration", "budget_id", "duration", "guardrails", "key_alias", "max_budget",
+    "max_parallel_requests", "metadata", "models", "project_id", "rpm_limit", "soft_budget", "tags", "team_id",
+    "tpm_limit", "user_id",
 })
 #: fields ``upperbound_key_generate_params`` may bound (``identity.key_params``)
 KEY_BOUND_FIELDS = frozenset({"max_budget", "soft_budget", "rpm_limit", "tpm_limit", "max_parallel_requests",
