@@ -38,7 +38,8 @@ def build_context(
     effective: Role = chosen if chosen in _ROLES else "internal_user"  # type: ignore[assignment]
     limits: list[Limits] = []
     if key is not None:
-        limits.append(limits_of("key", key["token"], key))
+        # the first digest: a regenerated key's budget and limits go on counting (identity.keys.counter_id)
+        limits.append(limits_of("key", str(key.get("counter_id") or key["token"]), key))
     for scope, record, ident in (("team", team, "team_id"), ("project", project, "project_id"),
                                  ("user", user, "user_id")):
         if record is not None:

@@ -252,8 +252,10 @@ class KeyService:
             if {"team_id", "user_id", "project_id", *_CAPS, "models"} & body.model_fields_set:
                 self._check_refs(call, fields)
         self._require_grant(call, fields, previous, action="regenerate this key")
-        # spend counters follow the digest: remember the earlier ones so total_spend carries over
+        # the all-time totals follow the digest: remember the earlier ones so total_spend carries over
         fields["previous_tokens"] = [*(previous.get("previous_tokens") or []), previous["token"]][-MAX_HISTORY:]
+        # budgets and rate limits keep counting where they were: a new secret is not a new budget
+        fields["counter_id"] = counter_id(previous)
         return self._issue(call, fields, None, action="key.regenerate", previous=previous)
 
     def delete(self, call: Call, references: list[str], aliases: list[str]) -> dict[str, Any]:
@@ -275,6 +277,11 @@ class KeyService:
         return [self.repo.delete("key", token, missing=f"No key '{token}'."),
                 *self._alias_ops(token, record.get("key_alias"), None),
                 self.store.audit(call, "key.delete", "key", token, before=record, after=None)]
+
+
+def counter_id(record: dict[str, Any]) -> str:
+    """The id a key's budget and rate-limit counters use: its first digest, kept across regenerations."""
+    return str(record.get("counter_id") or record["token"])
 
 
 def _matches(record: dict[str, Any], needle: str) -> bool:

@@ -6,7 +6,7 @@ Each record gets ``spend`` (the current budget period), ``total_spend`` (all tim
 ``storage.counters_repo``): the all-time total item per scope, and the budget item of the current
 period. A page of records costs one batch read, whatever the number of requests behind it. A
 regenerated key's totals include those of its earlier digests (``previous_tokens``); its budget
-counters, like its budget, start afresh with the new digest.
+counters keep their first digest (``counter_id``), so a new secret does not restart its budget.
 
 ``spend`` is the current period's settled spend when the record has a ``budget_duration`` and a
 budget (``max_budget`` or ``soft_budget``: the budget counter exists only then); otherwise the
@@ -62,12 +62,13 @@ def with_spend(repo: IdentityRepo, kind: str, records: list[dict[str, Any]], *,
     periods = [_period(record, now) for record in records]
     refs = [(scope, str(record[id_field])) for record in records]
     earlier = [[(scope, str(t)) for t in record.get("previous_tokens") or []] for record in records]
-    tracked = [(scope, ident, bucket) for (_, ident), (bucket, _) in zip(refs, periods, strict=True) if bucket]
+    counted = [str(record.get("counter_id") or ident) for record, (_, ident) in zip(records, refs, strict=True)]
+    tracked = [(scope, ident, bucket) for ident, (bucket, _) in zip(counted, periods, strict=True) if bucket]
     totals, spent = CountersRepo(repo.store).spend_of([*refs, *(r for old in earlier for r in old)], tracked)
     out = []
-    for record, ref, old, (bucket, reset) in zip(records, refs, earlier, periods, strict=True):
+    for record, ref, old, ident, (bucket, reset) in zip(records, refs, earlier, counted, periods, strict=True):
         total = _sum([totals[ref], *(totals[r] for r in old)])
-        current = spent.get((*ref, bucket)) if bucket else None
+        current = spent.get((scope, ident, bucket)) if bucket else None
         out.append({**record, **_fields(total, current, reset)})
     return out
 

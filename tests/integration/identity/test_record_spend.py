@@ -181,6 +181,31 @@ def test_a_regenerated_key_keeps_its_total_spend(priced: Any) -> None:
     assert info["previous_tokens"] == [key["token"]]
     assert info["total_spend"] == pytest.approx(before + after)
     assert info["model_spend"] == pytest.approx({"gpt-4o-mini": before, "claude-haiku": after})
-    assert info["spend"] == pytest.approx(after)  # the budget, like its counter, follows the new digest
+    assert info["spend"] == pytest.approx(before + after)  # a new secret is not a new budget period
     listed = admin.get("/key/list", key_alias=None, return_full_object="true", size=1000)["keys"]
     assert [k["total_spend"] for k in listed if k["token"] == fresh["token"]] == pytest.approx([before + after])
+
+
+def test_regenerating_a_key_does_not_restart_its_budget(priced: Any) -> None:
+    """A key's owner may regenerate it; the new secret must not come with a fresh budget."""
+    admin = Admin(priced.url)
+    uid = uuid.uuid4().hex[:8]
+    admin.post("/user/new", {"user_id": f"owner-{uid}", "auto_create_key": False})
+    key = admin.post("/key/generate", {"user_id": f"owner-{uid}", "max_budget": 5})
+    client = openai.OpenAI(base_url=f"{priced.url}/v1", api_key=key["key"], max_retries=0)
+    raw = client.chat.completions.with_raw_response.create(  # a long prompt: costs more than a short call's worst case
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "word " * 2000}], max_tokens=20)
+    spent = float(raw.headers["x-tollway-response-cost"])
+    admin.post("/key/update", {"key": key["key"], "max_budget": spent})  # spent to the last cent
+
+    def short_call(secret: str) -> None:
+        openai.OpenAI(base_url=f"{priced.url}/v1", api_key=secret, max_retries=0).chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], max_tokens=1)
+
+    with pytest.raises(openai.RateLimitError):
+        short_call(key["key"])
+    # the owner regenerates the key with the key itself (an internal user managing their own key)
+    fresh = admin.as_(key["key"]).post("/key/regenerate", {"key": key["key"]})
+    with pytest.raises(openai.RateLimitError, match=r"has \$[0-9.e-]+ spent or reserved"):
+        short_call(fresh["key"])  # the old counter: a fresh one would have served this call
+    assert admin.get("/key/info", key=fresh["key"])["info"]["spend"] == pytest.approx(spent)
