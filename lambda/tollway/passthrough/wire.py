@@ -10,7 +10,7 @@ taken straight from the body.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -30,6 +30,14 @@ FORWARDED_HEADERS: dict[str, tuple[str, ...]] = {
     ANTHROPIC_MESSAGES: ("anthropic-beta", "anthropic-version"),
     OPENAI_CHAT: (),
     OPENAI_RESPONSES: (),
+}
+
+
+#: the body fields that cap a format's output; the first is the one added when the client set none
+OUTPUT_LIMIT_FIELDS: dict[str, tuple[str, ...]] = {
+    OPENAI_CHAT: ("max_completion_tokens", "max_tokens"),
+    ANTHROPIC_MESSAGES: ("max_tokens",),
+    OPENAI_RESPONSES: ("max_output_tokens",),
 }
 
 
@@ -59,6 +67,19 @@ class WireRequest:
                 raise TypeError(f"no translation for {self.format}")
             self._canonical = self.translate()
         return self._canonical
+
+    def capped(self, tokens: int) -> WireRequest:
+        """This request with its output limit at most ``tokens`` (a budget's clamp): the lower of the
+        client's own limit and ``tokens`` in each limit field the client set, else the format's own
+        field added; never a field the format lacks. The body is copied, the client's left as sent."""
+        names = OUTPUT_LIMIT_FIELDS.get(self.format, ())
+        body = dict(self.body)
+        present = [name for name in names if _is_int(body.get(name))]
+        for name in present:
+            body[name] = min(body[name], tokens)
+        if not present and names:
+            body[names[0]] = tokens
+        return replace(self, body=body)
 
     @property
     def model(self) -> str:
@@ -132,3 +153,7 @@ def _response_turns(body: dict[str, Any]) -> list[Turn]:
 def forwarded_headers(fmt: str, headers: Any) -> dict[str, str]:
     """The request headers a native attempt of ``fmt`` passes upstream."""
     return {name: headers[name] for name in FORWARDED_HEADERS.get(fmt, ()) if headers.get(name)}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
