@@ -73,9 +73,9 @@ def soft_budgets(auth: AuthContext, end_user: str | None) -> list[tuple[str, str
 def refusal(lease: Lease, current: Decimal, *, status: int = 429, min_output: int | None = None
             ) -> BudgetExceededError:
     """The ``budget_exceeded`` error naming the budget, with ``status`` (``budget_exceeded_status``);
-    ``min_output`` says that not even that many output tokens fit what is left."""
+    ``min_output``: the request could have been clamped, but what is left pays for fewer output tokens."""
     spent = float(current)
-    also = f" (not even {min_output} output tokens fit what is left)" if min_output else ""
+    also = f", and what is left pays for fewer than {min_output} output tokens" if min_output else ""
     error = BudgetExceededError(
         f"Budget exceeded: the {lease.label} has ${spent:.6g} spent or reserved; "
         f"this request could cost up to ${float(lease.amount):.6g}{also}.",

@@ -128,7 +128,7 @@ class DynamoMeter:
                     leases = leases_for(*clamp.worst(candidates, bound, clamped, choices))
                     await self._reserve(leases, reservation_id, now)  # the same conditional write, once
             except Refusal as refused:
-                self._refused(auth, ctx, refused, now, tried=clamped is not None)
+                self._refused(auth, ctx, refused, now, clampable=hasattr(request, "output_limit"))
             except Contention:
                 raise RateLimitError("Too many concurrent requests on the same budget; retry shortly.",
                                      retry_after=1, code="contention") from None
@@ -163,10 +163,11 @@ class DynamoMeter:
         tokens = clamp.fitting_output(prices, bound, choices, headroom, limit)
         return tokens if tokens >= self.settings.budget_min_output_tokens else None
 
-    def _refused(self, auth: AuthContext, ctx: RequestContext, refused: Refusal, now: float, *, tried: bool) -> None:
+    def _refused(self, auth: AuthContext, ctx: RequestContext, refused: Refusal, now: float, *,
+                 clampable: bool) -> None:
         """Raise the refusal's error (after its metrics line)."""
         error = (budgets.refusal(refused.lease, refused.current, status=self.settings.budget_exceeded_status,
-                                 min_output=self.settings.budget_min_output_tokens if tried else None)
+                                 min_output=self.settings.budget_min_output_tokens if clampable else None)
                  if refused.lease.kind == "budget" else ratelimits.refusal(refused.lease, refused.current, time.time()))
         if metrics_enabled():
             from tollway.observability.metrics import emit_request

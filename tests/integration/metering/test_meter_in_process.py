@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
 from tests.conftest import MASTER_KEY
@@ -154,3 +155,33 @@ def test_budget_of_a_key_made_through_the_identity_api(store_backend, start_gate
     assert made.status_code == 200, made.text
     statuses = sorted(r.status_code for r in asyncio.run(_fire(gw.url, made.json()["key"], 5)))
     assert statuses == [200, 200, 429, 429, 429]
+
+
+@pytest.mark.parametrize(("status", "exception"), [
+    (None, openai.RateLimitError), (422, openai.UnprocessableEntityError), (400, openai.BadRequestError)])
+def test_budget_exceeded_status_is_configurable(store_backend, start_gateway, uid, status, exception) -> None:  # type: ignore[no-untyped-def]
+    auth = AuthContext(kind="virtual_key", key_digest=f"k-{uid}",
+                       limits=(Limits(scope="key", scope_id=f"k-{uid}", max_budget=CALL_COST * 0.5),))
+    settings = {} if status is None else {"budget_exceeded_status": status}
+    gw = _gateway(start_gateway, {"sk-st": auth}, **settings)
+    client = openai.OpenAI(base_url=f"{gw.url}/v1", api_key="sk-st", max_retries=0)
+    with pytest.raises(exception) as caught:  # $0.0025 left pays 2 output tokens: under the 16 minimum
+        client.chat.completions.create(model="metered", messages=[{"role": "user", "content": "hi"}])
+    assert caught.value.status_code == (status or 429)
+    assert isinstance(caught.value.body, dict) and caught.value.body["type"] == "budget_exceeded"  # LiteLLM's type
+    assert caught.value.body["code"] == "budget_exceeded" and f"key 'k-{uid}' budget" in caught.value.body["message"]
+
+
+def test_the_minimum_output_is_configurable(store_backend, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
+    auth = AuthContext(kind="virtual_key", key_digest=f"k-{uid}",
+                       limits=(Limits(scope="key", scope_id=f"k-{uid}", max_budget=CALL_COST * 0.8),))
+    gw = _gateway(start_gateway, {"sk-min": auth}, budget_min_output_tokens=2)
+    body = {"model": "metered", "messages": [{"role": "user", "content": "hi"}]}
+    first = httpx.post(f"{gw.url}/v1/chat/completions", json=body, headers={"authorization": "Bearer sk-min"})
+    assert first.status_code == 200 and first.headers["x-tollway-budget-clamped"] == "4"  # $0.004 at $0.001
+    assert first.json()["choices"][0]["finish_reason"] == "length"
+    assert first.json()["choices"][0]["message"]["content"] == "a b c d"
+    assert first.headers["x-tollway-key-spend"] == first.headers["x-tollway-response-cost"] == "0.004"
+    second = httpx.post(f"{gw.url}/v1/chat/completions", json=body, headers={"authorization": "Bearer sk-min"})
+    assert second.status_code == 429
+    assert "what is left pays for fewer than 2 output tokens" in second.json()["error"]["message"]
