@@ -185,3 +185,26 @@ def test_the_minimum_output_is_configurable(store_backend, start_gateway, uid) -
     second = httpx.post(f"{gw.url}/v1/chat/completions", json=body, headers={"authorization": "Bearer sk-min"})
     assert second.status_code == 429
     assert "what is left pays for fewer than 2 output tokens" in second.json()["error"]["message"]
+
+
+def test_clamped_answers_stop_at_the_cap_in_each_front_doors_format(store_backend, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
+    import anthropic
+
+    keys = {f"sk-{door}": AuthContext(kind="virtual_key", key_digest=f"{door}-{uid}", limits=(
+        Limits(scope="key", scope_id=f"{door}-{uid}", max_budget=CALL_COST * 0.8),)) for door in ("m", "r", "s")}
+    gw = _gateway(start_gateway, keys, budget_min_output_tokens=2)  # $0.004 left pays 4 of the mock's 5 tokens
+    message = anthropic.Anthropic(base_url=gw.url, api_key="sk-m", max_retries=0).messages.with_raw_response.create(
+        model="metered", max_tokens=1024, messages=[{"role": "user", "content": "hi"}])
+    assert message.headers["x-tollway-budget-clamped"] == "4" and message.parse().stop_reason == "max_tokens"
+    gpt = openai.OpenAI(base_url=f"{gw.url}/v1", api_key="sk-r", max_retries=0)
+    response = gpt.responses.with_raw_response.create(model="metered", input="hi")
+    assert response.headers["x-tollway-budget-clamped"] == "4" and response.parse().status == "incomplete"
+    gpt = openai.OpenAI(base_url=f"{gw.url}/v1", api_key="sk-s", max_retries=0)
+    stream = gpt.chat.completions.with_raw_response.create(
+        model="metered", messages=[{"role": "user", "content": "hi"}], stream=True)
+    assert stream.headers["x-tollway-budget-clamped"] == "4"
+    finishes = [c.choices[0].finish_reason for c in stream.parse() if c.choices and c.choices[0].finish_reason]
+    assert finishes == ["length"]
+    for door in ("m", "r", "s"):
+        state = CountersRepo().budget("key", f"{door}-{uid}", "all")
+        assert state["spent"] == Decimal("0.004") and state["committed"] == state["spent"]
