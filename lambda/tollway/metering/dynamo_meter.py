@@ -17,7 +17,7 @@ import os
 import time
 import uuid
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from tollway.errors import InvalidRequestError, RateLimitError, StoreUnavailableError
 from tollway.metering import budgets, clamp, ratelimits
@@ -96,7 +96,6 @@ class DynamoMeter:
         candidates = [prices[d.id] for d in deployments]
         worst_cost, worst_tokens = clamp.worst(candidates, bound, limit, choices)
         end_user = getattr(request, "user", None) or None
-        leases: list[Lease] = []
         if self.store:
             try:
                 await asyncio.wait_for(self.ready(), store_timeout() * 4)
@@ -164,7 +163,7 @@ class DynamoMeter:
         return tokens if tokens >= self.settings.budget_min_output_tokens else None
 
     def _refused(self, auth: AuthContext, ctx: RequestContext, refused: Refusal, now: float, *,
-                 clampable: bool) -> None:
+                 clampable: bool) -> NoReturn:
         """Raise the refusal's error (after its metrics line)."""
         error = (budgets.refusal(refused.lease, refused.current, status=self.settings.budget_exceeded_status,
                                  min_output=self.settings.budget_min_output_tokens if clampable else None)
