@@ -139,9 +139,10 @@ class DynamoMeter:
     async def _fitting(self, refused: Refusal, request: Any, prices: list[ModelPrice | None], *, bound: int,
                        limit: int | None, choices: int) -> int | None:
         """The output token count that fits every refused budget's headroom, if it reaches
-        ``budget_min_output_tokens`` (None otherwise, and for any refusal that is not a budget's:
-        rate limits are never clamped). Headroom comes from the refusal; a lease refused without a
-        write (its amount alone exceeds its limit) costs one bounded read of its counter."""
+        ``budget_min_output_tokens`` and the body's own floor (``WireRequest.output_floor``); None
+        otherwise, and for any refusal that is not a budget's (rate limits are never clamped). Headroom
+        comes from the refusal; a lease refused without a write (its amount alone exceeds its limit)
+        costs one bounded read of its counter."""
         if not hasattr(request, "output_limit") or any(
                 lease.kind != "budget" or lease.limit is None for lease, _ in refused.refused):
             return None
@@ -160,7 +161,8 @@ class DynamoMeter:
         if headroom is None:
             return None
         tokens = clamp.fitting_output(prices, bound, choices, headroom, limit)
-        return tokens if tokens >= self.settings.budget_min_output_tokens else None
+        floor = max(self.settings.budget_min_output_tokens, getattr(request, "output_floor", 0))
+        return tokens if tokens >= floor else None
 
     def _refused(self, auth: AuthContext, ctx: RequestContext, refused: Refusal, now: float, *,
                  clampable: bool) -> NoReturn:

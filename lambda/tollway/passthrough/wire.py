@@ -112,6 +112,15 @@ class WireRequest:
         return None
 
     @property
+    def output_floor(self) -> int:
+        """The least output limit the body stays valid with: Anthropic's extended thinking needs
+        ``max_tokens`` above ``thinking.budget_tokens``; 0 otherwise."""
+        thinking = self.body.get("thinking") if self.format == ANTHROPIC_MESSAGES else None
+        budget = thinking.get("budget_tokens") if isinstance(thinking, dict) and thinking.get("type") == "enabled" \
+            else None
+        return budget + 1 if isinstance(budget, int) and not isinstance(budget, bool) else 0
+
+    @property
     def n(self) -> int | None:
         value = self.body.get("n")
         return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -177,5 +177,10 @@ def test_passthrough_bodies_carry_the_clamp(cluster: list[str], fakes: Any) -> N
                                                        messages=[{"role": "user", "content": "hi"}])
     assert fake_anthropic.requests[-1]["max_tokens"] == int(message.headers["x-tollway-budget-clamped"])
     assert set(fake_anthropic.requests[-1]) == {"model", "max_tokens", "messages"}  # nothing added
+    sent = len(fake_anthropic.requests)
+    with pytest.raises(anthropic.RateLimitError) as caught:  # thinking needs max_tokens > 1024: not clamped below it
+        claude.messages.create(model="fake-claude", max_tokens=8192, messages=[{"role": "user", "content": "hi"}],
+                               thinking={"type": "enabled", "budget_tokens": 1024})
+    assert caught.value.status_code == 429 and len(fake_anthropic.requests) == sent
     state = _spent(key)
     assert state["spent"] <= Decimal("0.001") and state["committed"] == state["spent"]

@@ -72,3 +72,10 @@ def test_a_wire_body_is_capped_in_its_own_fields_and_the_clients_body_is_untouch
     assert capped.body == {"model": "m", **expected}
     assert sent == {"model": "m", **body}
     assert capped.output_limit == min(40, WireRequest(fmt, sent).output_limit or 40)
+
+
+def test_anthropic_thinking_sets_a_floor_the_clamp_must_clear() -> None:
+    thinking = {"type": "enabled", "budget_tokens": 2048}
+    assert WireRequest(ANTHROPIC_MESSAGES, {"max_tokens": 4096, "thinking": thinking}).output_floor == 2049
+    assert WireRequest(ANTHROPIC_MESSAGES, {"max_tokens": 4096, "thinking": {"type": "disabled"}}).output_floor == 0
+    assert WireRequest(OPENAI_CHAT, {"thinking": thinking}).output_floor == 0
