@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tollway.metering.cost import DEFAULT_MAX_OUTPUT, worst_case
+from tollway.providers.reasoning import THINKING_OUTPUT_FLOOR, THINKING_RAISES_OUTPUT
 from tollway.storage.counters_repo import dec
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from tollway.metering.catalog import ModelPrice
     from tollway.types.chat import ChatRequest
@@ -56,6 +57,18 @@ def fitting_output(prices: Sequence[ModelPrice | None], prompt_bound: int, choic
     while tokens > 0 and dec(worst(prices, prompt_bound, tokens, choices)[0]) > headroom:
         tokens -= 1  # float rounding: the reserved amount is the Decimal of the float worst case
     return max(0, tokens)
+
+
+def output_floor(request: Any, providers: Iterable[str]) -> int:
+    """The least output limit an upstream call of ``request`` will use, whatever limit it is sent with:
+    an Anthropic body's extended thinking needs more than its budget (``WireRequest.output_floor``), and
+    the Claude adapters raise the limit above the smallest thinking budget when ``reasoning_effort`` is
+    set; 0 when the limit sent is the limit used. The worst case and a clamp never go below it."""
+    floor = getattr(request, "output_floor", 0)
+    floor = floor if isinstance(floor, int) else 0
+    if getattr(request, "reasoning_effort", None) and THINKING_RAISES_OUTPUT & set(providers):
+        floor = max(floor, THINKING_OUTPUT_FLOOR)
+    return floor
 
 
 def cap_canonical(request: ChatRequest, tokens: int) -> ChatRequest:

@@ -93,6 +93,9 @@ class DynamoMeter:
                                       "models.", param="model", code="model_unpriced")
         bound = prompt_bound(request)
         limit, choices = getattr(request, "output_limit", None), getattr(request, "n", None) or 1
+        floor = clamp.output_floor(request, [d.provider for d in deployments])
+        if limit is not None and limit < floor:
+            limit = floor  # the upstream call will be sent with at least this many
         candidates = [prices[d.id] for d in deployments]
         worst_cost, worst_tokens = clamp.worst(candidates, bound, limit, choices)
         end_user = getattr(request, "user", None) or None
@@ -121,7 +124,7 @@ class DynamoMeter:
                     await self._reserve(leases, reservation_id, now)
                 except Refusal as refused:
                     clamped = await self._fitting(refused, request, candidates, bound=bound, limit=limit,
-                                                  choices=choices)
+                                                  choices=choices, floor=floor)
                     if clamped is None:
                         raise
                     leases = leases_for(*clamp.worst(candidates, bound, clamped, choices))
@@ -137,9 +140,9 @@ class DynamoMeter:
         return charge
 
     async def _fitting(self, refused: Refusal, request: Any, prices: list[ModelPrice | None], *, bound: int,
-                       limit: int | None, choices: int) -> int | None:
+                       limit: int | None, choices: int, floor: int) -> int | None:
         """The output token count that fits every refused budget's headroom, if it reaches
-        ``budget_min_output_tokens`` and the body's own floor (``WireRequest.output_floor``); None
+        ``budget_min_output_tokens`` and the request's ``floor`` (``clamp.output_floor``); None
         otherwise, and for any refusal that is not a budget's (rate limits are never clamped). Headroom
         comes from the refusal; a lease refused without a write (its amount alone exceeds its limit)
         costs one bounded read of its counter."""
@@ -161,8 +164,7 @@ class DynamoMeter:
         if headroom is None:
             return None
         tokens = clamp.fitting_output(prices, bound, choices, headroom, limit)
-        floor = max(self.settings.budget_min_output_tokens, getattr(request, "output_floor", 0))
-        return tokens if tokens >= floor else None
+        return tokens if tokens >= max(self.settings.budget_min_output_tokens, floor) else None
 
     def _refused(self, auth: AuthContext, ctx: RequestContext, refused: Refusal, now: float, *,
                  clampable: bool) -> NoReturn:

@@ -121,6 +121,22 @@ class WireRequest:
         return budget + 1 if isinstance(budget, int) and not isinstance(budget, bool) else 0
 
     @property
+    def reasoning_effort(self) -> str | None:
+        """Whether (and how hard) a translated attempt asks the model to think: Chat's ``reasoning_effort``,
+        Responses' ``reasoning.effort``, Messages' ``output_config.effort`` (``medium`` for adaptive
+        thinking, as the Messages front door maps it; enabled thinking has its ``output_floor``)."""
+        if self.format == ANTHROPIC_MESSAGES:
+            config, thinking = self.body.get("output_config"), self.body.get("thinking")
+            value = config.get("effort") if isinstance(config, dict) else None
+            if value is None and isinstance(thinking, dict) and thinking.get("type") == "adaptive":
+                value = "medium"
+        else:
+            reasoning = self.body.get("reasoning")
+            value = (reasoning.get("effort") if isinstance(reasoning, dict) else None) \
+                if self.format == OPENAI_RESPONSES else self.body.get("reasoning_effort")
+        return value if isinstance(value, str) else None
+
+    @property
     def n(self) -> int | None:
         value = self.body.get("n")
         return value if isinstance(value, int) and not isinstance(value, bool) else None

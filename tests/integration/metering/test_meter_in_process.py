@@ -208,3 +208,29 @@ def test_clamped_answers_stop_at_the_cap_in_each_front_doors_format(store_backen
     for door in ("m", "r", "s"):
         state = CountersRepo().budget("key", f"{door}-{uid}", "all")
         assert state["spent"] == Decimal("0.004") and state["committed"] == state["spent"]
+
+
+def test_a_claude_adapters_thinking_floor_is_reserved(store_backend, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
+    """With ``reasoning_effort`` the Anthropic adapter sends ``max_tokens`` >= 1025 whatever the caller's cap:
+    reserving the caller's 100 would let a $0.005 budget (500 output tokens) be overspent."""
+    from tests.fakes.anthropic_upstream import FakeAnthropic
+    from tests.support.servers import serve_app
+
+    fake = FakeAnthropic()
+    upstream = serve_app(fake.app)
+    try:
+        gw = start_gateway({"model_list": [{"model_name": "claude", "litellm_params": {
+            "model": "anthropic/claude-sonnet-4-5", "api_base": upstream.url, "api_key": "sk-ant-fake",
+            "input_cost_per_token": 0.0, "output_cost_per_token": 1e-5}}]})
+        gw.app.state.gateway.auth.lookup = StaticLookup({"sk-th": AuthContext(kind="virtual_key", key_digest=f"k-{uid}",
+            limits=(Limits(scope="key", scope_id=f"k-{uid}", max_budget=0.005),))})
+        client = openai.OpenAI(base_url=f"{gw.url}/v1", api_key="sk-th", max_retries=0)
+        hi = [{"role": "user", "content": "hi"}]
+        with pytest.raises(openai.RateLimitError):
+            client.chat.completions.create(model="claude", messages=hi, max_tokens=100,  # type: ignore[arg-type]
+                                           reasoning_effort="low")
+        assert fake.requests == []
+        assert client.chat.completions.create(model="claude", messages=hi, max_tokens=100).choices  # type: ignore[arg-type]
+        assert fake.requests[-1]["max_tokens"] == 100
+    finally:
+        upstream.stop()

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from tollway.metering.catalog import ModelPrice
-from tollway.metering.clamp import cap_canonical, fitting_output, worst
+from tollway.metering.clamp import cap_canonical, fitting_output, output_floor, worst
 from tollway.passthrough.wire import ANTHROPIC_MESSAGES, OPENAI_CHAT, OPENAI_RESPONSES, WireRequest
 from tollway.storage.counters_repo import dec
 from tollway.types.chat import ChatRequest
@@ -79,3 +79,18 @@ def test_anthropic_thinking_sets_a_floor_the_clamp_must_clear() -> None:
     assert WireRequest(ANTHROPIC_MESSAGES, {"max_tokens": 4096, "thinking": thinking}).output_floor == 2049
     assert WireRequest(ANTHROPIC_MESSAGES, {"max_tokens": 4096, "thinking": {"type": "disabled"}}).output_floor == 0
     assert WireRequest(OPENAI_CHAT, {"thinking": thinking}).output_floor == 0
+
+
+@pytest.mark.parametrize(("request_", "providers", "floor"), [
+    (ChatRequest.model_validate({"model": "m", "messages": [{"role": "user", "content": "hi"}],
+                                 "reasoning_effort": "low", "max_tokens": 100}), ["openai", "anthropic"], 1025),
+    (ChatRequest.model_validate({"model": "m", "messages": [{"role": "user", "content": "hi"}],
+                                 "reasoning_effort": "low"}), ["openai"], 0),  # OpenAI keeps the caller's limit
+    (WireRequest(OPENAI_CHAT, {"reasoning_effort": "high"}), ["bedrock"], 1025),
+    (WireRequest(OPENAI_RESPONSES, {"reasoning": {"effort": "low"}}), ["vertex_ai"], 1025),
+    (WireRequest(ANTHROPIC_MESSAGES, {"thinking": {"type": "adaptive"}}), ["bedrock"], 1025),
+    (WireRequest(ANTHROPIC_MESSAGES, {"thinking": {"type": "enabled", "budget_tokens": 4000}}), ["anthropic"], 4001),
+    (WireRequest(OPENAI_CHAT, {}), ["anthropic"], 0),
+])
+def test_output_floor(request_: object, providers: list[str], floor: int) -> None:
+    assert output_floor(request_, providers) == floor
