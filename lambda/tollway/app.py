@@ -18,13 +18,18 @@ from tollway.api.routes import (
     admin_teams,
     admin_users,
     anthropic,
+    budgets,
     completions,
+    credentials,
+    customers,
     guardrails,
     health,
     metrics,
+    models_info,
     openai,
     responses,
     spend,
+    tags,
 )
 from tollway.observability.tracing import TracingMiddleware
 from tollway.ui import routes as ui_routes
@@ -45,12 +50,17 @@ def create_app(gateway: Gateway | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(guardrails.router)
+    app.include_router(credentials.router)
     app.include_router(spend.router)
+    app.include_router(tags.router)
     app.include_router(admin_keys.router)
     app.include_router(admin_teams.router)
     app.include_router(admin_users.router)
     app.include_router(admin_iam.router)
     app.include_router(admin_audit.router)
+    app.include_router(models_info.router)
+    app.include_router(customers.router)
+    app.include_router(budgets.router)
     app.include_router(ui_routes.router)
     app.add_middleware(TracingMiddleware)  # inside the request context: it reads model, usage, cost
     app.add_middleware(RequestContextMiddleware)

@@ -33,6 +33,7 @@ async def messages(request: Request) -> Response:
     gateway, auth, ctx = await caller(request)
     body, data = await parse_body_and_data(request, MessagesRequest)
     extras = gateway_fields(body, data)
+    pipeline.take_tags(ctx, request.headers, extras.get("tags"), None)
     fallbacks = pipeline.requested_fallbacks(gateway, auth, ctx, extras.get("fallbacks"))
     drop = extras.get("drop_params") is True
     wire = _wire(request, body, data, drop_params=drop or gateway.settings.drop_params)
