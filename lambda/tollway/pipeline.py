@@ -129,10 +129,10 @@ async def respond(gateway: Gateway, auth: AuthContext, ctx: RequestContext, requ
     async def attempt(deployment: Deployment) -> ChatResponse | NativeResponse:
         provider = gateway.provider(deployment, drop_params=drop_params)
         if _speaks(provider, request):
-            wire = await hooks.before_call(ctx, cast("WireRequest", request))
+            wire = await hooks.before_call(ctx, _capped_wire(cast("WireRequest", request), ctx))
             with ctx.upstream():
                 return await provider.send_native(wire)
-        canonical = await hooks.before_call(ctx, _canonical(request, checked.guard))
+        canonical = await hooks.before_call(ctx, _canonical(request, checked.guard, ctx))
         with ctx.upstream():
             return await provider.chat(canonical)
 
@@ -165,10 +165,10 @@ async def respond_stream(
         provider = gateway.provider(deployment, drop_params=drop_params)
         native = _speaks(provider, request)
         if native:
-            wire = await hooks.before_call(ctx, cast("WireRequest", request))
+            wire = await hooks.before_call(ctx, _capped_wire(cast("WireRequest", request), ctx))
             source: AsyncIterator[Any] = provider.stream_native(wire).__aiter__()
         else:
-            canonical = _canonical(request, checked.guard)
+            canonical = _canonical(request, checked.guard, ctx)
             source = provider.chat_stream(await hooks.before_call(ctx, canonical)).__aiter__()
         items = deadline.bound(source, timeout=provider.timeout, gap=provider.stream_timeout, what=provider.name)
         with ctx.upstream():
@@ -234,14 +234,26 @@ def _speaks(provider: Provider, request: WireRequest | ChatRequest) -> bool:
     return isinstance(request, WireRequest) and provider.speaks(request.format)
 
 
-def _canonical(request: WireRequest | ChatRequest, guard: Guard) -> ChatRequest:
+def _canonical(request: WireRequest | ChatRequest, guard: Guard, ctx: RequestContext) -> ChatRequest:
     """The canonical form for a translated attempt (built once per request, on the first such attempt),
-    with the pre-call guardrails' rewrites of the client's body carried over."""
+    with the pre-call guardrails' rewrites of the client's body carried over and the output capped at
+    the reservation's budget clamp, if any."""
     from tollway.passthrough.wire import WireRequest
 
     if isinstance(request, WireRequest):
-        return guard.carry(request.canonical(), views.CHAT_REQUEST)
-    return request
+        request = guard.carry(request.canonical(), views.CHAT_REQUEST)
+    cap = ctx.charge.clamped if ctx.charge is not None else None
+    if cap is None:
+        return request
+    from tollway.metering.clamp import cap_canonical
+
+    return cap_canonical(request, cap)
+
+
+def _capped_wire(request: WireRequest, ctx: RequestContext) -> WireRequest:
+    """The client's body for a native attempt, its output limit capped at the budget clamp, if any."""
+    cap = ctx.charge.clamped if ctx.charge is not None else None
+    return request if cap is None else request.capped(cap)
 
 
 async def embed(

@@ -27,9 +27,18 @@ def gateway_headers(ctx: RequestContext) -> dict[str, str]:
         headers["x-tollway-deployment"] = ctx.deployment
     if "attempts" in ctx.extra:
         headers["x-tollway-attempts"] = str(ctx.extra["attempts"])
-    if ctx.charge is not None and ctx.charge.cost is not None:
-        headers["x-tollway-response-cost"] = f"{ctx.charge.cost:.10f}".rstrip("0").rstrip(".") or "0"
+    charge = ctx.charge
+    if charge is not None and charge.cost is not None:
+        headers["x-tollway-response-cost"] = _usd(charge.cost)
+    if charge is not None and charge.clamped is not None:
+        headers["x-tollway-budget-clamped"] = str(charge.clamped)
+    if charge is not None and charge.key_spend is not None:
+        headers["x-tollway-key-spend"] = headers["x-litellm-key-spend"] = _usd(charge.key_spend)
     return headers
+
+
+def _usd(amount: float) -> str:
+    return f"{amount:.10f}".rstrip("0").rstrip(".") or "0"
 
 
 def chat_json(response: ChatResponse, ctx: RequestContext) -> Response:

@@ -172,6 +172,9 @@ class GeneralSettings(_Open):
     store_prompts_in_spend_logs: bool = False
     soft_budget_alert_topic_arn: str | None = None
     reservation_ttl_seconds: float = Field(default=900, gt=0)
+    budget_min_output_tokens: int = Field(default=16, ge=1)
+    #: 429 (the SDKs' RateLimitError), 422 or LiteLLM's own 400, each with LiteLLM's type ``budget_exceeded``
+    budget_exceeded_status: Literal[429, 422, 400] = 429
     # CORS for browser apps (see docs/configuration.md); LiteLLM's name first, then Tollway's
     allowed_origins: list[str] | None = None
     cors_allow_origins: list[str] | None = None
@@ -179,7 +182,8 @@ class GeneralSettings(_Open):
     cors_allow_headers: list[str] = Field(default_factory=lambda: ["*"])
     cors_expose_headers: list[str] = Field(default_factory=lambda: [
         "x-request-id", "x-tollway-response-cost", "x-tollway-overhead-ms", "x-tollway-deployment",
-        "x-tollway-attempts", "retry-after", "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests",
+        "x-tollway-attempts", "x-tollway-budget-clamped", "x-tollway-key-spend", "x-litellm-key-spend",
+        "retry-after", "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests",
         "x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens"])
     cors_allow_credentials: bool = False
     cors_max_age: int = Field(default=600, ge=0)

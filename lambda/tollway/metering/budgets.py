@@ -1,8 +1,8 @@
 """Which budgets a request moves: the caller's levels, the end user, and the providers it may reach.
 
 Budget leases reserve the worst-case cost (USD) on the current period of every budget that applies
-(see ``periods``); ``refusal`` turns an exceeded one into the 429 ``budget_exceeded`` error that
-names it.
+(see ``periods``); ``refusal`` turns an exceeded one into the ``budget_exceeded`` error that names
+it (429, or ``general_settings.budget_exceeded_status``).
 """
 
 from __future__ import annotations
@@ -73,13 +73,19 @@ def soft_budgets(auth: AuthContext, end_user: str | None) -> list[tuple[str, str
     return out
 
 
-def refusal(lease: Lease, current: Decimal) -> BudgetExceededError:
+def refusal(lease: Lease, current: Decimal, *, status: int = 429, min_output: int | None = None
+            ) -> BudgetExceededError:
+    """The ``budget_exceeded`` error naming the budget, with ``status`` (``budget_exceeded_status``);
+    ``min_output``: the request could have been clamped, but what is left pays for fewer output tokens."""
     spent = float(current)
-    return BudgetExceededError(
+    also = f", and what is left pays for fewer than {min_output} output tokens" if min_output else ""
+    error = BudgetExceededError(
         f"Budget exceeded: the {lease.label} has ${spent:.6g} spent or reserved; "
-        f"this request could cost up to ${float(lease.amount):.6g}.",
+        f"this request could cost up to ${float(lease.amount):.6g}{also}.",
         code="budget_exceeded",
     )
+    error.status_code = status
+    return error
 
 
 def with_customer(auth: AuthContext, policy: CustomerPolicy | None, default_budget: float | None) -> AuthContext:

@@ -17,19 +17,19 @@ import os
 import time
 import uuid
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from tollway.errors import InvalidRequestError, RateLimitError, StoreUnavailableError
-from tollway.metering import budgets, ratelimits
+from tollway.metering import budgets, clamp, ratelimits
 from tollway.metering.catalog import DEFAULT_URL, PriceCatalog
-from tollway.metering.cost import CostBreakdown, cost_of, prompt_bound, worst_case
+from tollway.metering.cost import CostBreakdown, cost_of, prompt_bound
 from tollway.metering.meter import Charge
 from tollway.metering.periods import period
 from tollway.metering.settlement_queue import PendingSettlement
 from tollway.metering.settlement_writer import SettlementWriter, background, store_failures, store_timeout
 from tollway.metering.spend import build_record
 from tollway.routing import tags
-from tollway.storage.counters_repo import Contention, CountersRepo, Lease, Refusal, dec, total_ops
+from tollway.storage.counters_repo import Contention, CountersRepo, Lease, Refusal, dec, entry_name, total_ops
 from tollway.storage.spend_repo import SpendRepo
 from tollway.tokens import estimate_prompt, estimate_text
 
@@ -97,11 +97,12 @@ class DynamoMeter:
                                       "models.", param="model", code="model_unpriced")
         bound = prompt_bound(request)
         limit, choices = getattr(request, "output_limit", None), getattr(request, "n", None) or 1
-        worst = [worst_case(prices[d.id], bound, limit, choices) for d in deployments]
-        worst_cost = max((w[0] for w in worst), default=0.0)
-        worst_tokens = max((w[1] for w in worst), default=bound)
+        floor = clamp.output_floor(request, [d.provider for d in deployments])
+        if limit is not None and limit < floor:
+            limit = floor  # the upstream call will be sent with at least this many
+        candidates = [prices[d.id] for d in deployments]
+        worst_cost, worst_tokens = clamp.worst(candidates, bound, limit, choices)
         end_user = getattr(request, "user", None) or None
-        leases: list[Lease] = []
         if self.store:
             try:
                 await asyncio.wait_for(self.ready(), store_timeout() * 4)
@@ -110,30 +111,80 @@ class DynamoMeter:
                 raise StoreUnavailableError() from None
             auth = budgets.with_customer(auth, await _customer(end_user),  # a blocked customer: 400
                                          self.settings.max_end_user_budget)
-            leases = budgets.budget_leases(
-                auth, end_user=end_user, providers=[d.provider for d in deployments], amount=worst_cost,
+
+        def leases_for(cost: float, tokens: int) -> list[Lease]:
+            if not self.store:
+                return []
+            return budgets.budget_leases(
+                auth, end_user=end_user, providers=[d.provider for d in deployments], amount=cost,
                 provider_budgets=self.settings.provider_budgets, end_user_budget=self.settings.max_end_user_budget,
                 now=now,
-            ) + ratelimits.rate_leases(auth, end_user=end_user, tokens=worst_tokens, now=now)
+            ) + ratelimits.rate_leases(auth, end_user=end_user, tokens=tokens, now=now)
+
+        leases = leases_for(worst_cost, worst_tokens)
         reservation_id = f"rsv-{uuid.uuid4().hex}"  # ours: a client's x-request-id is only echoed and logged
+        clamped: int | None = None
         if leases:
             try:
-                await self._reserve(leases, reservation_id, now)
+                try:
+                    await self._reserve(leases, reservation_id, now)
+                except Refusal as refused:
+                    clamped = await self._fitting(refused, request, candidates, bound=bound, limit=limit,
+                                                  choices=choices, floor=floor)
+                    if clamped is None:
+                        raise
+                    leases = leases_for(*clamp.worst(candidates, bound, clamped, choices))
+                    await self._reserve(leases, reservation_id, now)  # the same conditional write, once
             except Refusal as refused:
-                error = (budgets.refusal(refused.lease, refused.current) if refused.lease.kind == "budget"
-                         else ratelimits.refusal(refused.lease, refused.current, time.time()))
-                if metrics_enabled():
-                    from tollway.observability.metrics import emit_request
-
-                    emit_request({"request_id": ctx.request_id, "team_id": auth.team_id, "model": ctx.model,
-                                  "key_digest": auth.key_digest, "status": "refused",
-                                  "error_type": error.error_type, "latency_ms": (time.time() - now) * 1000})
-                raise error from None
+                self._refused(auth, ctx, refused, now, clampable=hasattr(request, "output_limit"))
             except Contention:
                 raise RateLimitError("Too many concurrent requests on the same budget; retry shortly.",
                                      retry_after=1, code="contention") from None
-        return DynamoCharge(self, auth, ctx, request, leases=leases, prices=prices, end_user=end_user,
-                            started=now, reservation_id=reservation_id)
+        charge = DynamoCharge(self, auth, ctx, request, leases=leases, prices=prices, end_user=end_user,
+                              started=now, reservation_id=reservation_id)
+        charge.clamped = clamped
+        return charge
+
+    async def _fitting(self, refused: Refusal, request: Any, prices: list[ModelPrice | None], *, bound: int,
+                       limit: int | None, choices: int, floor: int) -> int | None:
+        """The output token count that fits every refused budget's headroom, if it reaches
+        ``budget_min_output_tokens`` and the request's ``floor`` (``clamp.output_floor``); None
+        otherwise, and for any refusal that is not a budget's (rate limits are never clamped). Headroom
+        comes from the refusal; a lease refused without a write (its amount alone exceeds its limit)
+        costs one bounded read of its counter."""
+        if not hasattr(request, "output_limit") or any(
+                lease.kind != "budget" or lease.limit is None for lease, _ in refused.refused):
+            return None
+        headroom: Decimal | None = None
+        for lease, reported in refused.refused:
+            assert lease.limit is not None
+            current = reported
+            if current is None:
+                try:
+                    current = await asyncio.wait_for(asyncio.to_thread(self.counters.value, lease), store_timeout())
+                except store_failures() as exc:
+                    log.warning("reading the budget to fit a smaller output failed: %s", type(exc).__name__)
+                    return None
+            room = lease.limit - current
+            headroom = room if headroom is None else min(headroom, room)
+        if headroom is None:
+            return None
+        tokens = clamp.fitting_output(prices, bound, choices, headroom, limit)
+        return tokens if tokens >= max(self.settings.budget_min_output_tokens, floor) else None
+
+    def _refused(self, auth: AuthContext, ctx: RequestContext, refused: Refusal, now: float, *,
+                 clampable: bool) -> NoReturn:
+        """Raise the refusal's error (after its metrics line)."""
+        error = (budgets.refusal(refused.lease, refused.current, status=self.settings.budget_exceeded_status,
+                                 min_output=self.settings.budget_min_output_tokens if clampable else None)
+                 if refused.lease.kind == "budget" else ratelimits.refusal(refused.lease, refused.current, time.time()))
+        if metrics_enabled():
+            from tollway.observability.metrics import emit_request
+
+            emit_request({"request_id": ctx.request_id, "team_id": auth.team_id, "model": ctx.model,
+                          "key_digest": auth.key_digest, "status": "refused",
+                          "error_type": error.error_type, "latency_ms": (time.time() - now) * 1000})
+        raise error from None
 
     async def _reserve(self, leases: list[Lease], reservation_id: str, now: float) -> None:
         """The conditional write, bounded by ``store_timeout()``; an outage or a stall is a 503. A write
@@ -260,12 +311,30 @@ class DynamoCharge(Charge):
         retention = self.meter.settings.spend_logs_retention_days
         expires = int(ended + retention * 86400) if retention else None
         entry = PendingSettlement(self.reservation_id, self.leases, actual, self.record, expires)
+        key = next((lease for lease in self.leases if lease.kind == "budget" and lease.scope == "key"), None)
+        read = (background(asyncio.to_thread(self.meter.counters.counter, key.key))
+                if key is not None and not getattr(self.request, "stream", False) else None)
         written = await self.meter.settlements.write(entry, deadline=_settlement_deadline(self.ctx.deadline))
+        if read is not None and written:
+            self.key_spend = await self._spend_after(read, cost)
         if written and cost > 0:
             try:
                 await asyncio.to_thread(self._check_soft_budgets, cost)
             except store_failures() as exc:
                 log.warning("checking soft budgets after %s failed: %s", self.reservation_id, type(exc).__name__)
+
+    async def _spend_after(self, read: asyncio.Future[Any], cost: float) -> float | None:
+        """The key's spend once this settlement is in, from a read of its budget counter made alongside
+        the settlement (a settlement transaction returns no values, so the read costs no extra wait): a
+        counter still holding this reservation's entry was read before it, so this call's cost is added."""
+        try:
+            item = await asyncio.wait_for(asyncio.shield(read), store_timeout())
+        except store_failures() as exc:
+            log.warning("reading the key's spend after %s failed: %s", self.reservation_id, type(exc).__name__)
+            return None
+        item = item or {}
+        spent = float(dec(item.get("spent") or 0))
+        return spent + cost if entry_name(self.reservation_id) in item else spent
 
     def _check_soft_budgets(self, cost: float) -> None:
         for scope, ident, soft, duration in budgets.soft_budgets(self.auth, self.end_user):

@@ -15,6 +15,10 @@ Contract (the pipeline relies on exactly this):
 * ``charge.cost`` is the settled cost in USD (for ``x-tollway-response-cost``); on streams, whose
   headers leave before it is known, the final usage chunk carries it as ``usage.cost`` (the
   stream's settlement has run by the time that chunk is written).
+* ``charge.clamped`` is the output token cap the reservation fitted into a budget's headroom (the
+  pipeline caps the upstream request at it; ``x-tollway-budget-clamped``), None when not clamped.
+* ``charge.key_spend`` is the key's budget-period spend after a buffered answer was settled
+  (``x-tollway-key-spend``), None when unknown (no key budget, a stream, a store that did not answer).
 
 ``Charge`` itself records nothing: the base of the real charge (``dynamo_meter``).
 """
@@ -32,6 +36,8 @@ class Charge:
     """One request's reservation; the base class records nothing."""
 
     cost: float | None = None
+    clamped: int | None = None
+    key_spend: float | None = None
 
     def observe(self, chunk: ChatChunk) -> None:
         return None

@@ -10,7 +10,7 @@ taken straight from the body.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -30,6 +30,14 @@ FORWARDED_HEADERS: dict[str, tuple[str, ...]] = {
     ANTHROPIC_MESSAGES: ("anthropic-beta", "anthropic-version"),
     OPENAI_CHAT: (),
     OPENAI_RESPONSES: (),
+}
+
+
+#: the body fields that cap a format's output; the first is the one added when the client set none
+OUTPUT_LIMIT_FIELDS: dict[str, tuple[str, ...]] = {
+    OPENAI_CHAT: ("max_completion_tokens", "max_tokens"),
+    ANTHROPIC_MESSAGES: ("max_tokens",),
+    OPENAI_RESPONSES: ("max_output_tokens",),
 }
 
 
@@ -60,6 +68,19 @@ class WireRequest:
             self._canonical = self.translate()
         return self._canonical
 
+    def capped(self, tokens: int) -> WireRequest:
+        """This request with its output limit at most ``tokens`` (a budget's clamp): the lower of the
+        client's own limit and ``tokens`` in each limit field the client set, else the format's own
+        field added; never a field the format lacks. The body is copied, the client's left as sent."""
+        names = OUTPUT_LIMIT_FIELDS.get(self.format, ())
+        body = dict(self.body)
+        present = [name for name in names if _is_int(body.get(name))]
+        for name in present:
+            body[name] = min(body[name], tokens)
+        if not present and names:
+            body[names[0]] = tokens
+        return replace(self, body=body)
+
     @property
     def model(self) -> str:
         return str(self.body.get("model", ""))
@@ -89,6 +110,31 @@ class WireRequest:
             if isinstance(value, int) and not isinstance(value, bool):
                 return value
         return None
+
+    @property
+    def output_floor(self) -> int:
+        """The least output limit the body stays valid with: Anthropic's extended thinking needs
+        ``max_tokens`` above ``thinking.budget_tokens``; 0 otherwise."""
+        thinking = self.body.get("thinking") if self.format == ANTHROPIC_MESSAGES else None
+        budget = thinking.get("budget_tokens") if isinstance(thinking, dict) and thinking.get("type") == "enabled" \
+            else None
+        return budget + 1 if isinstance(budget, int) and not isinstance(budget, bool) else 0
+
+    @property
+    def reasoning_effort(self) -> str | None:
+        """Whether (and how hard) a translated attempt asks the model to think: Chat's ``reasoning_effort``,
+        Responses' ``reasoning.effort``, Messages' ``output_config.effort`` (``medium`` for adaptive
+        thinking, as the Messages front door maps it; enabled thinking has its ``output_floor``)."""
+        if self.format == ANTHROPIC_MESSAGES:
+            config, thinking = self.body.get("output_config"), self.body.get("thinking")
+            value = config.get("effort") if isinstance(config, dict) else None
+            if value is None and isinstance(thinking, dict) and thinking.get("type") == "adaptive":
+                value = "medium"
+        else:
+            reasoning = self.body.get("reasoning")
+            value = (reasoning.get("effort") if isinstance(reasoning, dict) else None) \
+                if self.format == OPENAI_RESPONSES else self.body.get("reasoning_effort")
+        return value if isinstance(value, str) else None
 
     @property
     def n(self) -> int | None:
@@ -132,3 +178,7 @@ def _response_turns(body: dict[str, Any]) -> list[Turn]:
 def forwarded_headers(fmt: str, headers: Any) -> dict[str, str]:
     """The request headers a native attempt of ``fmt`` passes upstream."""
     return {name: headers[name] for name in FORWARDED_HEADERS.get(fmt, ()) if headers.get(name)}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

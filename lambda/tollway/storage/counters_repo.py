@@ -83,12 +83,19 @@ class Contention(Exception):
 
 
 class Refusal(Exception):
-    """A reservation that would exceed ``lease``'s limit; ``current`` is the counter's value."""
+    """A reservation that would exceed ``lease``'s limit; ``current`` is the counter's value.
 
-    def __init__(self, lease: Lease, current: Decimal) -> None:
+    ``refused`` holds every (lease, counter value) whose condition failed, first one first, as the
+    failed write itself reported them (no extra read): what a caller needs to fit a smaller amount.
+    The value is None when the lease was refused without a write (its amount alone exceeds its limit).
+    """
+
+    def __init__(self, lease: Lease, current: Decimal,
+                 refused: list[tuple[Lease, Decimal | None]] | None = None) -> None:
         super().__init__(lease.label)
         self.lease = lease
         self.current = current
+        self.refused: list[tuple[Lease, Decimal | None]] = refused or [(lease, current)]
 
 
 def dec(value: float | int | Decimal) -> Decimal:
@@ -117,9 +124,10 @@ class CountersRepo:
         unanswered try (botocore retries a timed-out call) is applied once, never twice.
         """
         now = time.time() if now is None else now
-        for lease in leases:
-            if lease.limit is not None and lease.amount > lease.limit:
-                raise Refusal(lease, Decimal(0))
+        over: list[tuple[Lease, Decimal | None]] = [
+            (lease, None) for lease in leases if lease.limit is not None and lease.amount > lease.limit]
+        if over:  # cannot fit whatever was spent: refused without a write, the counters unread
+            raise Refusal(over[0][0], Decimal(0), over)
         expiry = int(now + lease_seconds)
         reclaimed = False
         while True:
@@ -128,14 +136,17 @@ class CountersRepo:
                 self._transact(ops, attempts=RESERVE_ATTEMPTS)
                 return
             except ConditionFailed as failed:
-                if any(_entry_name(request_id) in (item or {}) for _, item in failed.failures):
+                if any(entry_name(request_id) in (item or {}) for _, item in failed.failures):
                     return  # an earlier try of this very write landed (a retried request): reserved once
-                index, old = failed.failures[0]
+                failures = failed.failures
+            index, old = failures[0]
             lease = leases[index]
             if not reclaimed and self.reclaim_expired(lease, old or {}, now=now):
                 reclaimed = True
                 continue
-            raise Refusal(lease, dec((old or {}).get(lease.attribute) or 0))
+            refused: list[tuple[Lease, Decimal | None]] = [
+                (leases[i], dec((item or {}).get(leases[i].attribute) or 0)) for i, item in failures]
+            raise Refusal(lease, dec((old or {}).get(lease.attribute) or 0), refused)
 
     def _reserve_op(self, lease: Lease, request_id: str, expiry: int, now: float) -> Update:
         sets: dict[str, Any] = {}
@@ -143,8 +154,8 @@ class CountersRepo:
         if expires is not None:
             sets["expires_at"] = expires
         if lease.tracked:
-            sets[_entry_name(request_id)] = {"a": lease.amount, "e": expiry}
-        when: tuple[Cond, ...] = (Cond.not_exists(_entry_name(request_id)),) if lease.tracked else ()
+            sets[entry_name(request_id)] = {"a": lease.amount, "e": expiry}
+        when: tuple[Cond, ...] = (Cond.not_exists(entry_name(request_id)),) if lease.tracked else ()
         if lease.limit is not None:  # never applied twice, never past the limit
             when += (Cond.le(lease.attribute, lease.limit - lease.amount, or_absent=True),)
         return Update(COUNTERS, lease.key, add={lease.attribute: lease.amount}, set=sets, when=when)
@@ -195,7 +206,7 @@ class CountersRepo:
                 if lease.kind != "parallel":
                     ops.append(Update(COUNTERS, lease.key, add={"committed": amount, "spent": amount}))
                 continue
-            entry = _entry_name(request_id)
+            entry = entry_name(request_id)
             if lease.kind == "budget":
                 add = {"committed": amount - lease.amount, "spent": amount}
             else:
@@ -251,6 +262,10 @@ class CountersRepo:
         out_periods = {ref: dec((found.get(key) or {}).get("spent") or 0) for key, ref in budget_keys.items()}
         return out_totals, out_periods
 
+    def value(self, lease: Lease) -> Decimal:
+        """A lease's counter as it is now (``committed`` or ``n``; 0 when absent)."""
+        return dec((self.store.get(COUNTERS, lease.key) or {}).get(lease.attribute) or 0)
+
     def counter(self, key: Key) -> Item | None:
         """A counter item as stored (tests and diagnostics)."""
         return self.store.get(COUNTERS, key)
@@ -299,5 +314,6 @@ def _total_of(item: Item | None) -> SpendTotal:
     return SpendTotal(dec(item.get("spend") or 0), models)
 
 
-def _entry_name(request_id: str) -> str:
+def entry_name(request_id: str) -> str:
+    """The attribute a reservation's entry is kept under on its counter items."""
     return "r_" + "".join(c if c.isalnum() or c in "-_" else "_" for c in request_id)[:80]

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
 from tests.conftest import MASTER_KEY
@@ -154,3 +155,82 @@ def test_budget_of_a_key_made_through_the_identity_api(store_backend, start_gate
     assert made.status_code == 200, made.text
     statuses = sorted(r.status_code for r in asyncio.run(_fire(gw.url, made.json()["key"], 5)))
     assert statuses == [200, 200, 429, 429, 429]
+
+
+@pytest.mark.parametrize(("status", "exception"), [
+    (None, openai.RateLimitError), (422, openai.UnprocessableEntityError), (400, openai.BadRequestError)])
+def test_budget_exceeded_status_is_configurable(store_backend, start_gateway, uid, status, exception) -> None:  # type: ignore[no-untyped-def]
+    auth = AuthContext(kind="virtual_key", key_digest=f"k-{uid}",
+                       limits=(Limits(scope="key", scope_id=f"k-{uid}", max_budget=CALL_COST * 0.5),))
+    settings = {} if status is None else {"budget_exceeded_status": status}
+    gw = _gateway(start_gateway, {"sk-st": auth}, **settings)
+    client = openai.OpenAI(base_url=f"{gw.url}/v1", api_key="sk-st", max_retries=0)
+    with pytest.raises(exception) as caught:  # $0.0025 left pays 2 output tokens: under the 16 minimum
+        client.chat.completions.create(model="metered", messages=[{"role": "user", "content": "hi"}])
+    assert caught.value.status_code == (status or 429)
+    assert isinstance(caught.value.body, dict) and caught.value.body["type"] == "budget_exceeded"  # LiteLLM's type
+    assert caught.value.body["code"] == "budget_exceeded" and f"key 'k-{uid}' budget" in caught.value.body["message"]
+
+
+def test_the_minimum_output_is_configurable(store_backend, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
+    auth = AuthContext(kind="virtual_key", key_digest=f"k-{uid}",
+                       limits=(Limits(scope="key", scope_id=f"k-{uid}", max_budget=CALL_COST * 0.8),))
+    gw = _gateway(start_gateway, {"sk-min": auth}, budget_min_output_tokens=2)
+    body = {"model": "metered", "messages": [{"role": "user", "content": "hi"}]}
+    first = httpx.post(f"{gw.url}/v1/chat/completions", json=body, headers={"authorization": "Bearer sk-min"})
+    assert first.status_code == 200 and first.headers["x-tollway-budget-clamped"] == "4"  # $0.004 at $0.001
+    assert first.json()["choices"][0]["finish_reason"] == "length"
+    assert first.json()["choices"][0]["message"]["content"] == "a b c d"
+    assert first.headers["x-tollway-key-spend"] == first.headers["x-tollway-response-cost"] == "0.004"
+    second = httpx.post(f"{gw.url}/v1/chat/completions", json=body, headers={"authorization": "Bearer sk-min"})
+    assert second.status_code == 429
+    assert "what is left pays for fewer than 2 output tokens" in second.json()["error"]["message"]
+
+
+def test_clamped_answers_stop_at_the_cap_in_each_front_doors_format(store_backend, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
+    import anthropic
+
+    keys = {f"sk-{door}": AuthContext(kind="virtual_key", key_digest=f"{door}-{uid}", limits=(
+        Limits(scope="key", scope_id=f"{door}-{uid}", max_budget=CALL_COST * 0.8),)) for door in ("m", "r", "s")}
+    gw = _gateway(start_gateway, keys, budget_min_output_tokens=2)  # $0.004 left pays 4 of the mock's 5 tokens
+    message = anthropic.Anthropic(base_url=gw.url, api_key="sk-m", max_retries=0).messages.with_raw_response.create(
+        model="metered", max_tokens=1024, messages=[{"role": "user", "content": "hi"}])
+    assert message.headers["x-tollway-budget-clamped"] == "4" and message.parse().stop_reason == "max_tokens"
+    gpt = openai.OpenAI(base_url=f"{gw.url}/v1", api_key="sk-r", max_retries=0)
+    response = gpt.responses.with_raw_response.create(model="metered", input="hi")
+    assert response.headers["x-tollway-budget-clamped"] == "4" and response.parse().status == "incomplete"
+    gpt = openai.OpenAI(base_url=f"{gw.url}/v1", api_key="sk-s", max_retries=0)
+    stream = gpt.chat.completions.with_raw_response.create(
+        model="metered", messages=[{"role": "user", "content": "hi"}], stream=True)
+    assert stream.headers["x-tollway-budget-clamped"] == "4"
+    finishes = [c.choices[0].finish_reason for c in stream.parse() if c.choices and c.choices[0].finish_reason]
+    assert finishes == ["length"]
+    for door in ("m", "r", "s"):
+        state = CountersRepo().budget("key", f"{door}-{uid}", "all")
+        assert state["spent"] == Decimal("0.004") and state["committed"] == state["spent"]
+
+
+def test_a_claude_adapters_thinking_floor_is_reserved(store_backend, start_gateway, uid) -> None:  # type: ignore[no-untyped-def]
+    """With ``reasoning_effort`` the Anthropic adapter sends ``max_tokens`` >= 1025 whatever the caller's cap:
+    reserving the caller's 100 would let a $0.005 budget (500 output tokens) be overspent."""
+    from tests.fakes.anthropic_upstream import FakeAnthropic
+    from tests.support.servers import serve_app
+
+    fake = FakeAnthropic()
+    upstream = serve_app(fake.app)
+    try:
+        gw = start_gateway({"model_list": [{"model_name": "claude", "litellm_params": {
+            "model": "anthropic/claude-sonnet-4-5", "api_base": upstream.url, "api_key": "sk-ant-fake",
+            "input_cost_per_token": 0.0, "output_cost_per_token": 1e-5}}]})
+        gw.app.state.gateway.auth.lookup = StaticLookup({"sk-th": AuthContext(kind="virtual_key", key_digest=f"k-{uid}",
+            limits=(Limits(scope="key", scope_id=f"k-{uid}", max_budget=0.005),))})
+        client = openai.OpenAI(base_url=f"{gw.url}/v1", api_key="sk-th", max_retries=0)
+        hi = [{"role": "user", "content": "hi"}]
+        with pytest.raises(openai.RateLimitError):
+            client.chat.completions.create(model="claude", messages=hi, max_tokens=100,  # type: ignore[arg-type]
+                                           reasoning_effort="low")
+        assert fake.requests == []
+        assert client.chat.completions.create(model="claude", messages=hi, max_tokens=100).choices  # type: ignore[arg-type]
+        assert fake.requests[-1]["max_tokens"] == 100
+    finally:
+        upstream.stop()
