@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import TYPE_CHECKING
+
 from starlette.responses import JSONResponse
 
 from tollway.api.bodies import parse_body
+from tollway.api.routing import Router
 from tollway.identity.http import admin_call, query_text, required_query, run
 from tollway.identity.records import (
     MemberAdd,
@@ -18,7 +20,10 @@ from tollway.identity.records import (
     TeamUpdate,
 )
 
-router = APIRouter(tags=["teams"])
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+router = Router(tags=["teams"])
 
 
 @router.post("/team/new")

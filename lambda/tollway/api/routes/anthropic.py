@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from tollway import pipeline
@@ -18,13 +17,16 @@ from tollway.api.anthropic.translate import to_message
 from tollway.api.bodies import gateway_fields, parse_body_and_data
 from tollway.api.deps import caller
 from tollway.api.responses import gateway_headers, json_response, native_response
+from tollway.api.routing import Router
 from tollway.tokens import estimate_prompt
 
 if TYPE_CHECKING:
+    from starlette.requests import Request
+
     from tollway.passthrough.wire import WireRequest
     from tollway.types.chat import ChatRequest
 
-router = APIRouter()
+router = Router()
 
 
 @router.post("/v1/messages")

@@ -1,0 +1,44 @@
+"""The lazy route table: each placeholder's prefixes cover its module's routes and nothing else's."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import pytest
+
+from tollway.api.routing import Endpoint, LazyRoutes
+from tollway.app import create_app
+
+
+def _lazy(app: Any) -> dict[str, LazyRoutes]:
+    return {route.module: route for route in app.router.routes if isinstance(route, LazyRoutes)}
+
+
+def test_each_lazy_module_serves_only_under_its_prefixes_and_overlaps_no_eager_route() -> None:
+    app = create_app()
+    eager = [route.path for route in app.router.routes if isinstance(route, Endpoint)]
+    placeholders = _lazy(app)
+    assert {"tollway.api.routes.admin_keys", "tollway.api.routes.responses", "tollway.ui.routes"} <= set(placeholders)
+    for module, placeholder in placeholders.items():
+        assert not [path for path in eager if placeholder.covers(path)], module
+        routes = importlib.import_module(module).router.routes
+        assert routes, module
+        uncovered = [route.path for route in routes if not placeholder.covers(route.path.split("{")[0].rstrip("/"))]
+        assert uncovered == [], f"{module}: routes no request would ever load: {uncovered}"
+        others = [other for name, other in placeholders.items() if name != module]
+        assert not [route.path for route in routes if any(o.covers(route.path) for o in others)], module
+
+
+def test_a_fastapi_router_is_refused_when_included() -> None:
+    from fastapi import APIRouter
+
+    fastapi_router = APIRouter()
+
+    @fastapi_router.get("/customer/info")
+    async def info() -> dict[str, str]:
+        return {}
+
+    app = create_app()
+    with pytest.raises(TypeError, match=r"tollway\.api\.routing\.Router"):
+        app.include_router(fastapi_router)  # type: ignore[arg-type]
