@@ -161,8 +161,6 @@ def _described(routes: list[BaseRoute]) -> list[BaseRoute]:
             stand_in.__doc__ = route.endpoint.__doc__
             described.append(APIRoute(route.path, stand_in, methods=sorted(route.methods or ()), name=route.name,
                                       tags=list(route.tags), response_model=None))
-        elif isinstance(route, APIRoute):
-            described.append(route)
     return described
 
 

@@ -40,9 +40,10 @@ class Endpoint(Route):
 
     def __init__(self, path: str, endpoint: Callable[..., Awaitable[Response]], *, methods: Iterable[str],
                  tags: Iterable[str] = (), include_in_schema: bool = True) -> None:
-        super().__init__(path, _taking_request(endpoint), methods=list(methods), include_in_schema=include_in_schema)
+        methods = [method.upper() for method in methods]
+        super().__init__(path, _taking_request(endpoint), methods=methods, include_in_schema=include_in_schema)
         self.endpoint = endpoint
-        self.methods = {method.upper() for method in methods}
+        self.methods = set(methods)
         self.tags = list(tags)
 
 
