@@ -65,3 +65,20 @@ def test_the_openapi_document_describes_lazy_routes_before_any_was_used(start_ga
     assert paths["/key/generate"]["post"]["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/KeyGenerate"}
     assert not [path for path in paths if path.startswith(("/ui", "/metrics", "/openapi"))]
+
+
+def test_concurrent_first_requests_all_reach_the_lazily_imported_routes(start_gateway) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    gateway = start_gateway(CONFIG)
+    assert "tollway.api.routes.guardrails" in _lazy(gateway.app)
+
+    async def burst() -> list[int]:
+        async with httpx.AsyncClient(base_url=gateway.url, headers=AUTH, timeout=30) as http:
+            answers = await asyncio.gather(*(http.get("/guardrails/list") for _ in range(8)))
+        return [answer.status_code for answer in answers]
+
+    assert asyncio.run(burst()) == [200] * 8
+    routes = gateway.app.router.routes
+    guardrail_routes = [route for route in routes if getattr(route, "path", "") == "/guardrails/list"]
+    assert len(guardrail_routes) == 1  # loaded once
