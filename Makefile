@@ -18,8 +18,17 @@ $(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 run: install
 	$(BIN)/tollway serve --config $(CONFIG)
 
-test: install chromium test-node-deps
+test: install chromium test-node-deps $(LITELLM_STAMP)
 	$(BIN)/python -m pytest -q
+
+# LiteLLM's own admin client and CLI for the compatibility tests, pinned, outside .venv (pip --target).
+LITELLM_DIR   := tests/.litellm
+LITELLM_STAMP := $(LITELLM_DIR)/.installed
+$(LITELLM_STAMP): tests/requirements-litellm.txt | install
+	rm -rf $(LITELLM_DIR)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --target $(LITELLM_DIR) \
+		-r tests/requirements-litellm.txt
+	touch $(LITELLM_STAMP)
 
 # The npm packages the tests run (Claude Code and Codex CLI, pinned in package.json) through the one node_modules
 # target below; without npm or its registry the tests that need them skip and say why.
@@ -35,6 +44,7 @@ chromium:
 	  else echo "make: chromium is missing; run 'sudo apt-get install -y chromium' (the browser tests skip without it)"; fi; }
 
 lint: install
+	@if git grep -nE '^(<<<<<<<|>>>>>>>) ' 2>/dev/null; then echo "make: merge conflict markers (above)"; exit 1; fi
 	$(BIN)/ruff check lambda tests cdk app.py scripts
 	$(BIN)/mypy
 

@@ -99,11 +99,14 @@ def run(requests: int = 300, warmup: int = 30) -> dict[str, Any]:
     one_pass = statistics.median(p[1] / 1e6 for p in pairs)
     return {"prompt_tokens": estimate_text(text), "prompt_chars": len(text), "requests": requests,
             "guardrails": [g["guardrail_name"] for g in GUARDRAILS],
-            "cpu_ms_p50": round(statistics.median(ms), 3), "cpu_ms_p95": round(ms[int(len(ms) * 0.95) - 1], 3),
-            "cpu_ms_mean": round(statistics.fmean(ms), 3), "target_p50_ms": 1.0,
+            "cpu_ms_p50": round(statistics.median(ms), 3), "cpu_ms_p95": round(_rank(ms, 0.95), 3),
+            "cpu_ms_p99": round(_rank(ms, 0.99), 3), "cpu_ms_mean": round(statistics.fmean(ms), 3),
+            "target_p50_ms": 1.0,
             # this machine's speed: CPU ms of one trivial regex pass (\d) over the same prompt
             "reference_regex_pass_ms": round(one_pass, 3),
-            "cpu_in_regex_passes_p50": round(statistics.median(ms) / one_pass, 1) if one_pass else None,
+            # each request against the pass measured right after it, so a machine whose load changes during the
+            # run still gives a comparable figure
+            "cpu_in_regex_passes_p50": round(statistics.median(p[0] / p[1] for p in pairs if p[1]), 1),
             "loadavg": [round(x, 2) for x in os.getloadavg()],
             "meets_target": statistics.median(ms) <= 1.0}
 
@@ -142,6 +145,10 @@ def run_stream(answers: int = 20) -> dict[str, Any]:
     ms = sorted(s / 1e6 for s in asyncio.run(main()))
     return {"answer_chars": len(text), "chunks": len(pieces), "cpu_ms_per_answer_p50": round(statistics.median(ms), 2),
             "cpu_us_per_chunk_p50": round(statistics.median(ms) * 1000 / len(pieces), 1)}
+
+
+def _rank(ordered: list[float], quantile: float) -> float:
+    return ordered[min(len(ordered) - 1, int(len(ordered) * quantile))]
 
 
 async def _settle(**_: Any) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +48,16 @@ class CodeWithConfig:
     """Copy the ``lambda/`` source (minus caches and build metadata) and add the validated config.
 
     The config lands as ``config.yaml`` at the package root, where ``tollway.gateway.PACKAGED_CONFIG``
-    looks for it when ``TOLLWAY_CONFIG`` is unset.
+    looks for it when ``TOLLWAY_CONFIG`` is unset. ``files`` (name -> text) are written at the root after it,
+    and may replace it (``-c tracing=otel`` packages the config with its callback on, plus ``collector.yaml``).
     """
 
-    def __init__(self, source: Path, config_path: Path, python_version: str | None = None) -> None:
+    def __init__(self, source: Path, config_path: Path, python_version: str | None = None,
+                 files: Mapping[str, str] | None = None) -> None:
         self.source = source
         self.config_path = config_path
         self.python_version = python_version
+        self.files = dict(files or {})
 
     def try_bundle(self, output_dir: str, options: Any = None) -> bool:
         out = Path(output_dir)
@@ -67,6 +70,8 @@ class CodeWithConfig:
             else:
                 shutil.copy2(entry, target)
         shutil.copyfile(self.config_path, out / "config.yaml")
+        for name, text in self.files.items():
+            (out / name).write_text(text)
         if self.python_version:
             compile_tree(out, self.python_version, "function code")
         return True

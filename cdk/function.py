@@ -25,6 +25,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from cdk import tracing
 from cdk.bundling import PLATFORMS, CodeWithConfig, PipLayer
 from cdk.iam_policies import xray_statement
 from cdk.settings import Settings, SettingsError
@@ -34,6 +35,8 @@ LAMBDA_DIR = ROOT / "lambda"
 LAYER_REQUIREMENTS = ROOT / "layers" / "requirements.txt"
 #: provider -> the extra layer requirements it needs, installed only when the config uses that provider
 PROVIDER_EXTRAS = {"vertex_ai": ROOT / "layers" / "vertex_ai.txt"}
+#: the admin UI's SSO (PyJWT + cryptography), installed only when SSO is configured
+SSO_REQUIREMENTS = ROOT / "layers" / "ui_sso.txt"
 #: AWS Lambda Web Adapter, published by AWS in account 753240598075 in every commercial region
 LWA_LAYER_VERSION = 30
 LWA_LAYER_ARN = "arn:${AWS::Partition}:lambda:${AWS::Region}:753240598075:layer:LambdaAdapterLayerArm64:%d"
@@ -66,10 +69,11 @@ class GatewayFunction(Construct):
     ``runtime`` and ``function_environment`` (the variables the function gets)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, config_path: Path,
-                 environment: dict[str, str], providers: frozenset[str] = frozenset()) -> None:
+                 environment: dict[str, str], providers: frozenset[str] = frozenset(), sso: bool = False) -> None:
         super().__init__(scope, construct_id)
         self.settings = settings
         self.providers = providers
+        self.sso = sso
         self.runtime = python_runtime(settings.python) if settings.python else newest_python_runtime()
         self.role = self._build_role()
         self.log_group = self._build_log_group()
@@ -92,10 +96,18 @@ class GatewayFunction(Construct):
 
     def _build_layer(self) -> lambda_.LayerVersion:
         if self.settings.layer_dir:
+            if self.settings.otel and not (Path(self.settings.layer_dir) / "python" / "opentelemetry").is_dir():
+                # the packaged config turns tracing on: without the packages every request would fail
+                raise SettingsError(
+                    f"context 'layer_dir': tracing=otel needs the [otel] extra (layers/otel.txt) in the prebuilt "
+                    f"layer, and {self.settings.layer_dir}/python has no opentelemetry package")
+            if self.sso and not (Path(self.settings.layer_dir) / "python" / "jwt").is_dir():
+                raise SettingsError(
+                    f"context 'layer_dir': the admin UI's SSO needs layers/ui_sso.txt (PyJWT, cryptography) in the "
+                    f"prebuilt layer, and {self.settings.layer_dir}/python has no jwt package")
             code = lambda_.Code.from_asset(self.settings.layer_dir)
         else:
-            extras = sorted(name for name in PROVIDER_EXTRAS if name in self.providers)
-            requirements = [LAYER_REQUIREMENTS, *(PROVIDER_EXTRAS[name] for name in extras)]
+            extras, requirements = layer_requirements(self.providers, otel=self.settings.otel, sso=self.sso)
             code = lambda_.Code.from_asset(
                 str(LAYER_REQUIREMENTS.parent),
                 bundling=BundlingOptions(
@@ -109,7 +121,7 @@ class GatewayFunction(Construct):
         return lambda_.LayerVersion(
             self, "Dependencies", code=code, compatible_runtimes=[self.runtime],
             compatible_architectures=[lambda_.Architecture.ARM_64],
-            description="Tollway runtime dependencies (layers/requirements.txt + provider extras)",
+            description="Tollway runtime dependencies (layers/requirements.txt + provider and otel extras)",
         )
 
     @property
@@ -121,9 +133,16 @@ class GatewayFunction(Construct):
             str(LAMBDA_DIR),
             # hash what is packaged, so a config change alone redeploys the function
             asset_hash_type=AssetHashType.OUTPUT,
-            bundling=BundlingOptions(image=_NO_DOCKER,
-                                     local=_local(CodeWithConfig(LAMBDA_DIR, config_path, self.python_version))),
+            bundling=BundlingOptions(image=_NO_DOCKER, local=_local(CodeWithConfig(
+                LAMBDA_DIR, config_path, self.python_version, files=self._packaged_files(config_path)))),
         )
+
+    def _packaged_files(self, config_path: Path) -> dict[str, str]:
+        """With ``tracing=otel``: the config with its otel callback on, and the collector's configuration."""
+        if not self.settings.otel:
+            return {}
+        return {"config.yaml": tracing.with_otel_callback(config_path.read_text()),
+                tracing.COLLECTOR_CONFIG: tracing.collector_yaml(self.settings)}
 
     def _build_function(self, config_path: Path, environment: dict[str, str]) -> lambda_.Function:
         env = {"POWERTOOLS_SERVICE_NAME": "tollway", "POWERTOOLS_METRICS_NAMESPACE": "Tollway",
@@ -150,6 +169,10 @@ class GatewayFunction(Construct):
                 # from API Gateway's request context); the app reads it only when told to.
                 "TOLLWAY_TRUST_REQUEST_CONTEXT_HEADER": "true",
             })
+        if self.settings.otel:
+            layers.append(lambda_.LayerVersion.from_layer_version_arn(
+                self, "OtelCollector", tracing.layer_arn(self, self.settings)))
+            env.update(tracing.environment())
         self.function_environment = env
         return lambda_.Function(
             self,
@@ -202,6 +225,22 @@ class GatewayFunction(Construct):
         for statement in statements:
             if statement is not None:
                 self.role.add_to_principal_policy(statement)
+
+
+def layer_requirements(providers: frozenset[str], *, otel: bool,
+                       sso: bool = False) -> tuple[list[str], list[Path]]:
+    """(extra names, requirement files) of the dependency layer: the base file, each provider extra the config
+    uses, ``layers/otel.txt`` (the ``[otel]`` extra) only with ``tracing=otel`` and ``layers/ui_sso.txt`` only
+    when the admin UI signs in with SSO."""
+    extras = sorted(name for name in PROVIDER_EXTRAS if name in providers)
+    requirements = [LAYER_REQUIREMENTS, *(PROVIDER_EXTRAS[name] for name in extras)]
+    if otel:
+        extras.append("otel")
+        requirements.append(tracing.OTEL_REQUIREMENTS)
+    if sso:
+        extras.append("ui_sso")
+        requirements.append(SSO_REQUIREMENTS)
+    return extras, requirements
 
 
 def _local(bundler: object) -> ILocalBundling:

@@ -12,21 +12,31 @@
   as AWS documents, so no destination-region list goes stale. An application inference profile gets
   the foundation model named by ``model_info.base_model`` when given, else any foundation model or
   system profile, again only through that profile.
+* SageMaker: ``InvokeEndpoint`` and ``InvokeEndpointWithResponseStream`` on exactly the endpoints the
+  config names (``sagemaker/<name>``, ``sagemaker_chat/<name>``), in each deployment's region (the
+  stack's when unset or a reference), the name lower-cased as AWS writes endpoint ARNs.
 * SNS: ``Publish`` on the configured soft-budget topic only. Secrets Manager: read the named secrets.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 
 from cdk.gateway_config import BedrockTarget
+from tollway.config.secrets import is_reference
 from tollway.storage.tables import TABLES
 
+if TYPE_CHECKING:
+    from tollway.config.models import Deployment
+
 BEDROCK_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
+SAGEMAKER_ACTIONS = ("sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream")
+SAGEMAKER_PROVIDERS = frozenset({"sagemaker", "sagemaker_chat"})
 #: per logical table (``tollway.storage.tables``), the DynamoDB actions the repositories call
 TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # keys/teams/users: reads, batch reads, listing through gsi1, transactional Put/Delete with their audit entry
@@ -112,6 +122,29 @@ def profile_arn(stack: Stack, target: BedrockTarget) -> str:
 
 def model_arn(stack: Stack, region: str, model_id: str) -> str:
     return f"arn:{stack.partition}:bedrock:{region}::foundation-model/{model_id}"
+
+
+def sagemaker_statements(stack: Stack, deployments: Iterable[Deployment]) -> list[iam.PolicyStatement]:
+    """Empty when the config has no SageMaker deployments: then the function gets no SageMaker access."""
+    arns = sagemaker_endpoint_arns(stack, deployments)
+    if not arns:
+        return []
+    return [iam.PolicyStatement(sid="InvokeConfiguredSageMakerEndpoints", actions=list(SAGEMAKER_ACTIONS),
+                                resources=arns)]
+
+
+def sagemaker_endpoint_arns(stack: Stack, deployments: Iterable[Deployment]) -> list[str]:
+    """``arn:<partition>:sagemaker:<region>:<account>:endpoint/<name>`` of each configured endpoint."""
+    arns = []
+    for deployment in deployments:
+        if deployment.provider not in SAGEMAKER_PROVIDERS:
+            continue
+        params = deployment.litellm_params
+        region = params.aws_region_name or (params.model_extra or {}).get("aws_region")
+        region = stack.region if not region or is_reference(str(region)) else str(region)
+        name = deployment.upstream_model.lower()
+        arns.append(f"arn:{stack.partition}:sagemaker:{region}:{stack.account}:endpoint/{name}")
+    return list(dict.fromkeys(arns))
 
 
 def sns_statement(topic_arn: str | None) -> iam.PolicyStatement | None:

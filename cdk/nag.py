@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from aws_cdk import Acknowledgment, Validations
+from aws_cdk import Acknowledgment, Stack, Validations
 from aws_cdk import aws_apigateway as apigw
+
+from cdk.request_logs import DATA_PREFIX, ERROR_PREFIX
 
 if TYPE_CHECKING:
     from constructs import IConstruct
@@ -29,6 +31,7 @@ class TollwayStack(Protocol):
     key: Any
     gateway_config: Any
     settings: Any
+    request_logs: Any
 
 PACK = "AwsSolutions::AwsSolutions-"
 
@@ -48,6 +51,16 @@ def acknowledge(stack: TollwayStack) -> None:
     _api(stack.api.api, bearer=False)
     if stack.api.bearer_api is not None:
         _api(stack.api.bearer_api, bearer=True)
+    if stack.request_logs is not None:
+        _request_logs(stack.request_logs)
+
+
+def _request_logs(logs: Any) -> None:
+    bucket = Stack.of(logs).resolve(logs.bucket.node.default_child.logical_id)
+    for prefix in (DATA_PREFIX, ERROR_PREFIX):
+        ack(logs.firehose_policy, f"IAM5[Resource::<{bucket}.Arn>/{prefix}*]",
+            f"Firehose names each object it delivers (time-based key under {prefix}); the grant is limited to "
+            "that prefix of the request-log bucket, with PutObject/GetObject/AbortMultipartUpload only.")
 
 
 def _secrets(stack: TollwayStack) -> None:

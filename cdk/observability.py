@@ -2,7 +2,8 @@
 
 The gateway publishes EMF metrics in namespace ``Tollway`` under exactly the dimension sets these
 widgets read (``tollway.observability.metrics.DEFAULT_DIRECTIVES``: (Team), (Model), (Provider)),
-plus BudgetAlerts (Scope) and SettlementsQueued (no dimension). Team and model values are
+plus BudgetAlerts (Scope) and SettlementsQueued (no dimension), and, when the config has guardrails,
+GuardrailViolations by (Guardrail, Action) and by (Team) (``tollway.guardrails.record``). Team and model values are
 open-ended, so the widgets use SEARCH expressions: a new team shows up without a redeploy.
 Alarms cover each API (5xx rate, p99 latency against a threshold derived from the integration
 timeout), the function (errors, throttles), the tables (throttle events) and settlements parked on
@@ -48,9 +49,11 @@ class Observability(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, api: apigw.RestApi,
                  function: lambda_.IFunction, tables: Sequence[dynamodb.ITable], key: kms.IKey | None = None,
-                 bearer_api: apigw.RestApi | None = None) -> None:
+                 bearer_api: apigw.RestApi | None = None, guardrails: bool = False) -> None:
         super().__init__(scope, construct_id)
         self.settings = settings
+        #: the config has guardrails: the dashboard gets their violations row
+        self.guardrails = guardrails
         self.api = api
         #: (label, API): every API the stack serves, each with its own alarms and widget lines
         self.apis: list[tuple[str, apigw.RestApi]] = [("Api", api)]
@@ -165,6 +168,8 @@ class Observability(Construct):
             graph(f"{label} latency p50 / p99 (ms)", [api.metric_latency(statistic=stat, period=PERIOD)
                                                      for stat in ("p50", "p99")])
             for label, api in self.apis))
+        if self.guardrails:
+            dashboard.add_widgets(*self._guardrail_widgets())
         dashboard.add_widgets(
             graph("API requests and errors", [
                 metric.with_(label=f"{label} {name}")
@@ -176,6 +181,18 @@ class Observability(Construct):
             cw.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=8, height=6),
         )
         return dashboard
+
+    @staticmethod
+    def _guardrail_widgets() -> list[cw.GraphWidget]:
+        """Violations per guardrail and action (block, mask, log...), and per team: one line per value."""
+        return [
+            cw.GraphWidget(title="Guardrail violations by guardrail and action",
+                           left=[search("Action,Guardrail", "GuardrailViolations", "Sum", "")],
+                           width=12, height=6, stacked=True),
+            cw.GraphWidget(title="Guardrail violations by team",
+                           left=[search("Team", "GuardrailViolations", "Sum", "")],
+                           width=12, height=6, stacked=True),
+        ]
 
     @staticmethod
     def _graph(title: str, metrics: Sequence[cw.IMetric]) -> cw.GraphWidget:

@@ -22,6 +22,8 @@ DEFAULT_STREAMING_TIMEOUT = 300
 DEFAULT_BUFFERED_TIMEOUT = BUFFERED_INTEGRATION_TIMEOUT - 1
 #: the p99 latency alarm fires at this share of the integration timeout (above it no request can complete)
 P99_SHARE_OF_TIMEOUT = 0.9
+#: ``-c tracing=...``: ``xray`` = Lambda's active X-Ray tracing only; ``otel`` adds the ADOT collector layer
+TRACING_MODES = ("xray", "otel")
 
 
 class ContextReader(Protocol):
@@ -68,6 +70,28 @@ class Settings:
     snapstart: bool = False
     #: extra function environment variables (``-c env=NAME=value,NAME2=value``) for ``os.environ/`` references
     env: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    #: request log lines to S3 through a subscription filter and Firehose, queried with Athena (cdk/request_logs.py)
+    request_logs: bool = False
+    #: request-log objects move to S3 Glacier Flexible Retrieval after this many days ...
+    request_logs_glacier_days: int = 90
+    #: ... and are deleted after this many (also the Athena partition projection's range)
+    request_logs_expiry_days: int = 730
+    #: the Athena workgroup cancels a query that would scan more than this many GB
+    athena_scan_limit_gb: int = 10
+    #: ``xray`` (default) or ``otel``: the ADOT collector layer and the gateway's OpenTelemetry spans (cdk/tracing.py)
+    tracing: str = "xray"
+    #: the ADOT collector layer to use instead of the one aws-cdk-lib documents for the region
+    adot_layer_arn: str | None = None
+    #: an OTLP/HTTP endpoint the collector also exports to (``https://otlp.example.com``)
+    otlp_endpoint: str | None = None
+    #: a Secrets Manager secret (name or ARN) holding the OTLP endpoint's headers as a JSON object
+    otlp_headers_secret: str | None = None
+    #: with ``tracing=otel``: export spans to X-Ray too (false needs ``otlp_endpoint``)
+    otel_xray: bool = True
+
+    @property
+    def otel(self) -> bool:
+        return self.tracing == "otel"
 
     @property
     def stack_name(self) -> str:
@@ -136,6 +160,15 @@ def from_context(node: ContextReader) -> Settings:
         api_logging_role=_bool(node, "api_logging_role", d.api_logging_role),
         snapstart=_bool(node, "snapstart", d.snapstart),
         python=_optional_text(node, "python"),
+        request_logs=_bool(node, "request_logs", d.request_logs),
+        request_logs_glacier_days=_int(node, "request_logs_glacier_days", d.request_logs_glacier_days, low=1),
+        request_logs_expiry_days=_int(node, "request_logs_expiry_days", d.request_logs_expiry_days, low=2),
+        athena_scan_limit_gb=_int(node, "athena_scan_limit_gb", d.athena_scan_limit_gb, low=1, high=100_000),
+        tracing=_text(node, "tracing", d.tracing).lower(),
+        adot_layer_arn=_optional_text(node, "adot_layer_arn"),
+        otlp_endpoint=_optional_text(node, "otlp_endpoint"),
+        otlp_headers_secret=_optional_text(node, "otlp_headers_secret"),
+        otel_xray=_bool(node, "otel_xray", d.otel_xray),
     )
     if not settings.stage.replace("-", "").isalnum():
         raise SettingsError(f"context 'stage': use letters, digits and '-' (got {settings.stage!r})")
@@ -147,7 +180,38 @@ def from_context(node: ContextReader) -> Settings:
     if settings.alarm_email and "@" not in settings.alarm_email:
         raise SettingsError(f"context 'alarm_email': not an email address ({settings.alarm_email!r})")
     check_time_budget(settings)
+    check_request_logs(settings)
+    check_tracing(settings)
     return settings
+
+
+def check_request_logs(settings: Settings) -> None:
+    """S3 expires an object only after its transition to Glacier (which bills at least 90 days there)."""
+    if settings.request_logs_expiry_days <= settings.request_logs_glacier_days:
+        raise SettingsError(
+            f"context 'request_logs_expiry_days': {settings.request_logs_expiry_days} days must be more than "
+            f"request_logs_glacier_days ({settings.request_logs_glacier_days})")
+
+
+def check_tracing(settings: Settings) -> None:
+    """``tracing`` is a known mode; the OTLP options make sense only with ``otel`` and need an https endpoint."""
+    if settings.tracing not in TRACING_MODES:
+        raise SettingsError(f"context 'tracing': expected one of {', '.join(TRACING_MODES)} "
+                            f"(got {settings.tracing!r})")
+    otel_only = {"adot_layer_arn": settings.adot_layer_arn, "otlp_endpoint": settings.otlp_endpoint,
+                 "otlp_headers_secret": settings.otlp_headers_secret}
+    for key, value in otel_only.items():
+        if value and not settings.otel:
+            raise SettingsError(f"context '{key}': needs tracing=otel (tracing is {settings.tracing!r})")
+    if settings.otlp_endpoint and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", settings.otlp_endpoint):
+        raise SettingsError(f"context 'otlp_endpoint': expected an http(s) URL (got {settings.otlp_endpoint!r})")
+    if settings.otlp_headers_secret and not settings.otlp_endpoint:
+        raise SettingsError("context 'otlp_headers_secret': needs otlp_endpoint (the headers are sent there)")
+    if settings.otel and not settings.otel_xray and not settings.otlp_endpoint:
+        raise SettingsError("context 'otel_xray': false leaves the collector no exporter; set otlp_endpoint")
+    if settings.adot_layer_arn and not settings.adot_layer_arn.startswith("arn:"):
+        raise SettingsError(f"context 'adot_layer_arn': expected a layer version ARN (got "
+                            f"{settings.adot_layer_arn!r})")
 
 
 def check_time_budget(settings: Settings) -> None:

@@ -19,6 +19,7 @@ from cdk.function import GatewayFunction, retention_for
 from cdk.gateway_config import GatewayConfig
 from cdk.guardrails import apply_guardrail_statement
 from cdk.observability import Observability
+from cdk.request_logs import RequestLogs
 from cdk.secrets import GatewaySecrets
 from cdk.settings import Settings
 from cdk.settlement import SettlementQueue
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
 
 
 class TollwayStack(Stack):
-    """Exposes every construct as an attribute (``data``, ``secrets``, ``gateway``, ``api``, ``observability``)."""
+    """Exposes every construct as an attribute (``data``, ``secrets``, ``gateway``, ``api``, ``observability``,
+    ``request_logs`` when ``-c request_logs=true``, else None)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, gateway_config: GatewayConfig,
                  **kwargs: Any) -> None:
@@ -48,7 +50,12 @@ class TollwayStack(Stack):
                               access_log_retention=retention_for(settings.log_retention_days))
         self.observability = Observability(self, "Observability", settings=settings, api=self.api.api,
                                            function=self.gateway.function, tables=list(self.data.tables.values()),
-                                           key=self.key, bearer_api=self.api.bearer_api)
+                                           key=self.key, bearer_api=self.api.bearer_api,
+                                           guardrails=bool(gateway_config.config.guardrails))
+        self.request_logs = (RequestLogs(self, "RequestLogs", settings=settings, log_group=self.gateway.log_group,
+                                         key=self.key) if settings.request_logs else None)
+        if self.request_logs is not None:
+            self.observability.dashboard.add_widgets(self.request_logs.delivery_widget())
         self.ui = ui.build(self)
         self._build_outputs()
         nag.acknowledge(self)
@@ -69,17 +76,23 @@ class TollwayStack(Stack):
     def _build_function(self) -> GatewayFunction:
         environment = {**self.data.environment(), **self.settlement.environment(),
                        "TOLLWAY_MASTER_KEY_SECRET": self.secrets.master_key.secret_arn}
+        ui_settings = ui.UiSettings.from_context(self.node)
+        sso = bool(ui_settings.oidc_issuer or ui_settings.cognito
+                   or (self.gateway_config.config.general_settings.model_extra or {}).get("ui_oidc"))
         gateway = GatewayFunction(self, "Gateway", settings=self.settings, config_path=self.gateway_config.path,
-                                  environment=environment, providers=self.gateway_config.providers)
+                                  environment=environment, providers=self.gateway_config.providers, sso=sso)
         provider_keys_arn = (iam_policies.secret_arn_for(self, self.settings.provider_keys_secret)
                              if self.settings.provider_keys_existing else self.secrets.provider_keys.secret_arn)
         secret_arns = [self.secrets.master_key.secret_arn, provider_keys_arn]
         secret_arns += [iam_policies.secret_arn_for(self, secret_id) for secret_id in self.gateway_config.secret_ids
                         if secret_id != self.settings.provider_keys_secret]
+        if self.settings.otlp_headers_secret:  # read by the ADOT collector extension, in the function's role
+            secret_arns.append(iam_policies.secret_arn_for(self, self.settings.otlp_headers_secret))
         gateway.grant(
             *iam_policies.dynamodb_statements(self.data.tables),
             iam_policies.secrets_statement(list(dict.fromkeys(secret_arns))),
             *iam_policies.bedrock_statements(self, self.gateway_config.bedrock_targets),
+            *iam_policies.sagemaker_statements(self, self.gateway_config.config.model_list),
             iam_policies.sns_statement(self.gateway_config.alert_topic_arn),
             self.settlement.statement(),
             apply_guardrail_statement(self, self.gateway_config.config),
@@ -97,3 +110,7 @@ class TollwayStack(Stack):
         CfnOutput(self, "ProviderKeysSecretName", value=self.settings.provider_keys_secret)
         CfnOutput(self, "DashboardName", value=self.observability.dashboard.dashboard_name)
         CfnOutput(self, "AlarmTopicArn", value=self.observability.topic.topic_arn)
+        if self.request_logs is not None:
+            CfnOutput(self, "RequestLogsBucket", value=self.request_logs.bucket.bucket_name)
+            CfnOutput(self, "AthenaWorkGroup", value=self.request_logs.workgroup.ref,
+                      description=f"Query database {self.request_logs.database_name}, table requests")

@@ -29,7 +29,7 @@ PROVIDERS = frozenset({
     "vertex_ai", "vertex_ai-language-models", "vertex_ai-anthropic_models", "vertex_ai-embedding-models",
     "vertex_ai-mistral_models", "vertex_ai-llama_models", "cohere", "cohere_chat", "mistral", "groq",
     "together_ai", "fireworks_ai", "nvidia_nim", "ollama", "huggingface", "replicate", "deepseek", "xai",
-    "openrouter", "perplexity", "cerebras", "hosted_vllm", "lm_studio", "deepinfra",
+    "openrouter", "perplexity", "cerebras", "hosted_vllm", "lm_studio", "deepinfra", "voyage",
 })
 MODES = frozenset({"chat", "completion", "embedding", "responses"})
 FIELDS = (

@@ -71,6 +71,21 @@ def requested_fallbacks(gateway: Gateway, auth: AuthContext, ctx: RequestContext
     return list(value)
 
 
+def take_tags(ctx: RequestContext, headers: Any, body_tags: object, metadata: object) -> None:
+    """Record the request's tags (``routing.tags``: body ``tags``, ``metadata.tags``, ``x-litellm-tags``, then the
+    key's) on ``ctx``, where routing and the spend log read them (400 for malformed ones). Like the body's ``tags``,
+    ``metadata.tags`` is the gateway's: taken out of ``metadata`` (the client's body), so a passed-through
+    body never carries it upstream (OpenAI's ``metadata`` takes string values only)."""
+    from tollway.routing import tags
+
+    found = tags.collect(body_tags, metadata, headers.get(tags.HEADER))
+    if isinstance(metadata, dict):
+        metadata.pop("tags", None)
+    found = tags.merged(found, ctx.auth.metadata.get("tags") if ctx.auth is not None else None)
+    if found:
+        ctx.extra["request_tags"] = found
+
+
 def reachable(gateway: Gateway, group: list[Deployment], fallbacks: list[str] | None) -> list[Deployment]:
     """Every deployment the call may end on (the group and its fallbacks), for worst-case reservations."""
     models = gateway.router.fallback_models(group[0].model_name, None, fallbacks)
@@ -256,6 +271,9 @@ async def _reserve_and_run(
 ) -> tuple[T, Deployment, Charge]:
     """Route (404/403), run ``check`` (the pre-call guardrails: 400), reserve (429), run with retries and
     fallbacks; release the charge if nothing answered."""
+    if gateway.config.general_settings.enforce_user_param and not request.user:
+        raise InvalidRequestError("'user' param not passed in. 'enforce_user_param'=True", param="user",
+                                  code="user_param_required")
     group = candidates(gateway, auth, ctx, request.model)
     if check is not None:
         await check()

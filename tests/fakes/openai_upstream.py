@@ -37,6 +37,8 @@ class FakeOpenAI:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        #: the path and query string of each request
+        self.urls: list[str] = []
         self.queue: list[Scripted] = []
         #: what it answered to chat requests, byte for byte: one body, or the stream's events
         self.sent: list[list[bytes]] = []
@@ -50,12 +52,14 @@ class FakeOpenAI:
         self.sent.clear()
         self.requests.clear()
         self.headers.clear()
+        self.urls.clear()
         self.queue.clear()
 
     async def _record(self, request: Request) -> tuple[dict[str, Any], Scripted | None]:
         body = json.loads(await request.body())
         self.requests.append(body)
         self.headers.append(dict(request.headers))
+        self.urls.append(f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path)
         script = self.queue.pop(0) if self.queue else None
         if script and script.delay:
             await asyncio.sleep(script.delay)

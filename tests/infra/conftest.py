@@ -53,6 +53,10 @@ def synth(tmp: Path, **overrides: Any) -> Synth:
     layer = tmp / "layer" / "python"
     layer.mkdir(parents=True)
     (layer / "placeholder.py").write_text("# stands in for the pip-built layer\n")
+    if overrides.get("tracing") == "otel":  # the real build adds the [otel] extra (layers/otel.txt)
+        (layer / "opentelemetry").mkdir()
+    if overrides.get("ui_oidc_issuer") or overrides.get("ui_cognito"):  # the real build adds layers/ui_sso.txt
+        (layer / "jwt").mkdir()
     context = {**base_context(), "layer_dir": str(layer.parent), **overrides}
     app, stack = build_app(context, outdir=str(tmp / "cdk.out"))
     assembly = app.synth()
@@ -63,7 +67,7 @@ def synth(tmp: Path, **overrides: Any) -> Synth:
 @pytest.fixture(scope="session")
 def streaming(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     """Every option on: streaming, Bedrock + secret references, Bearer routes, KMS, email, principals, SnapStart,
-    a pinned Python runtime."""
+    a pinned Python runtime (request logs and tracing=otel: ``logged`` and ``logged_kms``)."""
     return synth(
         tmp_path_factory.mktemp("streaming"),
         config=str(CONFIGS / "bedrock.yaml"),
@@ -115,3 +119,24 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+
+OTLP_ENDPOINT = "https://otlp.example.com"
+OTLP_HEADERS_SECRET = "tollway/otlp-headers"
+ADOT_LAYER = "arn:aws:lambda:eu-west-1:901920570463:layer:aws-otel-collector-arm64-ver-0-102-1:1"
+
+
+@pytest.fixture(scope="session")
+def logged(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """Request logs to S3/Athena with their defaults, and tracing=otel to X-Ray plus an OTLP endpoint whose
+    headers come from a secret (streaming, no KMS)."""
+    return synth(tmp_path_factory.mktemp("logged"), request_logs="true", tracing="otel",
+                 otlp_endpoint=OTLP_ENDPOINT, otlp_headers_secret=OTLP_HEADERS_SECRET)
+
+
+@pytest.fixture(scope="session")
+def logged_kms(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """Request logs under the stack's KMS key with their own lifecycle and scan limit; tracing=otel to the OTLP
+    endpoint only, through a pinned collector layer (buffered mode)."""
+    return synth(tmp_path_factory.mktemp("logged-kms"), streaming="false", kms="true", request_logs="true",
+                 request_logs_glacier_days="30", request_logs_expiry_days="400", athena_scan_limit_gb="2",
+                 tracing="otel", otel_xray="false", otlp_endpoint=OTLP_ENDPOINT, adot_layer_arn=ADOT_LAYER)

@@ -10,7 +10,7 @@ from cdk import lint
 from tests.infra.conftest import Synth
 
 
-@pytest.mark.parametrize("mode", ["streaming", "buffered"])
+@pytest.mark.parametrize("mode", ["streaming", "buffered", "logged", "logged_kms"])
 def test_cdk_nag_has_no_unacknowledged_findings(mode: str, request: pytest.FixtureRequest) -> None:
     s: Synth = request.getfixturevalue(mode)
     report = json.loads((s.outdir / "validation-report.json").read_text())
@@ -33,7 +33,7 @@ def test_cdk_nag_fails_synth_on_an_unacknowledged_finding(tmp_path, monkeypatch)
         synth(tmp_path, streaming="false")
 
 
-@pytest.mark.parametrize("mode", ["streaming", "buffered"])
+@pytest.mark.parametrize("mode", ["streaming", "buffered", "logged", "logged_kms"])
 def test_cfn_lint_passes(mode: str, request: pytest.FixtureRequest) -> None:
     s: Synth = request.getfixturevalue(mode)
     result = lint.lint(s.outdir)

@@ -1,12 +1,14 @@
-"""``bedrock:ApplyGuardrail`` is granted on exactly the Bedrock guardrails the config names, and only then."""
+"""``bedrock:ApplyGuardrail`` on exactly the Bedrock guardrails the config names; the violations dashboard row."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.infra.conftest import Synth, as_list, statements, synth
+from tests.infra.conftest import Synth, as_list, render, statements, synth
 
 P, R, A = "${AWS::Partition}", "${AWS::Region}", "${AWS::AccountId}"
 CONFIG = """
@@ -53,3 +55,35 @@ def test_apply_guardrail_only_on_configured_guardrails(guarded: Synth) -> None:
 
 def test_no_guardrail_permission_without_bedrock_guardrails(buffered: Synth) -> None:
     assert not any("bedrock:ApplyGuardrail" in as_list(s["Action"]) for s in statements(buffered))
+
+
+def _dashboard_widgets(s: Synth) -> dict[str, dict[str, Any]]:
+    (dashboard,) = s.resources("AWS::CloudWatch::Dashboard").values()
+    body = json.loads(render(dashboard["Properties"]["DashboardBody"]))
+    return {w["properties"]["title"]: w for w in body["widgets"] if "title" in w["properties"]}
+
+
+def test_dashboard_shows_violations_by_the_emitted_dimension_sets(guarded: Synth,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """The widgets read exactly the sets ``guardrails.record.emit`` writes: (Guardrail, Action) and (Team)."""
+    from tollway.guardrails.record import emit
+
+    widgets = _dashboard_widgets(guarded)
+    by_action = widgets["Guardrail violations by guardrail and action"]["properties"]["metrics"]
+    by_team = widgets["Guardrail violations by team"]["properties"]["metrics"]
+    assert [m[0]["expression"] for m in by_action] == [
+        "SEARCH('{Tollway,Action,Guardrail} MetricName=\"GuardrailViolations\"', 'Sum', 300)"]
+    assert [m[0]["expression"] for m in by_team] == [
+        "SEARCH('{Tollway,Team} MetricName=\"GuardrailViolations\"', 'Sum', 300)"]
+
+    capsys.readouterr()
+    emit("pii", "mask", "team-a")
+    (line,) = capsys.readouterr().out.splitlines()
+    (directive,) = json.loads(line)["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "Tollway"
+    assert [m["Name"] for m in directive["Metrics"]] == ["GuardrailViolations"]
+    assert sorted(sorted(dims) for dims in directive["Dimensions"]) == [["Action", "Guardrail"], ["Team"]]
+
+
+def test_no_guardrail_widgets_without_guardrails(buffered: Synth) -> None:
+    assert not any("Guardrail" in title for title in _dashboard_widgets(buffered))

@@ -123,3 +123,16 @@ def _function_env(s: Synth) -> dict[str, Any]:
                  if "Environment" in v["Properties"]]
     (gateway,) = [f for f in functions if "TOLLWAY_MASTER_KEY_SECRET" in f["Environment"]["Variables"]]
     return gateway["Environment"]["Variables"]  # type: ignore[no-any-return]
+
+
+def test_sso_puts_the_signature_packages_in_the_layer_and_a_prebuilt_layer_without_them_is_refused(
+        tmp_path: Path, oidc: Synth, cognito: Synth, buffered: Synth) -> None:
+    from cdk.app import build_app
+    from tests.infra.conftest import base_context
+
+    assert oidc.stack.gateway.sso and cognito.stack.gateway.sso and not buffered.stack.gateway.sso
+    layer = tmp_path / "layer" / "python"
+    layer.mkdir(parents=True)
+    context = {**base_context(), "layer_dir": str(layer.parent), "ui": "true", "ui_cognito": "true"}
+    with pytest.raises(SynthError, match=r"ui_sso\.txt"):
+        build_app(context, outdir=str(tmp_path / "cdk.out"))

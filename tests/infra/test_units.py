@@ -183,6 +183,8 @@ def test_layer_requirements_exclude_boto3_and_moto() -> None:
              if line and not line.startswith("#")]
     assert {"fastapi", "mangum", "httpx", "pydantic", "pyyaml", "aws-lambda-powertools", "uvicorn"} <= set(lines)
     assert not {"boto3", "botocore", "moto", "google-auth"} & set(lines)
+    # cryptography (~15 MB) only when the admin UI signs in with SSO (layers/ui_sso.txt)
+    assert not {"pyjwt", "cryptography"} & set(lines)
 
 
 def test_region_from_environment_reference_means_stack_region(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ MAX_MESSAGES = int(os.environ.get("TOLLWAY_MAX_MESSAGES", "10000"))
 #: keys than ``MAX_MESSAGES`` is refused before it is parsed at all (parsing is what stalls)
 OFF_LOOP_BYTES = 256 * 1024
 #: request fields outside OpenAI's schema that the gateway itself understands
-GATEWAY_FIELDS = frozenset({"drop_params", "fallbacks", "guardrails", "disable_guardrails"})
+GATEWAY_FIELDS = frozenset({"drop_params", "fallbacks", "guardrails", "disable_guardrails", "tags"})
 #: a request's own guardrail fields, kept on the request context for the guardrails (``tollway.guardrails``)
 GUARDRAIL_FIELDS = ("guardrails", "disable_guardrails")
 

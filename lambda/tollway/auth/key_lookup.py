@@ -1,7 +1,7 @@
 """The virtual-key ``KeyLookup``: digest -> ``AuthContext``, with a per-process TTL cache.
 
 A warm key costs no DynamoDB read. A cold one costs one GetItem (the key) and one
-BatchGetItem (its team, project and user) plus a membership query when it has a user.
+BatchGetItem (its team, project, user and budget) plus a membership query when it has a user.
 Outcomes, including "unknown" and "blocked", are cached for ``ttl`` seconds
 (``TOLLWAY_AUTH_CACHE_TTL``, default 5): that is the bound within which a block, delete or
 regenerate made through any instance takes effect everywhere. Expiry is checked on every
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from tollway.storage.identity_repo import IdentityRepo
 
 DEFAULT_TTL = 5.0
+#: the limits a key takes from the budget it references (``budget_id``) where it sets none itself
+BUDGET_LIMITS = ("max_budget", "soft_budget", "budget_duration", "tpm_limit", "rpm_limit", "max_parallel_requests")
 MAX_ENTRIES = 10_000
 
 
@@ -97,8 +99,12 @@ class CachedKeyLookup:
         expires = keygen.parse_iso(key["expires"]) if key.get("expires") else None
         if key.get("blocked"):
             return _Outcome(None, "key_blocked", expires, fresh_until)
-        refs = [(kind, key[f"{kind}_id"]) for kind in ("team", "project", "user") if key.get(f"{kind}_id")]
+        refs = [(kind, key[f"{kind}_id"]) for kind in ("team", "project", "user", "budget") if key.get(f"{kind}_id")]
         found: dict[tuple[str, str], dict[str, Any]] = self.repo.get_many(refs)
+        budget = found.get(("budget", key["budget_id"])) if key.get("budget_id") else None
+        if budget is not None:  # a /budget/new record: its limits where the key sets none
+            key = {**{k: v for k, v in budget.items() if k in BUDGET_LIMITS}, **{k: v for k, v in key.items()
+                                                                             if v is not None}}
         team = found.get(("team", key["team_id"])) if key.get("team_id") else None
         if team is not None and team.get("blocked"):
             return _Outcome(None, "team_blocked", expires, fresh_until)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tollway.cli import admin_http as http
+from tollway.cli import keys_import
 
 if TYPE_CHECKING:
     import argparse
@@ -35,6 +36,7 @@ def register(subparsers: Any) -> None:
     for name in ("info", "block", "unblock", "regenerate"):
         commands.add_parser(name, help=f"{name} a key").add_argument("key", help="the key or its token")
     commands.add_parser("delete", help="delete keys").add_argument("keys", nargs="+")
+    keys_import.register(commands)
     for sub in commands.choices.values():
         http.add_common(sub)
     parser.set_defaults(func=http.guarded(run))
@@ -42,6 +44,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     command = args.keys_command
+    if command == "import":
+        return keys_import.run(args)
     if command == "generate":
         data = http.call(args, "POST", "/key/generate", http.body_of(args, KEY_OPTIONS))
         text = http.record(data, ["key", *COLUMNS]) + "\n(save the key now: it is not shown again)"

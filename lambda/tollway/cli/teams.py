@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     if command in ("new", "update"):
         body = {"team_id": args.team_id, **http.body_of(args, TEAM_OPTIONS)}
         data = http.call(args, "POST", f"/team/{command}", {k: v for k, v in body.items() if v is not None})
-        text = http.record(data, COLUMNS)
+        text = http.record(data["data"] if command == "update" else data, COLUMNS)  # update: LiteLLM's {team_id, data}
     elif command == "list":
         data = http.call(args, "GET", "/team/list")
         text = http.table(data, COLUMNS)

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
             text += "\n(save the key now: it is not shown again)"
     elif command == "update":
         data = http.call(args, "POST", "/user/update", {"user_id": args.user_id, **http.body_of(args, USER_OPTIONS)})
-        text = http.record(data, COLUMNS)
+        text = http.record(data["data"], COLUMNS)  # LiteLLM's {user_id, data}
     elif command == "list":
         data = http.call(args, "GET", "/user/list", params={"role": args.role, "page": args.page,
                                                             "page_size": args.page_size})
@@ -60,6 +60,6 @@ def run(args: argparse.Namespace) -> int:
         text = f"{http.record(data['user_info'], COLUMNS)}\n\nteams:\n{teams}\n\nkeys:\n{keys}"
     else:
         data = http.call(args, "POST", "/user/delete", {"user_ids": args.user_ids})
-        text = f"deleted {len(data['deleted_users'])} user(s)"
+        text = f"deleted {data} user(s)"  # LiteLLM answers the count
     http.output(args, data, text)
     return 0

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from tollway.config.credentials import CREDENTIAL_KEY, CredentialItem, check_unique_credentials
 from tollway.config.names import PROVIDER_NAMES, STRATEGY_NAMES, infer_provider
 from tollway.config.wildcards import match as matches_pattern
 from tollway.guardrails.config import GuardrailConfig, check_unique
@@ -143,8 +144,19 @@ class RouterSettings(_Open):
 
 
 class LiteLLMSettings(_Open):
+    """``litellm_settings``. The router keys LiteLLM also reads here (its module-wide defaults) apply
+    when ``router_settings`` leaves them unset (``Config._router_defaults``); ``router_settings`` wins."""
+
     drop_params: bool = False
     request_timeout: float | None = Field(default=None, gt=0)
+    num_retries: int | None = Field(default=None, ge=0)
+    allowed_fails: int | None = Field(default=None, ge=0)
+    cooldown_time: float | None = Field(default=None, ge=0)
+    fallbacks: list[dict[str, list[str]]] | None = None
+    context_window_fallbacks: list[dict[str, list[str]]] | None = None
+    content_policy_fallbacks: list[dict[str, list[str]]] | None = None
+    default_fallbacks: list[str] | None = None
+    max_fallbacks: int | None = Field(default=None, ge=0)
 
 
 class GeneralSettings(_Open):
@@ -171,6 +183,10 @@ class GeneralSettings(_Open):
         "x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens"])
     cors_allow_credentials: bool = False
     cors_max_age: int = Field(default=600, ge=0)
+    #: requests to the model APIs without ``user`` are a 400 (LiteLLM's)
+    enforce_user_param: bool = False
+    #: no spend log rows (budgets, counters and rollups stay exact)
+    disable_spend_logs: bool = False
     # Responses API state (docs/responses.md)
     responses_visibility: Literal["key", "team"] = "key"
     responses_retention_days: float = Field(default=30, gt=0)
@@ -183,15 +199,35 @@ class Config(_Open):
     general_settings: GeneralSettings = Field(default_factory=GeneralSettings)
     environment_variables: dict[str, Any] = Field(default_factory=dict)
     guardrails: list[GuardrailConfig] = Field(default_factory=list)  # see tollway.guardrails.config
+    credential_list: list[CredentialItem] = Field(default_factory=list)  # see tollway.config.credentials
 
     @field_validator("model_list", "router_settings", "litellm_settings", "general_settings",
-                     "environment_variables", "guardrails", mode="before")
+                     "environment_variables", "guardrails", "credential_list", mode="before")
     @classmethod
     def _null_is_empty(cls, value: Any, info: Any) -> Any:
         # ``model_list:`` with nothing under it is YAML null; treat it as empty.
         if value is None:
-            return [] if info.field_name in ("model_list", "guardrails") else {}
+            return [] if info.field_name in ("model_list", "guardrails", "credential_list") else {}
         return value
+
+    @model_validator(mode="after")
+    def _named_credentials(self) -> Config:
+        """Each deployment naming a ``credential_list`` entry gets the values it does not set itself (LiteLLM's
+        rule); an unknown name is an error naming the deployment and the credential."""
+        by_name = {item.credential_name: item for item in check_unique_credentials(self.credential_list)}
+        for index, deployment in enumerate(self.model_list):
+            name = (deployment.litellm_params.model_extra or {}).get(CREDENTIAL_KEY)
+            if name is None:
+                continue
+            item = by_name.get(str(name))
+            if item is None:
+                known = ", ".join(sorted(by_name)) or "none defined"
+                raise ValueError(f"model_list (model_name '{deployment.model_name}').litellm_params.{CREDENTIAL_KEY}: "
+                                 f"unknown credential '{name}' (credential_list has: {known})")
+            data = deployment.model_dump(exclude_none=True)
+            data["litellm_params"] = {**item.credential_values, **data["litellm_params"]}
+            self.model_list[index] = Deployment.model_validate(data)
+        return self
 
     @model_validator(mode="after")
     def _aliases_name_models(self) -> Config:
@@ -201,6 +237,25 @@ class Config(_Open):
             if target.model not in names and not any(matches_pattern(p, target.model) for p in patterns):
                 raise ValueError(f"router_settings.model_group_alias.{alias}: '{target.model}' is not a model_name "
                                  "in model_list (nor matched by a wildcard entry)")
+        return self
+
+    @model_validator(mode="after")
+    def _router_defaults(self) -> Config:
+        """LiteLLM's ``Router`` takes each of these from ``router_settings``, else from ``litellm_settings``
+        (``num_retries or litellm.num_retries``): counts when unset, lists when empty. ``cooldown_time`` too, as
+        LiteLLM's reliability docs place it there."""
+        router, defaults = self.router_settings, self.litellm_settings
+        for name in ("num_retries", "allowed_fails", "cooldown_time"):
+            value = getattr(defaults, name)
+            if value is not None and name not in router.model_fields_set:
+                setattr(router, name, value)
+        for name in ("fallbacks", "context_window_fallbacks", "content_policy_fallbacks", "default_fallbacks"):
+            value = getattr(defaults, name)
+            if value and not getattr(router, name):
+                setattr(router, name, value)
+        extras = router.model_extra if router.model_extra is not None else {}
+        if defaults.max_fallbacks is not None and "max_fallbacks" not in extras:
+            extras["max_fallbacks"] = defaults.max_fallbacks
         return self
 
     @field_validator("guardrails")

@@ -12,8 +12,10 @@ from tollway.providers.catalog import CATALOG
 #: provider prefixes with their own adapter (the OpenAI-compatible ones come from the catalog)
 NATIVE_PROVIDERS: tuple[str, ...] = (
     "openai", "mock", "anthropic", "bedrock", "gemini", "vertex_ai", "azure", "cohere", "replicate",
-    "ollama", "ollama_chat", "huggingface",
+    "ollama", "ollama_chat", "huggingface", "azure_ai", "sagemaker", "sagemaker_chat", "voyage",
 )
+#: LiteLLM's other spellings of a provider prefix -> the prefix Tollway serves it under
+PROVIDER_ALIASES: dict[str, str] = {"mistralai": "mistral"}
 PROVIDER_NAMES: frozenset[str] = frozenset(NATIVE_PROVIDERS) | frozenset(CATALOG)
 
 #: ``router_settings.routing_strategy`` values (LiteLLM's names)
@@ -31,13 +33,14 @@ _BARE_PREFIXES = {
 
 
 def infer_provider(model: str) -> tuple[str, str]:
-    """Split ``provider/model-id``; a bare well-known OpenAI/Anthropic/... id gets its provider.
+    """Split ``provider/model-id``; a bare well-known OpenAI/Anthropic/... id gets its provider, and an
+    alias (``PROVIDER_ALIASES``: ``mistralai/...``) the provider it names.
 
     Raises ValueError with a message fit for a config error.
     """
     prefix, sep, rest = model.partition("/")
     if sep and rest:
-        return prefix, rest
+        return PROVIDER_ALIASES.get(prefix, prefix), rest
     if not sep:
         for start, provider in _BARE_PREFIXES.items():
             if model.startswith(start):

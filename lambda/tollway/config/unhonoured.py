@@ -39,7 +39,8 @@ PROVIDER_SETTINGS: dict[str, frozenset[str]] = {
     "azure": frozenset({"azure_ad_token", "tenant_id", "client_id", "client_secret", "azure_authority_host",
                         "azure_scope"}),
     "bedrock": frozenset({"aws_region", "aws_bedrock_runtime_endpoint", "aws_profile_name", "aws_access_key_id",
-                          "aws_secret_access_key", "aws_session_token", "normalize", "input_type", "truncate"}),
+                          "aws_secret_access_key", "aws_session_token", "normalize", "input_type", "truncate",
+                          "anthropic_beta"}),
     "cohere": frozenset({"top_k", "safety_mode", "thinking", "citation_options", "strict_tools", "priority",
                          "input_type", "truncate"}),
     "gemini": frozenset({"safety_settings"}),
@@ -49,15 +50,40 @@ PROVIDER_SETTINGS: dict[str, frozenset[str]] = {
     "ollama": frozenset({"keep_alive", "num_ctx", "top_k", "min_p", "repeat_penalty", "num_gpu"}),
 }
 PROVIDER_SETTINGS["ollama_chat"] = PROVIDER_SETTINGS["ollama"]
+_AWS_CREDENTIALS = frozenset({"aws_region", "aws_profile_name", "aws_access_key_id", "aws_secret_access_key",
+                              "aws_session_token"})
+PROVIDER_SETTINGS["sagemaker_chat"] = _AWS_CREDENTIALS | {"model_id"}
+PROVIDER_SETTINGS["sagemaker"] = PROVIDER_SETTINGS["sagemaker_chat"] | {
+    "hf_model_name", "aws_sagemaker_allow_zero_temp", "roles", "initial_prompt_value", "final_prompt_value", "top_k"}
+PROVIDER_SETTINGS["voyage"] = frozenset({"input_type", "truncation", "output_dtype", "output_dimension"})
+#: ``litellm_params`` extras every deployment may set: ``config.credentials``, ``routing.tags``
+DEPLOYMENT_EXTRAS = frozenset({"litellm_credential_name", "tags"})
+#: ``litellm_params`` extras ``providers.extras`` adds to every upstream request of an HTTP adapter
+UPSTREAM_EXTRA_NAMES = frozenset({"extra_headers", "extra_body", "organization"})
+#: providers whose calls do not go through ``HttpProvider`` (the upstream extras do not apply)
+NO_UPSTREAM_EXTRAS = frozenset({"mock", "bedrock", "replicate", "sagemaker", "sagemaker_chat"})
 #: ``model_info`` extras read by name (``metering.catalog``)
 MODEL_INFO_EXTRAS = frozenset({"base_model"})
 #: section extras read by name, by section
 SECTION_EXTRAS: dict[str, frozenset[str]] = {
     "router_settings": frozenset({"retry_policy", "max_fallbacks", "retry_backoff_base", "retry_after_max",
-                                  "health_check_cache_seconds"}),
-    "litellm_settings": frozenset(),
-    "general_settings": frozenset({"strict_config", "otel"}),
+                                  "health_check_cache_seconds", "enable_tag_filtering"}),
+    "litellm_settings": frozenset({"default_key_generate_params", "upperbound_key_generate_params",
+                                   "default_internal_user_params"}),
+    "general_settings": frozenset({"strict_config", "otel", "ui_oidc", "default_key_generate_params",
+                                   "upperbound_key_generate_params"}),
 }
+#: ``default_internal_user_params`` fields read (``/team/available``: ``api.routes.admin_teams``)
+INTERNAL_USER_FIELDS = frozenset({"available_teams"})
+#: ``/key/generate`` fields ``default_key_generate_params`` may fill (``identity.records.KeyGenerate``)
+KEY_GENERATE_FIELDS = frozenset({
+    "blocked", "budget_duration", "budget_id", "duration", "guardrails", "key_alias", "max_budget",
+    "max_parallel_requests", "metadata", "models", "project_id", "rpm_limit", "soft_budget", "tags", "team_id",
+    "tpm_limit", "user_id",
+})
+#: fields ``upperbound_key_generate_params`` may bound (``identity.key_params``)
+KEY_BOUND_FIELDS = frozenset({"max_budget", "soft_budget", "rpm_limit", "tpm_limit", "max_parallel_requests",
+                              "duration", "budget_duration"})
 #: callback/integration lists, by section
 CALLBACK_KEYS: dict[str, tuple[str, ...]] = {
     "litellm_settings": ("callbacks", "success_callback", "failure_callback", "service_callback"),
@@ -81,10 +107,14 @@ def unhonoured_keys(config: Config) -> list[str]:
         found += [f"{section}.{key}" for key in (settings.model_extra or {}) if key not in honoured]
         found += [f"{section}.{key}: {name}" for key, name in _callbacks(settings, section)
                   if name not in KNOWN_CALLBACKS]
+        found += _key_generate_params(settings, section)
     by_key: dict[str, list[str]] = {}
     for deployment in config.model_list:
         params = deployment.litellm_params.model_extra or {}
-        allowed = CALL_DEFAULT_NAMES | PRICE_OVERRIDE_NAMES | PROVIDER_SETTINGS.get(deployment.provider, frozenset())
+        allowed = (DEPLOYMENT_EXTRAS | CALL_DEFAULT_NAMES | PRICE_OVERRIDE_NAMES
+                   | PROVIDER_SETTINGS.get(deployment.provider, frozenset()))
+        if deployment.provider not in NO_UPSTREAM_EXTRAS:
+            allowed |= UPSTREAM_EXTRA_NAMES
         for key in params:
             if key not in allowed:
                 by_key.setdefault(f"litellm_params.{key}", []).append(deployment.model_name)
@@ -130,6 +160,20 @@ def warning_line(config: Config) -> str | None:
 def callback_names(config: Config) -> set[str]:
     """Every integration name the config's callback lists mention (lower-cased)."""
     return {name for section in CALLBACK_KEYS for _, name in _callbacks(getattr(config, section), section)}
+
+
+def _key_generate_params(settings: BaseModel, section: str) -> list[str]:
+    """The fields of ``default_key_generate_params`` / ``upperbound_key_generate_params`` /
+    ``default_internal_user_params`` that do nothing."""
+    extras: dict[str, Any] = settings.model_extra or {}
+    out: list[str] = []
+    for name, known in (("default_key_generate_params", KEY_GENERATE_FIELDS),
+                        ("upperbound_key_generate_params", KEY_BOUND_FIELDS),
+                        ("default_internal_user_params", INTERNAL_USER_FIELDS)):
+        value = extras.get(name)
+        if isinstance(value, dict):
+            out += [f"{section}.{name}.{key}" for key in value if key not in known]
+    return out
 
 
 def _callbacks(settings: BaseModel, section: str) -> list[tuple[str, str]]:

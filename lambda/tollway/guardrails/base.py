@@ -8,6 +8,7 @@ findings drive whole-message checks and the sliding window over streams.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -26,6 +27,10 @@ Stage = Literal["input", "output"]
 Action = Literal["block", "mask", "log"]
 #: what a finding asks for: ``restore`` puts back an original a placeholder stood for (never recorded)
 FindingAction = Literal["block", "mask", "log", "restore"]
+#: the ``Session.cache`` key (with the text) of a text's ``builtin.scan.Prepared``, shared by the detectors
+PREPARED = "prepared"
+#: texts at least this long have the scan carried over a rewrite (a shorter one is scanned again, as cheaply)
+_CARRIED = 4096
 
 
 class Params(BaseModel):
@@ -137,7 +142,8 @@ class TextGuardrail(Guardrail):
     async def apply(self, subject: Subject, session: Session) -> Result:
         result = Result()
         for index, part in enumerate(subject.parts):
-            found = self.findings(part.text, subject.stage, session)
+            json = part.syntax == "json"
+            found = self.findings(readable(part.text) if json else part.text, subject.stage, session)
             if not found:
                 continue
             for finding in found:
@@ -148,9 +154,12 @@ class TextGuardrail(Guardrail):
                 if action != "restore":
                     result.flagged.append((finding.category, action))
             if not self.log_only:
-                rewritten = rewrite(part.text, found)
+                rewritten, edits = rewrite_with_edits(part.text, json_safe(part.text, found) if json else found)
                 if rewritten != part.text:
                     result.rewrites[index] = rewritten
+                    prepared = session.cache.get((PREPARED, part.text))
+                    if prepared is not None and len(rewritten) >= _CARRIED:  # the next guardrail's scan, carried
+                        session.cache[(PREPARED, rewritten)] = prepared.edited(rewritten, edits)
         return result
 
 
@@ -165,15 +174,51 @@ def restorations(text: str, session: Session) -> list[Finding]:
             for m in _PLACEHOLDER.finditer(text) if m.group() in session.originals]
 
 
+_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|.)", re.DOTALL)
+
+
+def readable(raw: str) -> str:
+    """What detectors read of raw JSON text: its escape sequences blanked (``\\n`` as two spaces), so a value
+    next to one is still found whole, at the same positions."""
+    return _ESCAPE.sub(lambda m: " " * len(m.group()), raw) if "\\" in raw else raw
+
+
+def json_safe(raw: str, findings: list[Finding]) -> list[Finding]:
+    """Findings as they may be applied to raw JSON text: an original put back is JSON-escaped; a mask whose span
+    holds a quote or a backslash is recorded but not applied (cutting there would break the JSON; no built-in
+    detector matches one)."""
+    out = []
+    for finding in findings:
+        span = raw[finding.start:finding.end]
+        if finding.replacement is not None and finding.action == "restore":
+            out.append(_replaced(finding, json.dumps(finding.replacement, ensure_ascii=False)[1:-1]))
+        elif finding.replacement is not None and ('"' in span or "\\" in span):
+            out.append(_replaced(finding, None))
+        else:
+            out.append(finding)
+    return out
+
+
+def _replaced(finding: Finding, replacement: str | None) -> Finding:
+    return Finding(finding.start, finding.end, finding.category, finding.action, replacement)
+
+
 def rewrite(text: str, findings: list[Finding]) -> str:
     """``text`` with each finding that has a replacement replaced (overlaps: the earliest wins)."""
+    return rewrite_with_edits(text, findings)[0]
+
+
+def rewrite_with_edits(text: str, findings: list[Finding]) -> tuple[str, list[tuple[int, int, int]]]:
+    """``rewrite``, and the edits it made: ``(start, end, length of the replacement)``, in order."""
     out: list[str] = []
+    edits: list[tuple[int, int, int]] = []
     position = 0
     for finding in sorted(findings, key=lambda f: (f.start, -f.end)):
         if finding.replacement is None or finding.action not in ("mask", "restore") or finding.start < position:
             continue
         out.append(text[position:finding.start])
         out.append(finding.replacement)
+        edits.append((finding.start, finding.end, len(finding.replacement)))
         position = finding.end
     out.append(text[position:])
-    return "".join(out)
+    return "".join(out), edits

@@ -6,12 +6,12 @@ through its view, so the next guardrail (and the upstream, or the client) sees t
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from tollway.guardrails import record
-from tollway.guardrails.base import Subject, restorations, rewrite
+from tollway.guardrails.base import Subject, json_safe, restorations, rewrite
 from tollway.guardrails.errors import GuardrailViolation
+from tollway.views.base import TextPart
 
 if TYPE_CHECKING:
     from tollway.guardrails.base import Guardrail, Session, Stage
@@ -42,10 +42,10 @@ def restore(subj: Subject, session: Session) -> None:
     for index, part in enumerate(subj.parts):
         found = restorations(part.text, session)
         if found:
-            apply_text(subj, index, rewrite(part.text, found))
+            apply_text(subj, index, rewrite(part.text, json_safe(part.text, found) if part.syntax == "json" else found))
 
 
 def apply_text(subj: Subject, index: int, text: str) -> None:
     part = subj.parts[index]
     subj.view.replace(subj.obj, part, text)
-    subj.parts[index] = replace(part, text=text)
+    subj.parts[index] = TextPart(part.path, part.role, text, part.channel, part.kind, part.syntax)

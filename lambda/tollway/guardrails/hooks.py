@@ -137,6 +137,10 @@ class Guard:
                 if aclose is not None:
                     await aclose()
 
+    async def checked(self) -> None:
+        """Wait for the ``during_call`` checks (a block raises): for a request with no answer to hold back."""
+        await self._during()
+
     async def _during(self) -> None:
         if self.during is not None:
             task, self.during = self.during, None

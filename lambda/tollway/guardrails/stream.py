@@ -22,9 +22,9 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from tollway.guardrails import record
-from tollway.guardrails.base import Finding, Subject, TextGuardrail, restorations, rewrite
+from tollway.guardrails.base import Finding, Subject, TextGuardrail, json_safe, readable, restorations, rewrite
 from tollway.guardrails.errors import GuardrailViolation
-from tollway.views.base import TextPart, View
+from tollway.views.base import Channel, TextPart, View
 
 if TYPE_CHECKING:
     from tollway.guardrails.base import Guardrail, Session
@@ -44,6 +44,8 @@ class _Channel:
     generated: int = 0
     released: int = 0
     seen: set[tuple[str, int, str]] = field(default_factory=set)
+    #: ``json``: the channel carries raw JSON text (streamed tool-call arguments)
+    syntax: str = "text"
 
 
 class _Plain(View):
@@ -67,11 +69,14 @@ class StreamGuard:
         #: characters that must follow a match before it is masked (so it cannot still grow)
         self.margin = max(1, min(8, self.hold))
         self.queue: deque[_Held] = deque()
-        self.channels: dict[int, _Channel] = {}
+        self.channels: dict[Channel, _Channel] = {}
         self.session.stage = "output"
 
-    def _channel(self, index: int) -> _Channel:
-        return self.channels.setdefault(index, _Channel())
+    def _channel(self, index: Channel, syntax: str = "text") -> _Channel:
+        found = self.channels.get(index)
+        if found is None:
+            found = self.channels[index] = _Channel(syntax=syntax)
+        return found
 
     async def push(self, event: Any) -> list[Any]:
         parts = list(self.view.parts(event))
@@ -80,7 +85,7 @@ class StreamGuard:
             await self._snapshot(event, [p for p in parts if p.kind == "snapshot"])
         self.queue.append(_Held(event, deltas))
         for part in deltas:
-            channel = self._channel(part.channel)
+            channel = self._channel(part.channel, part.syntax)
             channel.held += len(part.text)
             channel.generated += len(part.text)
             for guard in self.limits:
@@ -107,10 +112,12 @@ class StreamGuard:
                 continue
             text = channel.tail + "".join(item.parts[i].text for item, i in held)
             offset = len(channel.tail)
+            json = channel.syntax == "json"
+            seen = readable(text) if json else text
             masks: list[Finding] = []
             for guard in self.guards:
                 if isinstance(guard, TextGuardrail):
-                    for finding in guard.findings(text, "output", self.session):
+                    for finding in guard.findings(seen, "output", self.session):
                         masks += await self._consider(guard, finding, channel, (offset, len(text)), final=final)
                 else:
                     result = await guard.apply(Subject("output", {"text": text}, _Plain(),
@@ -118,6 +125,7 @@ class StreamGuard:
                     if result.blocked is not None:
                         await self._violation(guard, result.blocked)
             if masks:
+                masks = json_safe(text, masks) if json else masks
                 self._rewrite(held, [replace(f, start=f.start - offset, end=f.end - offset) for f in masks])
 
     async def _consider(self, guard: Guardrail, finding: Finding, channel: _Channel, bounds: tuple[int, int], *,
@@ -149,7 +157,7 @@ class StreamGuard:
             position = end
             local = [Finding(max(f.start, start) - start, min(f.end, end) - start, f.category, "mask",
                              f.replacement if start <= f.start < end else "")
-                     for f in findings if f.start < end and f.end > start]
+                     for f in findings if f.replacement is not None and f.start < end and f.end > start]
             if local:
                 self._set(item, i, rewrite(part.text, local))
 
@@ -178,7 +186,7 @@ class StreamGuard:
         return out
 
     def _releasable(self, item: _Held) -> bool:
-        need: dict[int, int] = {}
+        need: dict[Channel, int] = {}
         for part in item.parts:
             need[part.channel] = need.get(part.channel, 0) + len(part.text)
         return all(self._channel(c).held - n >= self.hold for c, n in need.items())
@@ -189,20 +197,24 @@ class StreamGuard:
             held = [(h, i) for h in self.queue for i, p in enumerate(h.parts) if p.channel == part.channel]
             joined = part.text + "".join(h.parts[i].text for h, i in held)
             found = [f for f in restorations(joined, self.session) if f.start < len(part.text)]
+            if part.syntax == "json":
+                found = json_safe(joined, found)
             if found:
                 self._rewrite([(item, index), *held], found)
 
     async def _snapshot(self, event: Any, parts: list[TextPart]) -> None:
         for part in parts:
             found: list[Finding] = list(restorations(part.text, self.session)) if self.restore else []
+            seen = readable(part.text) if part.syntax == "json" else part.text
             for guard in self.guards:
                 if isinstance(guard, TextGuardrail):
-                    for finding in guard.findings(part.text, "output", self.session):
+                    for finding in guard.findings(seen, "output", self.session):
                         if finding.action == "block" and not guard.log_only:
                             await self._violation(guard, finding.category)
                         if finding.action == "mask" and not guard.log_only:
                             found.append(finding)
             if found:
+                found = json_safe(part.text, found) if part.syntax == "json" else found
                 self.view.replace(event, part, rewrite(part.text, found))
 
     async def _violation(self, guard: Guardrail, category: str) -> None:

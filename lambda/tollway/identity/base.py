@@ -62,7 +62,8 @@ def stamp(record: dict[str, Any], call: Call, *, now: str, previous: dict[str, A
 
 
 def utcnow() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    """Now as LiteLLM's admin API writes its times: ISO-8601 UTC, microseconds, ``Z``."""
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 class Store:

@@ -19,7 +19,8 @@ from tollway.identity.records import LIMIT_FIELDS, KeyFields, KeyGenerate, KeyUp
 if TYPE_CHECKING:
     from tollway.storage.identity_repo import Op
 
-KEY_FIELDS = (*LIMIT_FIELDS, "key_alias", "team_id", "user_id", "project_id", "guardrails", "tags", "blocked")
+KEY_FIELDS = (*LIMIT_FIELDS, "key_alias", "team_id", "user_id", "project_id", "guardrails", "tags", "blocked",
+              "budget_id")
 _CAPS = ("max_budget", "soft_budget", "rpm_limit", "tpm_limit", "max_parallel_requests")
 
 
@@ -67,7 +68,8 @@ class KeyService:
     def _check_refs(self, call: Call, fields: dict[str, Any]) -> None:
         """Referenced team/user/project exist, the project is in the team, team admins stay in limits."""
         team_id, user_id, project_id = fields.get("team_id"), fields.get("user_id"), fields.get("project_id")
-        refs = [(k, v) for k, v in (("team", team_id), ("user", user_id), ("project", project_id)) if v]
+        refs = [(k, v) for k, v in (("team", team_id), ("user", user_id), ("project", project_id),
+                                    ("budget", fields.get("budget_id"))) if v]
         found = self.repo.get_many(refs)
         for kind, ident in refs:
             if (kind, ident) not in found:
@@ -108,23 +110,30 @@ class KeyService:
             fields = controls.inherit(fields, bound)
         self._check_refs(call, fields)
         self._require_grant(call, fields, bound, action="create a key")
+        if body.key is not None:  # an existing secret carried over: same checks, its own audit action
+            return self._issue(call, fields, None, action="key.import", raw=body.key)
         return self._issue(call, fields, None, action="key.generate")
 
     def _issue(self, call: Call, fields: dict[str, Any], duration: str | None, *, action: str,
-               previous: dict[str, Any] | None = None) -> dict[str, Any]:
-        ops, answer = self.issue_ops(call, fields, duration, action=action, previous=previous)
+               previous: dict[str, Any] | None = None, raw: str | None = None) -> dict[str, Any]:
+        ops, answer = self.issue_ops(call, fields, duration, action=action, previous=previous, raw=raw)
         self.store.commit(ops)
         return answer
 
     def issue_ops(self, call: Call, fields: dict[str, Any], duration: str | None, *, action: str,
-                  previous: dict[str, Any] | None = None) -> tuple[list[Op], dict[str, Any]]:
-        """The writes that issue a new secret (for ``fields``, or replacing ``previous``), and the answer."""
-        raw = keygen.new_key()
+                  previous: dict[str, Any] | None = None,
+                  raw: str | None = None) -> tuple[list[Op], dict[str, Any]]:
+        """The writes that issue a secret (for ``fields``, or replacing ``previous``), and the answer.
+
+        ``raw``: a caller-supplied secret (else a new random one); if a key with it exists, 409.
+        """
+        conflict = "A key with this value already exists." if raw else "Key collision; retry."
+        raw = raw or keygen.new_key()
         token = keygen.digest(raw)
         expires = keygen.expiry(duration) if duration else fields.get("expires", (previous or {}).get("expires"))
         record = {**fields, "token": token, "key_name": keygen.display_name(raw), "expires": expires}
         record = stamp(record, call, now=utcnow(), previous=previous)  # a regenerated key keeps its history
-        ops = [self.repo.put_new("key", token, record, conflict="Key collision; retry.")]
+        ops = [self.repo.put_new("key", token, record, conflict=conflict)]
         if previous is None:
             ops += self._alias_ops(token, None, record.get("key_alias"))
         else:
@@ -160,6 +169,17 @@ class KeyService:
                 "total_count": len(records), "current_page": page,
                 "total_pages": max(1, math.ceil(len(records) / size))}
 
+    def aliases(self, call: Call, *, page: int, size: int, search: str | None = None,
+                team_id: str | None = None) -> dict[str, Any]:
+        """LiteLLM's ``/key/aliases``: the aliases of the keys the caller may read, sorted, a page at a time;
+        ``search`` matches a case-insensitive substring."""
+        needle = (search or "").lower()
+        found = sorted({str(r["key_alias"]) for r in self.repo.listing("key")
+                        if r.get("key_alias") and rbac.can_read_key(call.auth, r)
+                        and team_id in (None, r.get("team_id")) and needle in str(r["key_alias"]).lower()})
+        return {"aliases": found[(page - 1) * size: page * size], "total_count": len(found), "current_page": page,
+                "total_pages": math.ceil(len(found) / size), "size": size}
+
     def update(self, call: Call, body: KeyUpdate) -> dict[str, Any]:
         previous = self.find(body.key)
         self._require_manage(call, previous, "update this key")
@@ -175,7 +195,7 @@ class KeyService:
 
     def _change(self, call: Call, previous: dict[str, Any], changes: dict[str, Any], action: str) -> dict[str, Any]:
         merged = {**previous, **changes}
-        if {"team_id", "user_id", "project_id", *_CAPS, "models"} & changes.keys():
+        if {"team_id", "user_id", "project_id", "budget_id", *_CAPS, "models"} & changes.keys():
             self._check_refs(call, merged)
         self._require_grant(call, merged, previous, action="change this key")
         record = stamp(merged, call, now=utcnow(), previous=previous)

@@ -121,6 +121,8 @@ LIMIT_FIELDS = ("models", "max_budget", "budget_duration", "soft_budget", "rpm_l
 
 class KeyFields(LimitFields):
     key_alias: Ident | None = None
+    #: a ``/budget/new`` record whose limits apply where the key sets none
+    budget_id: Ident | None = None
     duration: str | None = None
     team_id: Ident | None = None
     user_id: Ident | None = None
@@ -135,8 +137,13 @@ class KeyFields(LimitFields):
         return _check_duration(value, "duration")
 
 
+#: a caller-supplied key (``/key/generate {"key": ...}``): ``sk-`` and 16 to 253 URL-safe characters
+SUPPLIED_KEY_PATTERN = r"^sk-[A-Za-z0-9_.-]{16,253}$"
+
+
 class KeyGenerate(KeyFields):
-    pass
+    #: an existing secret to carry over (a migration); stored hashed like a generated one
+    key: str | None = Field(default=None, max_length=256, pattern=SUPPLIED_KEY_PATTERN)
 
 
 class KeyUpdate(KeyFields):
@@ -150,6 +157,11 @@ class KeyRef(_Body):
 class KeyDelete(_Body):
     keys: Names = Field(default_factory=list)
     key_aliases: Names = Field(default_factory=list)
+
+    @field_validator("keys", "key_aliases", mode="before")
+    @classmethod
+    def _null_is_none(cls, value: Any) -> Any:
+        return [] if value is None else value  # LiteLLM's client sends ``"key_aliases": null``
 
 
 class Member(_Body):
@@ -255,3 +267,70 @@ class PrincipalNew(_Body):
 class PrincipalDelete(_Body):
     principal_arns: Annotated[list[Annotated[str, Field(min_length=1, max_length=1024)]],
                               Field(min_length=1, max_length=100)]
+
+
+class BudgetFields(_Body):
+    """LiteLLM's budget table (``/budget/*``); customers and keys reference one by ``budget_id``."""
+
+    max_budget: Usd | None = None
+    soft_budget: Usd | None = None
+    budget_duration: str | None = None
+    max_parallel_requests: Limit | None = None
+    tpm_limit: Limit | None = None
+    rpm_limit: Limit | None = None
+    #: per model: ``{"gpt-4o": {"budget_limit": 10, "time_period": "1d"}}`` (kept, as LiteLLM shows it)
+    model_max_budget: Annotated[dict[str, Any], AfterValidator(_metadata)] | None = None
+
+    @field_validator("budget_duration")
+    @classmethod
+    def _budget_duration(cls, value: str | None) -> str | None:
+        return _check_duration(value, "budget_duration")
+
+
+BUDGET_FIELDS = ("max_budget", "soft_budget", "budget_duration", "max_parallel_requests", "tpm_limit", "rpm_limit",
+                 "model_max_budget")
+
+
+class BudgetNew(BudgetFields):
+    budget_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")
+
+
+class BudgetUpdate(BudgetFields):
+    budget_id: Ident
+
+
+class BudgetInfo(_Body):
+    budgets: Annotated[list[Ident], Field(min_length=1, max_length=100)]
+
+
+class BudgetDelete(_Body):
+    id: Ident
+
+
+class CustomerFields(BudgetFields):
+    """An end user (a request's ``user``): LiteLLM's customer fields."""
+
+    alias: Text | None = None
+    blocked: bool | None = None
+    budget_id: Ident | None = None
+    allowed_model_region: Literal["eu", "us"] | None = None
+    default_model: Ident | None = None
+    models: Names | None = None
+    metadata: Annotated[dict[str, Any], AfterValidator(_metadata)] | None = None
+
+
+CUSTOMER_FIELDS = (*BUDGET_FIELDS, "alias", "blocked", "budget_id", "allowed_model_region", "default_model",
+                   "models", "metadata")
+
+
+class CustomerNew(CustomerFields):
+    user_id: Ident
+
+
+class CustomerUpdate(CustomerFields):
+    user_id: Ident
+
+
+class CustomerIds(_Body):
+    #: at most 50: each id is two writes (the record and its audit entry) of one 100-write transaction
+    user_ids: Annotated[list[Ident], Field(min_length=1, max_length=50)]

@@ -8,6 +8,8 @@ from typing import Any
 from tollway.errors import InvalidRequestError
 from tollway.identity import rbac
 from tollway.identity.base import Call, Store
+from tollway.identity.budgets_admin import BudgetService
+from tollway.identity.customers import CustomerService
 from tollway.identity.keys import KeyService
 from tollway.identity.teams import TeamService
 from tollway.identity.users import PrincipalService, UserService
@@ -22,6 +24,8 @@ class IdentityService:
         self.teams = TeamService(self.store, self.keys)
         self.users = UserService(self.store, self.keys)
         self.principals = PrincipalService(self.store)
+        self.budgets = BudgetService(self.store)
+        self.customers = CustomerService(self.store)
 
     def audit(self, call: Call, *, target: str | None = None, actor: str | None = None, action: str | None = None,
               since: str | None = None, until: str | None = None, limit: int = 50,

@@ -8,6 +8,7 @@ projects and keys in the same transaction (at most 100 records).
 
 from __future__ import annotations
 
+import math
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +69,32 @@ class TeamService:
     def listing(self, call: Call) -> list[dict[str, Any]]:
         return [public(t) for t in self.repo.listing("team") if rbac.can_read_team(call.auth, t["team_id"])]
 
+    def listing_v2(self, call: Call, *, page: int, page_size: int, team_id: str | None = None,
+                   team_alias: str | None = None, user_id: str | None = None, sort_by: str | None = None,
+                   descending: bool = False) -> dict[str, Any]:
+        """LiteLLM's ``/v2/team/list``: a page of readable teams; ``team_alias`` matches a case-insensitive
+        substring, ``user_id`` keeps the teams that user is in."""
+        member_of = {m["team_id"] for m in self.repo.memberships(user_id)} if user_id else None
+        needle = (team_alias or "").lower()
+        teams = [public(t) for t in self.repo.listing("team") if rbac.can_read_team(call.auth, t["team_id"])
+                 and team_id in (None, t["team_id"]) and needle in str(t.get("team_alias") or "").lower()
+                 and (member_of is None or t["team_id"] in member_of)]
+        if sort_by:
+            teams.sort(key=lambda t: (t.get(sort_by) is None, str(t.get(sort_by) or "")), reverse=descending)
+        elif descending:
+            teams.reverse()
+        return {"teams": teams[(page - 1) * page_size: page * page_size], "total": len(teams), "page": page,
+                "page_size": page_size, "total_pages": max(1, math.ceil(len(teams) / page_size))}
+
+    def available(self, call: Call, offered: list[str]) -> list[dict[str, Any]]:
+        """LiteLLM's ``/team/available``: of the teams the config offers to join
+        (``litellm_settings.default_internal_user_params.available_teams``), those the caller is not in."""
+        if not offered:
+            return []
+        joined = {m["team_id"] for m in self.repo.memberships(call.auth.user_id)} if call.auth.user_id else set()
+        found = self.repo.get_many([("team", t) for t in dict.fromkeys(offered) if t not in joined])
+        return [public(found[("team", t)]) for t in dict.fromkeys(offered) if ("team", t) in found]
+
     def update(self, call: Call, body: TeamUpdate) -> dict[str, Any]:
         rbac.require_admin(call.auth, "update teams")
         previous = self.store.must_get("team", body.team_id, param="team_id")
@@ -75,7 +102,7 @@ class TeamService:
         record = stamp({**previous, **changes}, call, now=utcnow(), previous=previous)
         self.store.commit([self.repo.replace("team", body.team_id, record, version=previous.get("version")),
                            self.store.audit(call, "team.update", "team", body.team_id, before=previous, after=record)])
-        return public(record)
+        return {"team_id": body.team_id, "data": public(record)}  # LiteLLM's shape
 
     def delete(self, call: Call, team_ids: list[str]) -> dict[str, Any]:
         rbac.require_admin(call.auth, "delete teams")
@@ -120,7 +147,17 @@ class TeamService:
         if not rbac.is_admin(call.auth) and any(m.role == "admin" for m in members):
             raise rbac.deny("make team admins")
         self.store.commit(self._member_ops(call, body.team_id, members))
-        return {"team_id": body.team_id, "members_with_roles": self.repo.members(body.team_id)}
+        return self._with_members(call, body.team_id, [m.user_id for m in members if m.user_id])
+
+    def _with_members(self, call: Call, team_id: str, added: list[str]) -> dict[str, Any]:
+        """The team after a member change, as LiteLLM answers ``/team/member_add``: the team's fields,
+        its ``members_with_roles``, and the users and memberships the call wrote."""
+        team = self.store.must_get("team", team_id, param="team_id")
+        members = self.repo.members(team_id)
+        users = self.repo.get_many([("user", u) for u in added])
+        return {**public(team), "members_with_roles": members,
+                "updated_users": [public(u) for u in users.values()],
+                "updated_team_memberships": [m for m in members if m["user_id"] in added]}
 
     def member_delete(self, call: Call, body: MemberDelete) -> dict[str, Any]:
         rbac.require_team_admin(call.auth, body.team_id, "remove members from this team")

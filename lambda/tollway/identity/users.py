@@ -60,6 +60,11 @@ class UserService:
         teams = self.repo.memberships(user_id)
         return {"user_id": user_id, "user_info": public(user), "keys": keys, "teams": teams}
 
+    def info_v2(self, call: Call, user_id: str | None) -> dict[str, Any]:
+        """LiteLLM's ``/v2/user/info``: the user record alone, with its teams as ids."""
+        info = self.info(call, user_id)
+        return {**info["user_info"], "teams": [m["team_id"] for m in info["teams"]]}
+
     def listing(self, call: Call, *, page: int, page_size: int, role: str | None) -> dict[str, Any]:
         rbac.require_reader(call.auth, "list users")
         users = [public(u) for u in self.repo.listing("user") if role is None or u.get("user_role") == role]
@@ -73,9 +78,9 @@ class UserService:
         record = stamp({**previous, **changes}, call, now=utcnow(), previous=previous)
         self.store.commit([self.repo.replace("user", body.user_id, record, version=previous.get("version")),
                            self.store.audit(call, "user.update", "user", body.user_id, before=previous, after=record)])
-        return public(record)
+        return {"user_id": body.user_id, "data": public(record)}  # LiteLLM's shape
 
-    def delete(self, call: Call, user_ids: list[str]) -> dict[str, Any]:
+    def delete(self, call: Call, user_ids: list[str]) -> int:
         rbac.require_admin(call.auth, "delete users")
         ops: list[Op] = []
         keys = self.repo.listing("key")
@@ -88,7 +93,7 @@ class UserService:
                 if key.get("user_id") == user_id:
                     ops += self.keys.delete_ops(call, key)
         self.store.commit(ops)
-        return {"deleted_users": user_ids}
+        return len(dict.fromkeys(user_ids))  # LiteLLM answers the number of users deleted
 
 
 class PrincipalService:

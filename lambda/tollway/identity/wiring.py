@@ -103,10 +103,15 @@ def _build() -> _Parts:
     def invalidate(touched: set[tuple[str, str]]) -> None:
         """Changes made here are seen here at once; other instances within the cache TTL."""
         lookup.forget_touched(touched)
+        if any(kind == "budget" for kind, _ in touched):  # keys take limits from the budgets they reference
+            lookup.forget()
         if {kind for kind, _ in touched} - {"key", "alias"}:
             principals.forget()
 
     service.store.listeners.append(invalidate)
+    from tollway.identity.customer_lookup import CUSTOMERS
+
+    service.store.listeners.append(CUSTOMERS.forget_touched)
     return _Parts(service, lookup, principals)
 
 

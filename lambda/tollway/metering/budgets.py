@@ -7,15 +7,18 @@ names it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from tollway.errors import BudgetExceededError
+from tollway.auth.context import Limits
+from tollway.errors import BudgetExceededError, InvalidRequestError
 from tollway.metering.periods import period
 from tollway.storage.counters_repo import Lease, dec
 
 if TYPE_CHECKING:
-    from tollway.auth.context import AuthContext, Limits
+    from tollway.auth.context import AuthContext
+    from tollway.identity.customer_lookup import CustomerPolicy
 
 
 def scope_id(limits: Limits, auth: AuthContext, end_user: str | None) -> str | None:
@@ -77,3 +80,26 @@ def refusal(lease: Lease, current: Decimal) -> BudgetExceededError:
         f"this request could cost up to ${float(lease.amount):.6g}.",
         code="budget_exceeded",
     )
+
+
+def with_customer(auth: AuthContext, policy: CustomerPolicy | None, default_budget: float | None) -> AuthContext:
+    """The caller with its end user's customer record as one more level (scope ``end_user``), so the
+    customer's budget, soft budget and rate limits go through the same leases as every other level.
+
+    No record, or one without limits: the caller unchanged (``max_end_user_budget`` applies). A record
+    without its own ``max_budget`` keeps ``default_budget``. A blocked customer is refused (400, as
+    LiteLLM answers).
+    """
+    if policy is None:
+        return auth
+    if policy.blocked:
+        raise InvalidRequestError(f"The end user '{policy.end_user}' is blocked; an admin can unblock it with "
+                                  "/customer/unblock.", param="user", code="end_user_blocked")
+    if not policy.limited:
+        return auth
+    level = Limits(scope="end_user", scope_id=policy.end_user,
+                   max_budget=policy.max_budget if policy.max_budget is not None else default_budget,
+                   budget_duration=policy.budget_duration if policy.max_budget is not None else None,
+                   soft_budget=policy.soft_budget, rpm_limit=policy.rpm_limit, tpm_limit=policy.tpm_limit,
+                   max_parallel_requests=policy.max_parallel_requests)
+    return replace(auth, limits=(*(lv for lv in auth.limits if lv.scope != "end_user"), level))

@@ -28,6 +28,7 @@ from tollway.metering.periods import period
 from tollway.metering.settlement_queue import PendingSettlement
 from tollway.metering.settlement_writer import SettlementWriter, background, store_failures, store_timeout
 from tollway.metering.spend import build_record
+from tollway.routing import tags
 from tollway.storage.counters_repo import Contention, CountersRepo, Lease, Refusal, dec
 from tollway.storage.spend_repo import SpendRepo
 from tollway.tokens import estimate_prompt, estimate_text
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from tollway.api.context import RequestContext
     from tollway.auth.context import AuthContext
     from tollway.config.models import Config, Deployment
+    from tollway.identity.customer_lookup import CustomerPolicy
     from tollway.metering.catalog import ModelPrice
     from tollway.types.chat import ChatChunk, Usage
 
@@ -62,7 +64,9 @@ class DynamoMeter:
     def apply(self, entry: PendingSettlement) -> None:
         """Write one settlement (blocking; at most once per reservation id, so replays are safe)."""
         self.counters.settle(entry.leases, entry.reservation_id, entry.actual,
-                             self.spend.record_ops(entry.record, expires_at=entry.expires_at) if entry.record else [])
+                             self.spend.record_ops(entry.record, expires_at=entry.expires_at,
+                                                   log=not self.settings.disable_spend_logs)
+                             if entry.record else [])
 
     @property
     def store(self) -> bool:
@@ -104,6 +108,8 @@ class DynamoMeter:
             except store_failures() as exc:
                 log.warning("preparing the store failed: %s", type(exc).__name__)
                 raise StoreUnavailableError() from None
+            auth = budgets.with_customer(auth, await _customer(end_user),  # a blocked customer: 400
+                                         self.settings.max_end_user_budget)
             leases = budgets.budget_leases(
                 auth, end_user=end_user, providers=[d.provider for d in deployments], amount=worst_cost,
                 provider_budgets=self.settings.provider_budgets, end_user_budget=self.settings.max_end_user_budget,
@@ -149,6 +155,19 @@ class DynamoMeter:
             return
         entry = PendingSettlement(reservation_id, leases, {}, {}, None)
         background(self.settlements.write(entry))
+
+
+async def _customer(end_user: str | None) -> CustomerPolicy | None:
+    """The end user's customer record, as metering needs it (cached; see ``identity.customer_lookup``)."""
+    if not end_user:
+        return None
+    from tollway.identity.customer_lookup import CUSTOMERS
+
+    try:
+        return await asyncio.wait_for(CUSTOMERS.policy(end_user), store_timeout())
+    except store_failures() as exc:
+        log.warning("reading customer %r failed: %s", end_user, type(exc).__name__)
+        raise StoreUnavailableError() from None
 
 
 class DynamoCharge(Charge):
@@ -200,6 +219,8 @@ class DynamoCharge(Charge):
             deployment=deployment, usage=usage, cost=breakdown, started=self.started, ended=ended, ttft_ms=ttft,
             status=status, error_type=error_type, request=self.request,
             store_content=settings.store_prompts_in_spend_logs, usage_estimated=estimated,
+            request_tags=tags.merged(self.ctx.extra.get("request_tags"),
+                                     tags.deployment_tags(deployment) if deployment is not None else None),
         )
         self.record["guardrails"] = self.ctx.extra.get("guardrails")  # decisions of tollway.guardrails, if any
         if self.meter.store:

@@ -2,7 +2,8 @@
 
 A budget's counter item is keyed by its period id, so a new period starts from zero by construction
 (no reset job): the first write of the period creates a fresh item; old ones expire by TTL.
-``Nd``/``Nh``/``Nm``/``Ns`` are fixed windows aligned to the Unix epoch (UTC midnight for days);
+``Nw``/``Nd``/``Nh``/``Nm``/``Ns`` are fixed windows aligned to the Unix epoch (UTC midnight for days;
+weeks start on Thursdays, as the epoch did: the admin API accepts every unit ``identity.keygen`` parses);
 ``Nmo`` is calendar months in UTC (``1mo`` = the calendar month); no duration = one lifetime period.
 """
 
@@ -11,8 +12,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-_DURATION = re.compile(r"^\s*(\d+)\s*(mo|d|h|m|s)\s*$")
-_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+_DURATION = re.compile(r"^\s*(\d+)\s*(mo|w|d|h|m|s)\s*$")
+_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 LIFETIME = "all"
 
 

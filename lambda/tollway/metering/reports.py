@@ -1,13 +1,18 @@
-"""Spend reports from daily rollups (never from the logs): group by team, model, key, user, provider or day.
+"""Spend reports from daily rollups (never from the logs): group by team, model, key, user, provider, day or tag.
 
-Each request adds to exactly one rollup (its day x team x model x key x user x provider), so every
-grouping sums to the same total as the spend logs of the range.
+Each request adds to exactly one combination rollup (its day x team x model x key x user x provider), so
+every grouping but ``tag`` sums to the same total as the spend logs of the range. ``tag`` reads the tag
+rollups instead (one per day and request tag): a request with two tags counts under both, and one without
+tags under none, so its total is the tagged spend, not the whole; tag rollups carry no team or key, so only
+callers who may read all spend (``only`` is None) may group by tag.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+
+from tollway.errors import PermissionDeniedError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -17,7 +22,7 @@ if TYPE_CHECKING:
 
 #: group -> the rollup attribute holding the group's value
 GROUPS: dict[str, str] = {"team": "team_id", "model": "model", "key": "key_digest", "user": "user_id",
-                          "provider": "provider", "day": "day"}
+                          "provider": "provider", "day": "day", "tag": "tag"}
 SUMS = ("spend", "requests", "errors", "prompt_tokens", "completion_tokens", "cached_tokens")
 
 
@@ -27,8 +32,10 @@ def report(repo: SpendRepo, group_by: str, start: date, end: date, *,
     if group_by not in GROUPS:
         raise ValueError(f"group_by must be one of {', '.join(GROUPS)}")
     attribute = GROUPS[group_by]
+    if group_by == "tag" and only is not None:
+        raise PermissionDeniedError("Only admins may group spend by tag.", param="group_by", code="spend_not_allowed")
     totals: dict[str, dict[str, Decimal]] = {}
-    for row in repo.rollups(start, end):
+    for row in repo.rollups(start, end, kind="tag" if group_by == "tag" else "combo"):
         if only is not None and not only(row):
             continue
         bucket = totals.setdefault(str(row.get(attribute) or "-"), {name: Decimal(0) for name in SUMS})
@@ -41,6 +48,13 @@ def report(repo: SpendRepo, group_by: str, start: date, end: date, *,
     total = {name: _plain(sum((Decimal(str(r[name])) for r in rows), Decimal(0))) for name in SUMS}
     return {"group_by": group_by, "start_date": start.isoformat(), "end_date": end.isoformat(), "rows": rows,
             "total": total}
+
+
+def tag_spend(repo: SpendRepo, start: date, end: date) -> list[dict[str, Any]]:
+    """LiteLLM's ``/spend/tags`` rows: ``individual_request_tag``, ``log_count``, ``total_spend``, most spent first."""
+    rows = report(repo, "tag", start, end)["rows"]
+    return [{"individual_request_tag": r["tag"], "log_count": r["requests"], "total_spend": r["spend"]}
+            for r in rows]
 
 
 def _plain(value: Decimal) -> float | int:

@@ -26,9 +26,11 @@ def iso(epoch: float) -> str:
 def build_record(*, request_id: str, auth: AuthContext, model: str | None, end_user: str | None,
                  deployment: Deployment | None, usage: Usage | None, cost: CostBreakdown, started: float,
                  ended: float, ttft_ms: float | None, status: str, error_type: str | None,
-                 request: Any, store_content: bool, usage_estimated: bool) -> dict[str, Any]:
+                 request: Any, store_content: bool, usage_estimated: bool,
+                 request_tags: list[str] | None = None) -> dict[str, Any]:
+    """The record; ``request_tags`` are the request's tags (``routing.tags``), LiteLLM's spend log field."""
     metadata = getattr(request, "metadata", None) or {}
-    tags = metadata.get("tags") if isinstance(metadata, dict) else None
+    tags = request_tags or (metadata.get("tags") if isinstance(metadata, dict) else None)
     record: dict[str, Any] = {
         "request_id": request_id,
         "key_digest": auth.key_digest,
@@ -59,6 +61,7 @@ def build_record(*, request_id: str, auth: AuthContext, model: str | None, end_u
         "status": status,
         "error_type": error_type,
         "tags": [str(t) for t in tags] if isinstance(tags, list) and tags else None,
+        "request_tags": list(request_tags) if request_tags else None,
         "metadata": {str(k): str(v) for k, v in metadata.items() if k != "tags"} if isinstance(metadata, dict)
         and metadata else None,
     }

@@ -15,6 +15,8 @@ class CompatSpec:
     base_url: str | None
     key_env: tuple[str, ...] = ()
     key_required: bool = True
+    #: variables naming the base URL when ``api_base`` is unset (the first one set wins over ``base_url``)
+    base_env: tuple[str, ...] = ()
     #: request fields renamed before sending (canonical name -> provider name)
     rename: dict[str, str] = field(default_factory=dict)
     #: request fields the provider rejects; dropped with ``drop_params``, else a 400
@@ -49,6 +51,8 @@ CATALOG: dict[str, CompatSpec] = {
     "deepinfra": CompatSpec("https://api.deepinfra.com/v1/openai", ("DEEPINFRA_API_KEY",), rename=_MAX_TOKENS),
     "hosted_vllm": CompatSpec(None, ("HOSTED_VLLM_API_KEY",), key_required=False),
     "lm_studio": CompatSpec("http://localhost:1234/v1", ("LM_STUDIO_API_KEY",), key_required=False),
+    "xinference": CompatSpec("http://127.0.0.1:9997/v1", ("XINFERENCE_API_KEY",), key_required=False,
+                             base_env=("XINFERENCE_API_BASE",)),
 }
 
 OPENAI = CompatSpec("https://api.openai.com/v1", ("OPENAI_API_KEY",))

@@ -17,6 +17,7 @@ import httpx
 
 from tollway import deadline
 from tollway.errors import TollwayError, UpstreamError, redact
+from tollway.providers import extras
 from tollway.providers.base import Provider
 from tollway.providers.sse import SSEEvent, iter_events
 from tollway.providers.transport import error_from_status, error_from_transport, http_client, read_capped, timeout
@@ -70,7 +71,7 @@ class HttpProvider(Provider):
     # ------------------------------------------------------------------ I/O (shared)
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
-        upstream = await self.build_chat(request, stream=False)
+        upstream = await self._extras(await self.build_chat(request, stream=False))
         data = await self._send_json(upstream)
         try:
             return self.parse_chat(data, request)
@@ -81,7 +82,7 @@ class HttpProvider(Provider):
     async def chat_stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         """Canonical chunks of an SSE stream. An answer that is not a stream (a JSON body, no
         events, events that do not parse) fails before its first chunk, so it can be retried."""
-        upstream = await self.build_chat(request, stream=True)
+        upstream = await self._extras(await self.build_chat(request, stream=True))
         until = deadline.attempt_deadline(self.timeout)
         gap = min(self.stream_timeout, self.timeout)
         client = http_client()
@@ -130,7 +131,7 @@ class HttpProvider(Provider):
         from tollway.passthrough.answers import NativeResponse
         from tollway.passthrough.readers import body_usage, is_answer
 
-        upstream = await self.build_native(request, stream=False)
+        upstream = await self._extras(await self.build_native(request, stream=False))
         try:
             body = await self._post(upstream)
         except TollwayError as exc:
@@ -153,7 +154,7 @@ class HttpProvider(Provider):
         from tollway.passthrough.readers import event_readable, stream_reader
         from tollway.passthrough.sse import fields
 
-        upstream = await self.build_native(request, stream=True)
+        upstream = await self._extras(await self.build_native(request, stream=True))
         until = deadline.attempt_deadline(self.timeout)
         gap = min(self.stream_timeout, self.timeout)
         reader = stream_reader(request.format, self.name)
@@ -188,10 +189,21 @@ class HttpProvider(Provider):
 
     async def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
         try:
-            upstream = await self.build_embed(request)
+            upstream = await self._extras(await self.build_embed(request))
         except NotImplementedError:
             return await super().embed(request)
         return self.parse_embed(await self._send_json(upstream), request)
+
+    async def _extras(self, upstream: UpstreamRequest) -> UpstreamRequest:
+        """``upstream`` with the deployment's ``extra_headers``, ``organization`` and ``extra_body``
+        (``providers.extras``) applied over what the adapter built."""
+        if not extras.configured(self.deployment):
+            return upstream
+        added = await extras.headers(self.deployment)
+        replaced = {name.lower() for name in added}
+        kept = {k: v for k, v in upstream.headers.items() if k.lower() not in replaced}
+        return UpstreamRequest(upstream.url, extras.body(self.deployment, upstream.json), {**kept, **added},
+                               upstream.method)
 
     async def _send_json(self, upstream: UpstreamRequest) -> Any:
         try:
@@ -275,13 +287,15 @@ async def _loads(body: bytes) -> Any:
 
 
 _CREDENTIAL_HEADERS = ("authorization", "x-api-key", "api-key", "x-goog-api-key")
+#: header names whose values are treated as credentials too (a deployment's ``extra_headers`` may carry one)
+_CREDENTIAL_WORDS = ("key", "token", "secret", "auth", "password")
 
 
 def _scrubbed(error: TollwayError, upstream: UpstreamRequest) -> TollwayError:
     """The error without any credential we sent (an upstream may quote the key it was given)."""
     sent = []
     for name, value in upstream.headers.items():
-        if name.lower() in _CREDENTIAL_HEADERS:
+        if name.lower() in _CREDENTIAL_HEADERS or any(word in name.lower() for word in _CREDENTIAL_WORDS):
             sent.append(value.split(" ", 1)[1] if name.lower() == "authorization" and " " in value else value)
     error.message = redact(error.message, tuple(sent))
     error.args = (error.message,)

@@ -30,6 +30,10 @@ PROVIDERS: dict[str, str] = {
     "ollama": "tollway.providers.ollama.adapter:OllamaProvider",
     "ollama_chat": "tollway.providers.ollama.adapter:OllamaProvider",
     "huggingface": "tollway.providers.huggingface.adapter:HuggingFaceProvider",
+    "azure_ai": "tollway.providers.azure_ai.adapter:AzureAIProvider",
+    "sagemaker": "tollway.providers.sagemaker.adapter:SageMakerProvider",
+    "sagemaker_chat": "tollway.providers.sagemaker.adapter:SageMakerChatProvider",
+    "voyage": "tollway.providers.voyage.adapter:VoyageProvider",
     **{name: _COMPAT for name in CATALOG},
 }
 

@@ -2,8 +2,9 @@
 
 Order of events for one request (``run``):
 
-1. Pre-call: if the estimated prompt exceeds every deployment's ``max_input_tokens``, the
-   group fails with a context-window error before any call.
+1. Pre-call: with ``enable_tag_filtering`` the group narrows to the deployments the request's
+   tags choose (``routing.tags``); if the estimated prompt exceeds every deployment's
+   ``max_input_tokens``, the group fails with a context-window error before any call.
 2. Pick a deployment with the strategy, skipping ones cooling down (also a group's only one).
 3. On a retryable failure (429, 5xx, timeouts, connection errors) retry up to
    ``num_retries`` times (``retry_policy`` per error class), preferring deployments not yet
@@ -45,6 +46,7 @@ from tollway.errors import (
     TollwayError,
 )
 from tollway.observability import tracing
+from tollway.routing import tags
 from tollway.routing.groups import ModelGroups
 from tollway.routing.retries import backoff, retries_for, upstream_auth_failure
 from tollway.routing.stats import Health
@@ -80,6 +82,8 @@ class Router:
         self._fallbacks = _mapping(settings.fallbacks)
         self._context_fallbacks = _mapping(settings.context_window_fallbacks)
         self._policy_fallbacks = _mapping(settings.content_policy_fallbacks)
+        #: ``router_settings.enable_tag_filtering``: deployments chosen by request tags (``routing.tags``)
+        self.tag_filtering = extras.get("enable_tag_filtering") is True
 
     # ------------------------------------------------------------------ groups
 
@@ -160,6 +164,8 @@ class Router:
         self, group: list[Deployment], ctx: RequestContext, attempt: Callable[[Deployment], Awaitable[T]],
         prompt_tokens: Callable[[], int] | None, streaming: bool, *, until: float,
     ) -> tuple[T, Deployment]:
+        if self.tag_filtering:
+            group = tags.serving(group, ctx.extra.get("request_tags") or [])
         _check_context_window(group, prompt_tokens)
         tried: set[str] = set()
         retry = 0

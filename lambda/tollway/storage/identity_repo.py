@@ -9,6 +9,8 @@ Records are plain dicts addressed by ``(kind, id)``; see docs/data-model.md for 
 * ``user``      pk ``USER#<id>``          sk ``USER``       gsi1 ``KIND#user``
 * ``principal`` pk ``PRINCIPAL#<arn>``    sk ``PRINCIPAL``  gsi1 ``KIND#principal``
 * ``alias``     pk ``KEYALIAS#<alias>``   sk ``KEYALIAS``   (uniqueness of ``key_alias``)
+* ``customer``  pk ``CUSTOMER#<id>``      sk ``CUSTOMER``   gsi1 ``KIND#customer`` (end users: a request's ``user``)
+* ``budget``    pk ``BUDGET#<id>``        sk ``BUDGET``     gsi1 ``KIND#budget`` (LiteLLM's budget table)
 * audit entry   pk ``LOG``                sk ``<time>#<id>`` gsi1 ``TARGET#<type>#<id>`` / sk; TTL ``expires_at``
 
 Every mutation is one store transaction (records plus their audit entry) with
@@ -32,8 +34,9 @@ if TYPE_CHECKING:
     from tollway.storage.ops import Item, Write
 
 _PK = {"key": ("KEY#", "KEY"), "team": ("TEAM#", "TEAM"), "project": ("PROJECT#", "PROJECT"),
-       "user": ("USER#", "USER"), "principal": ("PRINCIPAL#", "PRINCIPAL"), "alias": ("KEYALIAS#", "KEYALIAS")}
-_LISTED = frozenset({"key", "team", "project", "user", "principal"})
+       "user": ("USER#", "USER"), "principal": ("PRINCIPAL#", "PRINCIPAL"), "alias": ("KEYALIAS#", "KEYALIAS"),
+       "customer": ("CUSTOMER#", "CUSTOMER"), "budget": ("BUDGET#", "BUDGET")}
+_LISTED = frozenset({"key", "team", "project", "user", "principal", "customer", "budget"})
 _KEYS = ("pk", "sk", "gsi1pk", "gsi1sk")
 
 

@@ -9,6 +9,9 @@ Items (``pk`` / ``sk``):
   ``requests``, ``errors``, ``prompt_tokens``, ``completion_tokens``, ``cached_tokens``, plus the five
   values as attributes. One item per day and combination, so a request adds to exactly one rollup
   and any grouping (team, model, key, user, provider, day) is a sum over one query per day.
+* tag rollup: ``rollup#<YYYY-MM-DD>`` / ``tag#<tag>``: ``spend``, ``requests``, ``errors`` and the tokens of the
+  requests carrying that tag (``request_tags``, at most ``routing.tags.MAX_TAGS`` per request), plus ``tag``. A
+  request with several tags adds to each, so tag sums overlap: they answer "what did tag X cost", not a total.
 
 ``record_ops`` returns the log ``Put`` and the rollup ``Update``, to be written in the same transaction as
 the settlement, so a rollup can never disagree with the logs it sums.
@@ -51,8 +54,9 @@ class SpendRepo:
 
     # ------------------------------------------------------------------ writes
 
-    def record_ops(self, record: dict[str, Any], *, expires_at: int | None) -> list[Write]:
-        """The log Put and rollup Update for one request (``record['ended_at']`` is ISO UTC)."""
+    def record_ops(self, record: dict[str, Any], *, expires_at: int | None, log: bool = True) -> list[Write]:
+        """The log Put (unless ``log`` is false: ``general_settings.disable_spend_logs``), the rollup Update and
+        one tag rollup Update per request tag, for one request (``record['ended_at']`` is ISO UTC)."""
         day = record["ended_at"][:10]
         sk = f"{record['ended_at']}#{record['request_id']}"
         item: dict[str, Any] = {k: str(record[k]) for k in LOG_FILTERS if record.get(k) is not None}
@@ -64,25 +68,30 @@ class SpendRepo:
         if expires_at:
             item["expires_at"] = int(expires_at)
         parts = [str(record.get(f) or NONE) for f in ROLLUP_FIELDS]
-        rollup = Update(SPEND, Key(f"rollup#{day}", "combo#" + "#".join(parts)), add={
+        sums = {
             "spend": number(record.get("cost") or 0), "requests": 1,
             "errors": 0 if record.get("status") == "success" else 1,
             "prompt_tokens": record.get("prompt_tokens") or 0,
             "completion_tokens": record.get("completion_tokens") or 0,
             "cached_tokens": record.get("cached_tokens") or 0,
-        }, set=dict(zip(ROLLUP_FIELDS, parts, strict=True)))
-        return [Put(SPEND, item), rollup]
+        }
+        rollup = Update(SPEND, Key(f"rollup#{day}", "combo#" + "#".join(parts)), add=sums,
+                        set=dict(zip(ROLLUP_FIELDS, parts, strict=True)))
+        tagged = [Update(SPEND, Key(f"rollup#{day}", f"tag#{tag}"), add=sums, set={"tag": tag})
+                  for tag in dict.fromkeys(str(t) for t in record.get("request_tags") or ())]
+        return [*([Put(SPEND, item)] if log else []), rollup, *tagged]
 
     # ------------------------------------------------------------------ reads
 
-    def rollups(self, start: date, end: date) -> list[dict[str, Any]]:
-        """Every rollup of the days ``start``..``end`` (inclusive), each with its ``day``."""
+    def rollups(self, start: date, end: date, *, kind: str = "combo") -> list[dict[str, Any]]:
+        """Every rollup of the days ``start``..``end`` (inclusive), each with its ``day``: the combination
+        rollups, or with ``kind="tag"`` the tag rollups."""
         out: list[dict[str, Any]] = []
         day = start
         while day <= end:
             cursor = None
             while True:
-                page = self.store.query(Query(SPEND, f"rollup#{day.isoformat()}", sk_prefix="combo#", cursor=cursor))
+                page = self.store.query(Query(SPEND, f"rollup#{day.isoformat()}", sk_prefix=f"{kind}#", cursor=cursor))
                 for item in page.items:
                     row = {k: plain(v) for k, v in item.items() if k not in ("pk", "sk")}
                     row["day"] = day.isoformat()

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from tollway.views.base import TextPart, View, clamp_field, content_parts, get, listed
+from tollway.views.base import TextPart, View, clamp_field, content_parts, get, json_parts, listed
 
 _TEXT = frozenset({"text"})
 
 
 class MessagesRequestView(View):
-    """``system``, text blocks of every message, and the text of ``tool_result`` blocks (role ``tool``)."""
+    """``system``, text blocks of every message, the text of ``tool_result`` blocks (role ``tool``) and the
+    strings inside the ``input`` of ``tool_use`` blocks."""
 
     name = "anthropic.messages.request"
 
@@ -22,9 +23,12 @@ class MessagesRequestView(View):
             content = get(message, "content")
             yield from content_parts(content, ("messages", i, "content"), role, _TEXT)
             for j, block in enumerate(listed(content)):
-                if get(block, "type") == "tool_result":
+                kind = get(block, "type")
+                if kind == "tool_result":
                     yield from content_parts(get(block, "content"), ("messages", i, "content", j, "content"),
                                              "tool", _TEXT)
+                elif kind == "tool_use":
+                    yield from json_parts(get(block, "input"), ("messages", i, "content", j, "input"), role)
 
     def message_count(self, obj: Any) -> int:
         return len(listed(get(obj, "messages")))
@@ -33,15 +37,30 @@ class MessagesRequestView(View):
         return clamp_field(obj, ("max_tokens",), cap, default_name="max_tokens")
 
 
+class CountTokensRequestView(MessagesRequestView):
+    """A ``count_tokens`` body: read like a message, but it has no output cap to clamp."""
+
+    name = "anthropic.messages.count_tokens"
+
+    def clamp_output(self, obj: Any, cap: int) -> bool:
+        return False
+
+
 class MessageResponseView(View):
+    """Text blocks, and the strings inside the ``input`` of ``tool_use`` blocks."""
+
     name = "anthropic.messages.response"
 
     def parts(self, obj: Any) -> Iterator[TextPart]:
         yield from content_parts(get(obj, "content"), ("content",), "assistant", _TEXT)
+        for j, block in enumerate(listed(get(obj, "content"))):
+            if get(block, "type") == "tool_use":
+                yield from json_parts(get(block, "input"), ("content", j, "input"), "assistant")
 
 
 class MessageEventView(View):
-    """``text_delta`` of ``content_block_delta`` events (and text a ``content_block_start`` carries)."""
+    """``text_delta`` of ``content_block_delta`` events (and text a ``content_block_start`` carries), and the
+    ``partial_json`` pieces of a ``tool_use`` block's input (raw JSON, channel ``(0, block index)``)."""
 
     name = "anthropic.messages.event"
 
@@ -52,13 +71,21 @@ class MessageEventView(View):
             text = get(delta, "text")
             if get(delta, "type") == "text_delta" and isinstance(text, str) and text:
                 yield TextPart(("delta", "text"), "assistant", text, 0, "delta")
+            piece = get(delta, "partial_json")
+            if get(delta, "type") == "input_json_delta" and isinstance(piece, str) and piece:
+                index = get(obj, "index")
+                yield TextPart(("delta", "partial_json"), "assistant", piece,
+                               (0, index if isinstance(index, int) else 0), "delta", "json")
         elif kind == "content_block_start":
             block = get(obj, "content_block")
             text = get(block, "text")
             if get(block, "type") == "text" and isinstance(text, str) and text:
                 yield TextPart(("content_block", "text"), "assistant", text, 0, "delta")
+            elif get(block, "type") == "tool_use":  # its input is streamed; one given here is whole
+                yield from json_parts(get(block, "input"), ("content_block", "input"), "assistant", kind="snapshot")
 
 
 REQUEST = MessagesRequestView()
+COUNT_TOKENS = CountTokensRequestView()
 RESPONSE = MessageResponseView()
 EVENT = MessageEventView()

@@ -3,10 +3,17 @@
 A ``TextPart`` names one piece of text by its path inside the object (dict keys, list indices or
 attribute names), so ``replace`` works the same on JSON dicts and on pydantic models. Views are pure:
 ``parts`` never mutates, ``replace`` changes exactly the one string the part points at.
+
+Tool-call arguments are JSON: a whole JSON text (OpenAI's ``arguments`` strings) is read as one part per
+string value inside it, its path going on past ``JSON`` into the parsed value, and ``replace`` writes the
+value back and re-serialises the JSON text, so a rewrite (a mask, a restored original) keeps it valid JSON;
+Anthropic's ``input`` objects are walked the same way without the step. Streamed argument pieces cannot be
+parsed: they are ``syntax="json"`` parts, raw JSON text on a channel of their own.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -15,6 +22,14 @@ Path = tuple[str | int, ...]
 #: ``text``: a whole text in a request or response; ``delta``: a piece of a streamed text;
 #: ``snapshot``: a streamed event that repeats a whole text already sent as deltas
 PartKind = Literal["text", "delta", "snapshot"]
+#: ``text``: plain text; ``json``: a piece of raw JSON text (streamed tool-call arguments)
+Syntax = Literal["text", "json"]
+#: an output of a stream: a choice or output index, or ``(index, tool call)`` for streamed tool-call arguments
+Channel = int | tuple[int, int]
+#: in a path, the step from a JSON text into its parsed value
+JSON = "<json>"
+#: how deep tool-call arguments are walked for their strings
+_MAX_DEPTH = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,14 +43,17 @@ class TextPart:
     path: Path
     role: str
     text: str
-    channel: int = 0
+    channel: Channel = 0
     kind: PartKind = "text"
+    syntax: Syntax = "text"
 
     @property
     def label(self) -> str:
         """``messages[0].content[1].text``: the location, for logs and error details."""
         out = ""
         for key in self.path:
+            if key == JSON:
+                continue
             out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else key)
         return out
 
@@ -86,6 +104,24 @@ def get(obj: Any, key: str | int) -> Any:
 
 
 def set_at(obj: Any, path: Path, value: Any) -> None:
+    """Set the value at ``path``; past a ``JSON`` step, inside the JSON text there (re-serialised)."""
+    if JSON in path:
+        at = path.index(JSON)
+        holder, inner = path[:at], path[at + 1:]
+        data = json.loads(get_at(obj, holder))
+        _set(data, inner, value)
+        _set(obj, holder, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+        return
+    _set(obj, path, value)
+
+
+def get_at(obj: Any, path: Path) -> Any:
+    for key in path:
+        obj = get(obj, key)
+    return obj
+
+
+def _set(obj: Any, path: Path, value: Any) -> None:
     for key in path[:-1]:
         obj = get(obj, key)
     last = path[-1]
@@ -93,6 +129,39 @@ def set_at(obj: Any, path: Path, value: Any) -> None:
         obj[last] = value  # type: ignore[index]
     else:
         setattr(obj, str(last), value)
+
+
+def json_parts(value: Any, path: Path, role: str, *, channel: Channel = 0,
+               kind: PartKind = "text") -> Iterator[TextPart]:
+    """The strings inside tool-call arguments: a JSON text (parsed; the path steps in through ``JSON``) or an
+    object. Arguments that are not JSON are one plain part (there is no structure to keep)."""
+    if isinstance(value, str):
+        if not value:
+            return
+        try:
+            data = json.loads(value)
+        except ValueError:
+            yield TextPart(path, role, value, channel, kind)
+            return
+        if isinstance(data, (dict, list)):
+            yield from _leaves(data, (*path, JSON), TextPart((), role, "", channel, kind), 0)
+        elif isinstance(data, str):
+            yield TextPart(path, role, value, channel, kind, "json")  # a JSON string: raw, quotes and escapes
+    elif isinstance(value, (dict, list)):
+        yield from _leaves(value, path, TextPart((), role, "", channel, kind), 0)
+
+
+def _leaves(data: Any, path: Path, like: TextPart, depth: int) -> Iterator[TextPart]:
+    """The non-empty strings inside ``data``, as parts like ``like`` (its role, channel and kind)."""
+    if depth > _MAX_DEPTH:
+        return
+    items = data.items() if isinstance(data, dict) else enumerate(data)
+    for key, item in items:
+        if isinstance(item, str):
+            if item:
+                yield TextPart((*path, key), like.role, item, like.channel, like.kind)
+        elif isinstance(item, (dict, list)):
+            yield from _leaves(item, (*path, key), like, depth + 1)
 
 
 def listed(value: Any) -> list[Any]:

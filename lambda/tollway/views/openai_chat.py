@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from tollway.views.base import TextPart, View, clamp_field, content_parts, get, listed
+from tollway.views.base import TextPart, View, clamp_field, content_parts, get, json_parts, listed
 
 _TEXT = frozenset({"text"})
 
 
 class ChatRequestView(View):
-    """``messages[].content`` (a string or ``text`` parts) of every role."""
+    """``messages[].content`` (a string or ``text`` parts) of every role (``tool`` results included), and the
+    strings inside the arguments of the assistant's ``tool_calls`` (and legacy ``function_call``)."""
 
     name = "openai.chat.request"
 
@@ -23,6 +24,8 @@ class ChatRequestView(View):
         for i, message in enumerate(listed(get(obj, "messages"))):
             role = str(get(message, "role") or "user")
             yield from content_parts(get(message, "content"), ("messages", i, "content"), role, _TEXT)
+            if role == "assistant":  # only the assistant's turns carry calls
+                yield from _call_parts(message, ("messages", i), role)
 
     def message_count(self, obj: Any) -> int:
         return len(listed(get(obj, "messages")))
@@ -32,7 +35,8 @@ class ChatRequestView(View):
 
 
 class ChatResponseView(View):
-    """Each choice's ``message.content`` and ``message.refusal``; the channel is the choice index."""
+    """Each choice's ``message.content`` and ``message.refusal``, and the strings inside its tool calls'
+    arguments; the channel is the choice index."""
 
     name = "openai.chat.response"
 
@@ -44,10 +48,12 @@ class ChatResponseView(View):
                 text = get(message, field)
                 if isinstance(text, str):
                     yield TextPart(("choices", i, "message", field), "assistant", text, channel)
+            yield from _call_parts(message, ("choices", i, "message"), "assistant", channel=channel)
 
 
 class ChatChunkView(View):
-    """Each choice's ``delta.content`` and ``delta.refusal`` in one stream chunk."""
+    """Each choice's ``delta.content`` and ``delta.refusal`` in one stream chunk, and the pieces of its tool
+    calls' arguments (raw JSON, each tool call on a channel of its own: ``(choice, tool call index)``)."""
 
     name = "openai.chat.chunk"
 
@@ -59,6 +65,21 @@ class ChatChunkView(View):
                 text = get(delta, field)
                 if isinstance(text, str) and text:
                     yield TextPart(("choices", i, "delta", field), "assistant", text, channel, "delta")
+            for j, call in enumerate(listed(get(delta, "tool_calls"))):
+                piece = get(get(call, "function"), "arguments")
+                if isinstance(piece, str) and piece:
+                    yield TextPart(("choices", i, "delta", "tool_calls", j, "function", "arguments"), "assistant",
+                                   piece, (channel, _index(call, j)), "delta", "json")
+
+
+def _call_parts(message: Any, path: tuple[str | int, ...], role: str, *, channel: int = 0) -> Iterator[TextPart]:
+    """The strings inside a message's ``tool_calls[].function.arguments`` and ``function_call.arguments``."""
+    for j, call in enumerate(listed(get(message, "tool_calls"))):
+        arguments = get(get(call, "function"), "arguments")
+        yield from json_parts(arguments, (*path, "tool_calls", j, "function", "arguments"), role, channel=channel)
+    legacy = get(message, "function_call")
+    if legacy is not None:
+        yield from json_parts(get(legacy, "arguments"), (*path, "function_call", "arguments"), role, channel=channel)
 
 
 def _index(choice: Any, position: int) -> int:

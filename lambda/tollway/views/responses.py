@@ -1,10 +1,12 @@
 """OpenAI's Responses API: ``instructions`` and ``input`` items, ``output`` items, and stream events.
 
 Written from OpenAI's API reference: input is a string or a list of items (messages whose ``content`` is a
-string or ``input_text``/``output_text`` parts, and ``function_call_output`` items); output ``message`` items
-hold ``output_text`` and ``refusal`` parts. Streams send ``response.output_text.delta`` (and
-``response.refusal.delta``) per output index, then ``*.done`` events and ``response.completed`` that repeat
-whole texts; those are ``snapshot`` parts, so a guardrail that rewrote the deltas can rewrite them too.
+string or ``input_text``/``output_text`` parts, ``function_call`` items whose ``arguments`` are JSON, and
+``function_call_output`` items); output ``message`` items hold ``output_text`` and ``refusal`` parts,
+``function_call`` items ``arguments``. Streams send ``response.output_text.delta`` (and
+``response.refusal.delta``, ``response.function_call_arguments.delta``) per output index, then ``*.done``
+events and ``response.completed`` that repeat whole texts; those are ``snapshot`` parts, so a guardrail that
+rewrote the deltas can rewrite them too.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from tollway.views.base import TextPart, View, clamp_field, content_parts, get, listed
+from tollway.views.base import TextPart, View, clamp_field, content_parts, get, json_parts, listed
 
 _INPUT_TEXT = frozenset({"input_text", "output_text", "text"})
 
@@ -32,8 +34,10 @@ class ResponsesRequestView(View):
             if kind in (None, "message"):
                 role = str(get(item, "role") or "user")
                 yield from content_parts(get(item, "content"), ("input", i, "content"), role, _INPUT_TEXT)
-            elif kind == "function_call_output" and isinstance(get(item, "output"), str):
-                yield TextPart(("input", i, "output"), "tool", get(item, "output"))
+            elif kind == "function_call_output":
+                yield from content_parts(get(item, "output"), ("input", i, "output"), "tool", _INPUT_TEXT)
+            elif kind == "function_call":
+                yield from json_parts(get(item, "arguments"), ("input", i, "arguments"), "assistant")
 
     def message_count(self, obj: Any) -> int:
         value = get(obj, "input")
@@ -61,6 +65,12 @@ class ResponsesEventView(View):
             delta = get(obj, "delta")
             if isinstance(delta, str) and delta:
                 yield TextPart(("delta",), "assistant", delta, channel, "delta")
+        elif kind == "response.function_call_arguments.delta":
+            delta = get(obj, "delta")
+            if isinstance(delta, str) and delta:
+                yield TextPart(("delta",), "assistant", delta, channel, "delta", "json")
+        elif kind == "response.function_call_arguments.done":
+            yield from json_parts(get(obj, "arguments"), ("arguments",), "assistant", channel=channel, kind="snapshot")
         elif kind in ("response.output_text.done", "response.refusal.done"):
             field = "text" if kind == "response.output_text.done" else "refusal"
             if isinstance(get(obj, field), str):
@@ -82,6 +92,9 @@ def _output_parts(output: Any, path: tuple[str, ...], kind: str) -> Iterator[Tex
 
 
 def _item_parts(item: Any, path: tuple[str | int, ...], channel: int, kind: str) -> Iterator[TextPart]:
+    if get(item, "type") == "function_call":
+        yield from json_parts(get(item, "arguments"), (*path, "arguments"), "assistant", channel=channel,
+                              kind=kind)  # type: ignore[arg-type]
     if get(item, "type") != "message":
         return
     for j, part in enumerate(listed(get(item, "content"))):

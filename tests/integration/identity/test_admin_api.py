@@ -60,7 +60,8 @@ def test_teams_members_projects_users(admin) -> None:  # type: ignore[no-untyped
     assert admin.call("POST", "/project/delete", {"project_ids": [project["project_id"]]}).status_code == 409
 
     updated = admin.post("/team/update", {"team_id": team_id, "max_budget": 10})
-    assert updated["max_budget"] == 10 and updated["team_alias"] == "Platform"
+    assert updated["team_id"] == team_id  # LiteLLM's {team_id, data}
+    assert updated["data"]["max_budget"] == 10 and updated["data"]["team_alias"] == "Platform"
     assert admin.call("POST", "/team/update", {"team_id": "nope", "max_budget": 1}).status_code == 404
 
     admin.post("/team/delete", {"team_ids": [team_id]})
@@ -73,8 +74,8 @@ def test_teams_members_projects_users(admin) -> None:  # type: ignore[no-untyped
     listed = admin.get("/user/list", page_size=1000)
     assert user["user_id"] in [u["user_id"] for u in listed["users"]]
     assert admin.post("/user/update", {"user_id": user["user_id"], "user_role": "proxy_admin_viewer"}
-                      )["user_role"] == "proxy_admin_viewer"
-    admin.post("/user/delete", {"user_ids": [user["user_id"]]})
+                      )["data"]["user_role"] == "proxy_admin_viewer"
+    assert admin.post("/user/delete", {"user_ids": [user["user_id"]]}) == 1  # LiteLLM's count
     assert admin.call("GET", "/key/info", key=user["key"]).status_code == 404
 
 

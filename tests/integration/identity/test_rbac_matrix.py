@@ -60,6 +60,17 @@ class World:
     def own_key(self, role: str) -> str:
         return str(self.master.post("/key/generate", {"user_id": self.users[role]})["token"])
 
+    def customer(self, user_id: str | None = None) -> str:
+        """A fresh customer (``user_id`` given) or the one every role shares."""
+        return str(self.master.post("/customer/new", {"user_id": user_id})["user_id"]) if user_id else self.once(
+            "customer", lambda: self.customer(fresh("c")))
+
+    def budget(self, budget_id: str | None = None) -> str:
+        """A fresh budget (``budget_id`` given) or the one every role shares."""
+        if budget_id:
+            return str(self.master.post("/budget/new", {"budget_id": budget_id, "max_budget": 5})["budget_id"])
+        return self.once("budget", lambda: self.budget(fresh("b")))
+
     def project_in(self, team: str) -> str:
         return str(self.master.post("/project/new", {"team_id": team, "project_id": fresh("p")})["project_id"])
 
@@ -136,6 +147,7 @@ CASES: list[Case] = [
     ("GET", "/user/info", _query("/user/info", lambda w, r: {"user_id": w.users[r]}), ALL),
     ("GET", "/user/info", _query("/user/info", lambda w, r: {"user_id": w.users["viewer" if r != "viewer" else
                                                                                  "member"]}), READERS),
+    ("GET", "/v2/user/info", _query("/v2/user/info", lambda w, r: {"user_id": w.users[r]}), ALL),
     ("GET", "/user/list", _query("/user/list", lambda w, r: {}), READERS),
     ("POST", "/user/update", _body("/user/update", lambda w, r: {"user_id": w.users["member"], "max_budget": 9}),
      ADMINS_ONLY),
@@ -149,6 +161,25 @@ CASES: list[Case] = [
         w.master.post("/iam/principal/new", {"principal_arn": f"arn:aws:iam::123456789012:role/{fresh('r')}",
                                              "team_id": w.a})["principal_arn"]]}), ADMINS_ONLY),
     ("GET", "/audit", _query("/audit", lambda w, r: {}), READERS),
+    ("GET", "/key/aliases", _query("/key/aliases", lambda w, r: {}), ALL),
+    ("GET", "/team/available", _query("/team/available", lambda w, r: {}), ALL),
+    ("GET", "/v2/team/list", _query("/v2/team/list", lambda w, r: {}), ALL),
+    ("POST", "/customer/new", _body("/customer/new", lambda w, r: {"user_id": fresh("c")}), ADMINS_ONLY),
+    ("GET", "/customer/info", _query("/customer/info", lambda w, r: {"end_user_id": w.customer()}), READERS),
+    ("GET", "/customer/list", _query("/customer/list", lambda w, r: {}), READERS),
+    ("POST", "/customer/update", _body("/customer/update", lambda w, r: {"user_id": w.customer(), "alias": r}),
+     ADMINS_ONLY),
+    ("POST", "/customer/delete", _body("/customer/delete", lambda w, r: {"user_ids": [w.customer(fresh("c"))]}),
+     ADMINS_ONLY),
+    ("POST", "/customer/block", _body("/customer/block", lambda w, r: {"user_ids": [w.customer()]}), ADMINS_ONLY),
+    ("POST", "/customer/unblock", _body("/customer/unblock", lambda w, r: {"user_ids": [w.customer()]}),
+     ADMINS_ONLY),
+    ("POST", "/budget/new", _body("/budget/new", lambda w, r: {"max_budget": 1}), ADMINS_ONLY),
+    ("POST", "/budget/info", _body("/budget/info", lambda w, r: {"budgets": [w.budget()]}), READERS),
+    ("GET", "/budget/list", _query("/budget/list", lambda w, r: {}), READERS),
+    ("POST", "/budget/update", _body("/budget/update", lambda w, r: {"budget_id": w.budget(), "max_budget": 2}),
+     ADMINS_ONLY),
+    ("POST", "/budget/delete", _body("/budget/delete", lambda w, r: {"id": w.budget(fresh("b"))}), ADMINS_ONLY),
 ]
 
 
@@ -181,7 +212,8 @@ def test_every_role_on_every_admin_route(gateway, admin) -> None:  # type: ignor
 
 
 def test_the_matrix_covers_every_admin_route(gateway) -> None:  # type: ignore[no-untyped-def]
-    admin_prefixes = ("/key/", "/team/", "/project/", "/user/", "/iam/", "/audit")
+    admin_prefixes = ("/key/", "/team/", "/project/", "/user/", "/iam/", "/audit", "/v2/team/", "/v2/user/",
+                      "/customer/", "/budget/")
     routes = {(method.upper(), path) for path, operations in gateway.app.openapi()["paths"].items()
               if path.startswith(admin_prefixes) for method in operations}
     assert routes == {(method, path) for method, path, _, _ in CASES}

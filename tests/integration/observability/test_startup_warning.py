@@ -20,12 +20,12 @@ TOLLWAY = [sys.executable, "-m", "tollway"]
 CONFIG = """
 model_list:
   - model_name: m
-    litellm_params: {model: mock/m, tags: [a]}
+    litellm_params: {model: mock/m, tags: [a], extra_headers: {x-trace: "1"}}
 litellm_settings: {cache: true, callbacks: ["otel", "datadog"]}
 general_settings: {alerting: ["slack"]}
 """
 EXPECTED = ("litellm_settings.cache", "litellm_settings.callbacks: datadog", "general_settings.alerting",
-            "model_list[m].litellm_params.tags")
+            "model_list[m].litellm_params.extra_headers")
 
 
 def _env() -> dict[str, str]:
@@ -68,6 +68,7 @@ def test_serve_prints_one_line_naming_each_unhonoured_key(config_file: Path, tmp
     for key in EXPECTED:
         assert key in warnings[0]
     assert "litellm_settings.callbacks: otel" not in warnings[0]
+    assert "litellm_params.tags" not in warnings[0]  # honoured: tag filtering reads it
 
 
 def test_strict_config_stops_serve_with_one_line(config_file: Path) -> None:

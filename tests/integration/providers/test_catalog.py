@@ -171,3 +171,26 @@ def test_mistral_embeddings(start_gateway, openai_upstream) -> None:  # type: ig
     assert info.value.param == "user"
     gateway(litellm_settings={"drop_params": True}).embeddings.create(model="embed", input="x", user="u-1")
     assert "user" not in openai_upstream.requests[-1]
+
+
+def test_xinference_base_from_its_variable(start_gateway, openai_upstream, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("XINFERENCE_API_BASE", openai_upstream.base_url)
+    monkeypatch.delenv("XINFERENCE_API_KEY", raising=False)
+    client = _client(start_gateway({"model_list": [
+        {"model_name": "qwen", "litellm_params": {"model": "xinference/qwen2.5-instruct"}}]}))
+    completion = client.chat.completions.create(model="qwen", messages=[{"role": "user", "content": "hi"}])
+    assert completion.choices[0].message.content == "echo: hi"
+    assert openai_upstream.requests[0]["model"] == "qwen2.5-instruct"
+    assert "authorization" not in openai_upstream.headers[0]
+
+
+def test_mistralai_prefix_is_served_and_priced_as_mistral(start_gateway, openai_upstream) -> None:  # type: ignore[no-untyped-def]
+    client = _client(start_gateway({"model_list": [
+        {"model_name": "large", "litellm_params": {"model": "mistralai/mistral-large-latest",
+                                                   "api_base": openai_upstream.base_url, "api_key": "ms-key"}}]}))
+    raw = client.chat.completions.with_raw_response.create(
+        model="large", seed=4, messages=[{"role": "user", "content": "hi"}])
+    assert raw.parse().choices[0].message.content == "echo: hi"
+    sent = openai_upstream.requests[0]
+    assert sent["model"] == "mistral-large-latest" and sent["random_seed"] == 4  # mistral's quirks apply
+    assert float(raw.headers["x-tollway-response-cost"]) > 0  # found as mistral/mistral-large-latest

@@ -101,3 +101,19 @@ def test_more_problems_are_counted() -> None:
 def test_the_example_config_is_valid() -> None:
     config = load_config(Path(__file__).parents[3] / "config.example.yaml")
     assert {d.provider for d in config.model_list} == {"mock"}
+
+
+def test_router_keys_under_litellm_settings_fill_what_router_settings_leaves_unset() -> None:
+    config = parse_config({
+        "model_list": [{"model_name": "a", "litellm_params": {"model": "mock/a"}},
+                       {"model_name": "b", "litellm_params": {"model": "mock/b"}}],
+        "router_settings": {"allowed_fails": 7, "content_policy_fallbacks": [{"a": ["b"]}]},
+        "litellm_settings": {"num_retries": 4, "allowed_fails": 1, "cooldown_time": 9, "fallbacks": [{"a": ["b"]}],
+                             "content_policy_fallbacks": [{"b": ["a"]}], "default_fallbacks": ["b"],
+                             "max_fallbacks": 2, "request_timeout": 12},
+    })
+    router = config.router_settings
+    assert router.num_retries == 4 and router.allowed_fails == 7 and router.cooldown_time == 9
+    assert router.fallbacks == [{"a": ["b"]}] and router.content_policy_fallbacks == [{"a": ["b"]}]
+    assert router.default_fallbacks == ["b"] and (router.model_extra or {})["max_fallbacks"] == 2
+    assert config.default_timeout == 12

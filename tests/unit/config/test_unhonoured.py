@@ -56,25 +56,26 @@ guardrails:
                      presidio_anonymizer_api_base: "http://127.0.0.1:9"}
 credential_list: []
 mcp_servers: {}
-""", ["credential_list", "mcp_servers"]),
+""", ["mcp_servers"]),
     ("router-extras", """
 router_settings: {routing_strategy: simple-shuffle, redis_host: localhost, enable_tag_filtering: true,
                   health_check_cache_seconds: 5, retry_after_max: 3}
-""", ["router_settings.redis_host", "router_settings.enable_tag_filtering"]),
+""", ["router_settings.redis_host"]),
     ("params-extras", """
 model_list:
   - model_name: gpt-4o
     litellm_params: {model: openai/gpt-4o, extra_headers: {x: y}, organization: org-1, tags: [a], seed: 1}
   - model_name: gpt-4o-mini
     litellm_params: {model: openai/gpt-4o-mini, tags: [b], litellm_credential_name: cred}
-""", ["model_list[gpt-4o,gpt-4o-mini].litellm_params.tags", "model_list[gpt-4o].litellm_params.extra_headers",
-      "model_list[gpt-4o].litellm_params.organization",
-      "model_list[gpt-4o-mini].litellm_params.litellm_credential_name"]),
+  - model_name: titan
+    litellm_params: {model: bedrock/amazon.titan-text, extra_body: {x: 1}, organization: o, tags: [c]}
+credential_list: [{credential_name: cred, credential_values: {api_key: k}}]
+""", ["model_list[titan].litellm_params.extra_body", "model_list[titan].litellm_params.organization"]),
     ("provider-specific", """
 model_list:
   - model_name: claude
     litellm_params: {model: bedrock/anthropic.claude-3, aws_region: us-east-1, aws_profile_name: p,
-                     vertex_project: wrong-provider}
+                     vertex_project: wrong-provider, anthropic_beta: [context-1m-2025-08-07]}
   - model_name: gem
     litellm_params: {model: vertex_ai/gemini-2.0-flash, vertex_project: p, vertex_location: us-central1}
   - model_name: local
@@ -95,10 +96,10 @@ model_list:
 router_settings: {num_retries: 3, fallbacks: [{gpt-4o: [gpt-4o]}], model_group_alias: {gpt4: gpt-4o}}
 litellm_settings: {drop_params: true, num_retries: 3, success_callback: ["langfuse", "prometheus", "helicone"],
                    json_logs: true}
-general_settings: {master_key: sk-1, disable_spend_logs: true, enforce_user_param: true, strict_config: false}
+general_settings: {master_key: sk-1, disable_spend_logs: true, enforce_user_param: true, strict_config: false,
+                   ui_oidc: {issuer: "https://login.example.com", client_id: c}}
 environment_variables: {TOLLWAY_UNHONOURED_TEST: "1"}
-""", ["litellm_settings.num_retries", "litellm_settings.json_logs", "litellm_settings.success_callback: helicone",
-      "general_settings.disable_spend_logs", "general_settings.enforce_user_param"]),
+""", ["litellm_settings.json_logs", "litellm_settings.success_callback: helicone"]),
 ]
 
 
@@ -140,3 +141,30 @@ def test_the_name_tables_match_what_the_code_reads() -> None:
     assert frozenset(CALL_DEFAULTS) == CALL_DEFAULT_NAMES
     assert frozenset(PRICE_FIELDS) == PRICE_OVERRIDE_NAMES
     assert PROVIDER_SETTINGS["ollama"] == frozenset(TOP_LEVEL_SETTINGS + OPTION_SETTINGS)
+
+
+def test_key_generate_params_name_the_fields_that_do_nothing() -> None:
+    config = parse_config({
+        "litellm_settings": {"default_key_generate_params": {"max_budget": 1, "allowed_routes": ["x"]},
+                             "upperbound_key_generate_params": {"max_budget": 9, "models": ["a"]}},
+        "general_settings": {"default_key_generate_params": {"team_id": "t", "key_type": "llm_api"}},
+    })
+    assert unhonoured_keys(config) == ["litellm_settings.default_key_generate_params.allowed_routes",
+                                       "litellm_settings.upperbound_key_generate_params.models",
+                                       "general_settings.default_key_generate_params.key_type"]
+
+
+def test_default_internal_user_params_names_all_but_available_teams() -> None:
+    config = parse_config({"litellm_settings": {"default_internal_user_params": {
+        "available_teams": ["a"], "user_role": "internal_user", "max_budget": 5}}})
+    assert unhonoured_keys(config) == ["litellm_settings.default_internal_user_params.user_role",
+                                       "litellm_settings.default_internal_user_params.max_budget"]
+
+
+def test_the_key_generate_tables_match_the_request_model() -> None:
+    from tollway.config.unhonoured import KEY_BOUND_FIELDS, KEY_GENERATE_FIELDS
+    from tollway.identity.key_params import DURATION_BOUNDS, NUMERIC_BOUNDS
+    from tollway.identity.records import KeyGenerate
+
+    assert frozenset(KeyGenerate.model_fields) - {"key"} == KEY_GENERATE_FIELDS  # a given key is never a default
+    assert frozenset(NUMERIC_BOUNDS + DURATION_BOUNDS) == KEY_BOUND_FIELDS

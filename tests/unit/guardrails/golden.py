@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 
+_JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbm4ifQ.c2lnbmF0dXJlX2hlcmVfMTIzNDU"
+
 POSITIVES: dict[str, list[tuple[str, str]]] = {
     "EMAIL_ADDRESS": [(f"reach me at {v} today", v) for v in (
         "jane.doe@example.com", "x+tag@sub.domain.co.uk", "A_B@corp.io", "bob@mail.example.org",
@@ -20,11 +22,13 @@ POSITIVES: dict[str, list[tuple[str, str]]] = {
     "CREDIT_CARD": [(f"card {v} exp 12/27", v) for v in (
         "4111 1111 1111 1111", "5500-0000-0000-0004", "340000000000009", "6011000000000004", "4012888888881881",
         "3530111333300000", "5105105105105100", "378282246310005", "4242424242424242", "2223003122003222")],
-    "IBAN_CODE": [(f"wire it to {v} please", v) for v in (
+    "IBAN_CODE": [("ref DE89370400440532013000-01 attached", "DE89370400440532013000")]
+    + [(f"wire it to {v} please", v) for v in (
         "GB82 WEST 1234 5698 7654 32", "DE89370400440532013000", "FR1420041010050500013M02606", "NL91ABNA0417164300",
         "ES9121000418450200051332", "CH9300762011623852957", "IT60X0542811101000000123456", "BE68539007547034")],
     "US_SSN": [(f"SSN {v} on file", v) for v in ("123-45-6789", "078-05-1120", "219-09-9999", "456 12 3456",
-                                                  "321-54-9876", "555-12-3456")],
+                                                  "321-54-9876", "555-12-3456")]
+    + [("رقم الضمان ١٢٣-٤٥-٦٧٨٩ شكرا", "١٢٣-٤٥-٦٧٨٩"), ('{"ssn":"123-45-6789","name":"Ann"}', "123-45-6789")],
     "US_PASSPORT": [("passport number: X1234567", "X1234567"), ("Passport No. 123456789", "123456789"),
                     ("my passport is C03005988", "C03005988"), ("passport # AB1234567", "AB1234567"),
                     ("PASSPORT: 987654321 expires 2030", "987654321")],
@@ -34,12 +38,14 @@ POSITIVES: dict[str, list[tuple[str, str]]] = {
     "IP_ADDRESS": [(f"host {v} is down", v) for v in ("192.168.1.20", "10.0.0.1", "172.16.254.1", "8.8.8.8",
                                                        "203.0.113.195")],
     "IPV6_ADDRESS": [(f"host {v} is down", v) for v in ("2001:db8::8a2e:370:7334", "fe80::1ff:fe23:4567:890a",
-                                                         "2001:0db8:85a3:0000:0000:8a2e:0370:7334")],
+                                                         "2001:0db8:85a3:0000:0000:8a2e:0370:7334", "fe80::1")],
     "DATE_OF_BIRTH": [("DOB: 04/12/1985", "04/12/1985"), ("date of birth 1990-07-15", "1990-07-15"),
                       ("born on March 3, 1972 in Ohio", "March 3, 1972"), ("Birthdate: 12 Jan 1969", "12 Jan 1969"),
                       ("d.o.b. 3/7/88", "3/7/88"), ("Date of Birth: 15th August 2001", "15th August 2001")],
     "AWS_ACCESS_KEY": [(f"key={v}", v) for v in ("AKIAIOSFODNN7EXAMPLE", "ASIAY34FZKBOKMUTVV7A")],
     "AWS_SECRET_KEY": [("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+                       ("export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
                         "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
                        ('"SecretAccessKey": "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY"',
                         "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY")],
@@ -47,14 +53,17 @@ POSITIVES: dict[str, list[tuple[str, str]]] = {
         "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7bq\nabc+/def==\n-----END RSA PRIVATE KEY-----",
         "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEI\n-----END PRIVATE KEY-----",
         "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----")],
-    "JWT": [("Authorization: " + v, v) for v in (
+    "JWT": [("callback https://app.example.com/cb?id_token=" + _JWT + "&state=1", _JWT)]
+    + [("Authorization: " + v, v) for v in (
         "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
         "eyJraWQiOiJhYmMiLCJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJodHRwczovL2V4YW1wbGUuY29tIn0.c2lnbmF0dXJlX2hlcmVfMTIz")],
     "API_KEY": [(f"use {v} for auth", v) for v in (
         "sk-proj-abcdefghijklmnopqrstuvwx1234", "sk-ant-api03-abcdefghijklmnopqrstuvwxyz012345",
         "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8", "AIza" + "SyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6q",
         "xoxb-123456789012-abcdefghij", "hf_" + "abcdefghijklmnopqrstuvwxyz12345678", "gsk_" + "A" * 10 + "b" * 14,
-        "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc")],
+        "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc")]
+    + [("OPENAI_API_KEY=sk-proj-abcdefghijklmnopqrstuvwx1234", "sk-proj-abcdefghijklmnopqrstuvwx1234"),
+       ('{"token":"xoxb-123456789012-abcdefghij"}', "xoxb-123456789012-abcdefghij")],
 }
 
 #: ordinary text that must not be flagged by any pii/phi detector
@@ -82,6 +91,11 @@ NEGATIVES: list[str] = [
     "A JWT starts with eyJ in most cases.", "Download the BEGIN PRIVATE KEY docs.",
     "Transaction 4000123412341234 failed", "MAC address 00:1B:44:11:3A:B7",
     "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore.",
+    "Windows 10.0.19045.3693 and build 2024.03.15.1 shipped.", "Ratio 16:9 or 4:3, kickoff at 10:22:31.",
+    "The rollout reached 1,284 customers (order ORD-2024-558812) by 2024-03-15.",
+    "internationalization-and-localization-guidelines.md is long", "See https://docs.example.com/guides/getting-started.",
+    "Use the long_option_name_for_configuration flag.", "Dial extension 555-0100 from the lobby.",
+    "Serial SN-7731-0042-1188 replaced.",
     "The quick brown fox jumps over the lazy dog while 12 cats watch at 7:45.",
 ]
 
@@ -130,6 +144,8 @@ def rates() -> dict[str, dict[str, float]]:
     flagged = [text for text in NEGATIVES
                if any(list(e.spans(text)) for e in entities.ENTITIES.values())]
     out["false_positives"] = {"rate": len(flagged) / len(NEGATIVES), "cases": len(NEGATIVES)}
+    for name, entity in entities.ENTITIES.items():  # per detector: ordinary texts it flags
+        out[name]["false_positive_rate"] = sum(bool(list(entity.spans(t))) for t in NEGATIVES) / len(NEGATIVES)
     caught = sum(score(t)[0] >= 0.5 for t in INJECTIONS)
     wrong = sum(score(t)[0] >= 0.5 for t in BENIGN)
     out["prompt_injection"] = {"detected": caught / len(INJECTIONS), "cases": len(INJECTIONS),

@@ -30,3 +30,14 @@ def test_lifetime_and_invalid() -> None:
     assert period(None, 0) == ("all", None)
     with pytest.raises(ValueError, match="budget_duration"):
         period("monthly", 0)
+
+
+def test_every_duration_the_admin_api_accepts_is_a_period() -> None:
+    """A budget_duration of ``2w`` passed /key/generate but made every request of the key fail."""
+    from tollway.identity.records import KeyGenerate
+
+    for duration in ("30s", "15m", "1h", "30d", "2w", "1mo"):
+        assert KeyGenerate(budget_duration=duration).budget_duration == duration
+        bucket, end = period(duration, _at(2026, 5, 4))
+        assert bucket and end is not None and end > _at(2026, 5, 4)
+    assert period("1w", _at(2026, 5, 4)) == ("2026-04-30T00:00:00/1w", _at(2026, 5, 7))  # a Thursday

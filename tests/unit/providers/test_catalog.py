@@ -26,6 +26,7 @@ DEFAULT_BASES = {
     "cerebras": "https://api.cerebras.ai/v1",
     "deepinfra": "https://api.deepinfra.com/v1/openai",
     "lm_studio": "http://localhost:1234/v1",
+    "xinference": "http://127.0.0.1:9997/v1",
 }
 
 
@@ -68,6 +69,27 @@ async def test_hosted_vllm_needs_an_api_base_but_no_key(monkeypatch: pytest.Monk
         await provider("hosted_vllm").build_chat(request(), stream=False)
     upstream = await provider("hosted_vllm", api_base="http://vllm:8000/v1").build_chat(request(), stream=False)
     assert upstream.url == "http://vllm:8000/v1/chat/completions" and upstream.headers == {}
+
+
+async def test_xinference_base_and_key_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("XINFERENCE_API_KEY", raising=False)
+    monkeypatch.delenv("XINFERENCE_API_BASE", raising=False)
+    upstream = await provider("xinference").build_chat(request(), stream=False)
+    assert upstream.url == "http://127.0.0.1:9997/v1/chat/completions" and upstream.headers == {}
+    monkeypatch.setenv("XINFERENCE_API_BASE", "http://xinf:9997/v1/")
+    monkeypatch.setenv("XINFERENCE_API_KEY", "xk")
+    upstream = await provider("xinference").build_chat(request(), stream=False)
+    assert upstream.url == "http://xinf:9997/v1/chat/completions"
+    assert upstream.headers == {"authorization": "Bearer xk"}
+    explicit = await provider("xinference", api_base="http://other:1/v1").build_chat(request(), stream=False)
+    assert explicit.url == "http://other:1/v1/chat/completions"  # api_base wins over the variable
+
+
+def test_mistralai_is_lite_llms_spelling_of_mistral() -> None:
+    deployment = Deployment.model_validate(
+        {"model_name": "m", "litellm_params": {"model": "mistralai/mistral-large-latest"}})
+    assert deployment.provider == "mistral" and deployment.upstream_model == "mistral-large-latest"
+    assert registry.load(deployment.provider) is CompatProvider
 
 
 async def test_mistral_quirks() -> None:

@@ -14,7 +14,7 @@ from tollway.views import anthropic, canonical, completions, embeddings, openai_
 from tollway.views.base import TextPart, TextView
 
 
-def _found(view: TextView, obj: Any) -> list[tuple[str, str, str, int, str]]:
+def _found(view: TextView, obj: Any) -> list[tuple[str, str, str, Any, str]]:
     return [(p.label, p.role, p.text, p.channel, p.kind) for p in view.parts(obj)]
 
 
@@ -108,7 +108,8 @@ def test_anthropic_request_response_and_events() -> None:
     delta = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "hi"}}
     assert _found(anthropic.EVENT, delta) == [("delta.text", "assistant", "hi", 0, "delta")]
     json_delta = {"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": "{"}}
-    assert _found(anthropic.EVENT, json_delta) == [] and _found(anthropic.EVENT, {"type": "message_stop"}) == []
+    assert _found(anthropic.EVENT, json_delta) == [("delta.partial_json", "assistant", "{", (0, 1), "delta")]
+    assert _found(anthropic.EVENT, {"type": "message_stop"}) == []
 
 
 def test_responses_api_input_output_and_stream_events() -> None:

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 from starlette.responses import JSONResponse
 
 from tollway.api.bodies import parse_body
+from tollway.api.deps import gateway_of
 from tollway.api.routing import Router
+from tollway.identity import key_params
 from tollway.identity.http import admin_call, query_flag, query_int, query_text, run
 from tollway.identity.records import KeyDelete, KeyGenerate, KeyRef, KeyUpdate
 
@@ -20,7 +22,7 @@ router = Router(tags=["keys"])
 @router.post("/key/generate")
 async def generate(request: Request) -> JSONResponse:
     service, call = await admin_call(request)
-    body = await parse_body(request, KeyGenerate)
+    body = key_params.apply(await parse_body(request, KeyGenerate), gateway_of(request).config)
     return JSONResponse(await run(service.keys.generate, call, body))
 
 
@@ -38,6 +40,15 @@ async def list_keys(request: Request) -> JSONResponse:
         size=query_int(request, "size", 10), team_id=query_text(request, "team_id"),
         user_id=query_text(request, "user_id"), key_alias=query_text(request, "key_alias"),
         full=query_flag(request, "return_full_object"), search=query_text(request, "search")))
+
+
+@router.get("/key/aliases")
+async def aliases(request: Request) -> JSONResponse:
+    service, call = await admin_call(request)
+    return JSONResponse(await run(
+        service.keys.aliases, call, page=query_int(request, "page", 1, high=10**6),
+        size=query_int(request, "size", 50, high=100), search=query_text(request, "search"),
+        team_id=query_text(request, "team_id")))
 
 
 @router.post("/key/update")

@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING
 from starlette.responses import JSONResponse
 
 from tollway.api.bodies import parse_body
+from tollway.api.deps import gateway_of
 from tollway.api.routing import Router
-from tollway.identity.http import admin_call, query_text, required_query, run
+from tollway.errors import InvalidRequestError
+from tollway.identity.http import admin_call, query_int, query_text, required_query, run
 from tollway.identity.records import (
     MemberAdd,
     MemberDelete,
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
 router = Router(tags=["teams"])
+#: ``/v2/team/list`` ``sort_by`` values (LiteLLM's)
+SORTABLE = ("team_id", "team_alias", "created_at", "updated_at", "spend", "max_budget")
 
 
 @router.post("/team/new")
@@ -42,6 +46,33 @@ async def team_info(request: Request) -> JSONResponse:
 async def team_list(request: Request) -> JSONResponse:
     service, call = await admin_call(request)
     return JSONResponse(await run(service.teams.listing, call))
+
+
+@router.get("/v2/team/list")
+async def team_list_v2(request: Request) -> JSONResponse:
+    service, call = await admin_call(request)
+    order = query_text(request, "sort_order") or "asc"
+    if order not in ("asc", "desc"):
+        raise InvalidRequestError("Invalid value for 'sort_order': expected 'asc' or 'desc'.", param="sort_order")
+    sort_by = query_text(request, "sort_by")
+    if sort_by not in (None, *SORTABLE):
+        raise InvalidRequestError(f"Invalid value for 'sort_by': expected one of {', '.join(SORTABLE)}.",
+                                  param="sort_by")
+    return JSONResponse(await run(
+        service.teams.listing_v2, call, page=query_int(request, "page", 1, high=10**6),
+        page_size=query_int(request, "page_size", 10), team_id=query_text(request, "team_id"),
+        team_alias=query_text(request, "team_alias"), user_id=query_text(request, "user_id"), sort_by=sort_by,
+        descending=order == "desc"))
+
+
+@router.get("/team/available")
+async def team_available(request: Request) -> JSONResponse:
+    service, call = await admin_call(request)
+    settings = gateway_of(request).config.litellm_settings.model_extra or {}
+    defaults = settings.get("default_internal_user_params")
+    offered = defaults.get("available_teams") if isinstance(defaults, dict) else None
+    teams = [str(t) for t in offered] if isinstance(offered, list) else []
+    return JSONResponse(await run(service.teams.available, call, teams))
 
 
 @router.post("/team/update")

@@ -29,6 +29,12 @@ async def user_info(request: Request) -> JSONResponse:
     return JSONResponse(await run(service.users.info, call, query_text(request, "user_id")))
 
 
+@router.get("/v2/user/info")
+async def user_info_v2(request: Request) -> JSONResponse:
+    service, call = await admin_call(request)
+    return JSONResponse(await run(service.users.info_v2, call, query_text(request, "user_id")))
+
+
 @router.get("/user/list")
 async def user_list(request: Request) -> JSONResponse:
     service, call = await admin_call(request)

@@ -23,7 +23,11 @@ from tollway.tokens import estimate_prompt
 if TYPE_CHECKING:
     from starlette.requests import Request
 
+    from tollway.api.context import RequestContext
+    from tollway.auth.context import AuthContext
+    from tollway.gateway import Gateway
     from tollway.passthrough.wire import WireRequest
+    from tollway.providers.base import Provider
     from tollway.types.chat import ChatRequest
 
 router = Router()
@@ -35,6 +39,7 @@ async def messages(request: Request) -> Response:
     gateway, auth, ctx = await caller(request)
     body, data = await parse_body_and_data(request, MessagesRequest)
     extras = gateway_fields(body, data)
+    pipeline.take_tags(ctx, request.headers, extras.get("tags"), None)
     fallbacks = pipeline.requested_fallbacks(gateway, auth, ctx, extras.get("fallbacks"))
     drop = extras.get("drop_params") is True
     wire = _wire(request, body, data, drop_params=drop or gateway.settings.drop_params)
@@ -69,12 +74,31 @@ async def count_tokens(request: Request) -> JSONResponse:
     provider = gateway.provider(deployment)
     tokens = None
     if provider.speaks(ANTHROPIC_MESSAGES):
+        if _counts_upstream(provider):
+            await _guard_count(gateway, auth, ctx, wire)
         ctx.deployment, ctx.provider = deployment.id, deployment.provider
         with ctx.upstream():
             tokens = await provider.count_tokens(wire)
     if tokens is None:
         tokens = estimate_prompt(wire.canonical())
     return JSONResponse({"input_tokens": tokens}, headers=gateway_headers(ctx))
+
+
+def _counts_upstream(provider: Provider) -> bool:
+    """Whether the provider sends the prompt to its own count API (else it is counted here, sending nothing)."""
+    from tollway.providers.base import Provider
+
+    return type(provider).count_tokens is not Provider.count_tokens
+
+
+async def _guard_count(gateway: Gateway, auth: AuthContext, ctx: RequestContext, wire: WireRequest) -> None:
+    """The prompt goes to the provider's count endpoint: the request's input guardrails apply as for a
+    message (a block is a 400, masking changes what is counted), but nothing caps output tokens."""
+    from tollway.guardrails import hooks
+    from tollway.views.anthropic import COUNT_TOKENS
+
+    guard = await hooks.pre_call(gateway, auth, ctx, wire.body, COUNT_TOKENS, judge=pipeline.chat)
+    await guard.checked()
 
 
 def _wire(request: Request, body: MessagesRequest | CountTokensRequest, data: dict[str, object], *,

@@ -43,6 +43,7 @@ async def completions(request: Request) -> Response:
     gateway, auth, ctx = await caller(request)
     body = await parse_body(request, CompletionRequest)
     extras = split_extras(body, drop_params=gateway.settings.drop_params)
+    pipeline.take_tags(ctx, request.headers, extras.get("tags"), None)
     drop = gateway.settings.drop_params or extras.get("drop_params") is True
     prompts = _prompts(body)
     _check_unsupported(body, drop=drop)

@@ -31,6 +31,7 @@ async def chat_completions(request: Request) -> Response:
     gateway, auth, ctx = await caller(request)
     body, data = await parse_body_and_data(request, ChatRequest)
     extras = gateway_fields(body, data)
+    pipeline.take_tags(ctx, request.headers, extras.get("tags"), data.get("metadata"))
     fallbacks = pipeline.requested_fallbacks(gateway, auth, ctx, extras.get("fallbacks"))
     drop = extras.get("drop_params") is True
 
@@ -63,6 +64,7 @@ async def embeddings(request: Request) -> Response:
     gateway, auth, ctx = await caller(request)
     body = await parse_body(request, EmbeddingRequest)
     extras = split_extras(body, drop_params=gateway.settings.drop_params)
+    pipeline.take_tags(ctx, request.headers, extras.get("tags"), None)
     fallbacks = pipeline.requested_fallbacks(gateway, auth, ctx, extras.get("fallbacks"))
     drop = extras.get("drop_params") is True
     return model_json(await pipeline.embed(gateway, auth, ctx, body, fallbacks=fallbacks, drop_params=drop), ctx)

@@ -55,6 +55,7 @@ async def create_response(request: Request) -> Response:
     gateway, auth, ctx = await caller(request)
     body, data = await parse_body_and_data(request, ResponsesRequest)
     extras = gateway_fields(body, data)
+    pipeline.take_tags(ctx, request.headers, extras.get("tags"), data.get("metadata"))
     fallbacks = pipeline.requested_fallbacks(gateway, auth, ctx, extras.get("fallbacks"))
     drop = extras.get("drop_params") is True
     if body.background:

@@ -1,20 +1,21 @@
 """PII and PHI entity detectors: one compiled pattern each, a cheap prefilter, and a validator where a
 checksum exists (Luhn for cards, mod-97 for IBANs, the octet and group rules of IP addresses).
 
-Compiled once, when a config first names a pii/phi guardrail; each runs only near an anchor or a
-digit run (``scan``), so a long prompt costs a few literal searches and one pass for digits. Entity
-names follow Presidio's where one exists (``EMAIL_ADDRESS``, ``CREDIT_CARD``, ...); placeholders use
-the short ``label`` (``[EMAIL_1]``).
+Compiled once, when a config first names a pii/phi guardrail. Each runs only where it can match (``scan``):
+near a rare character (``@``, ``:``), near a digit run, inside a long token (keys, JWTs), or, for cue-based
+entities, near a cue word the text's word set holds, so a long prompt costs a few C-speed passes shared
+by every detector rather than a regex pass per entity. Entity names follow Presidio's where one exists
+(``EMAIL_ADDRESS``, ``CREDIT_CARD``, ...); placeholders use the short ``label`` (``[EMAIL_1]``).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from tollway.guardrails.builtin import scan
+from tollway.guardrails.builtin import prefilters, scan
 from tollway.guardrails.builtin.scan import Prepared
 
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
@@ -26,48 +27,77 @@ _DATE = (rf"\d{{1,2}}[/.-]\d{{1,2}}[/.-](?:\d{{4}}|\d{{2}})|\d{{4}}-\d{{2}}-\d{{
 class Entity:
     """One entity: its pattern, and where in a text it is worth running (see ``scan``).
 
-    ``needles``: the pattern runs only in windows around them (in the lowercased text when ``lower``);
-    ``min_digits``: only around digit runs with at least that many digits (and passing ``run_check``).
-    With neither, the whole text is scanned.
+    ``needles``: the pattern runs only in windows around them (in the lowercased text when ``lower``),
+    and only when the text has one of the ``gate`` words (when given: a set lookup instead of a search);
+    ``min_digits``: around digit runs with at least that many digits (and passing ``run_check``);
+    ``min_token``: around runs of at least that many key-like characters. With none, the whole text is
+    scanned.
     """
 
     name: str
     label: str
     pattern: re.Pattern[str]
     needles: tuple[str, ...] = ()
-    #: a further test of a needle's occurrence: ``(haystack, position)``
-    needle_check: Callable[[str, int], bool] | None = None
+    #: lowercase words one of which every match contains (or its cue does)
+    gate: frozenset[bytes] = frozenset()
     lower: bool = False
     min_digits: int = 0
-    #: a further test of a digit run: ``(run, digits in it)``
-    run_check: Callable[[str, int], bool] | None = None
-    #: window extent around a needle or run, in characters
+    #: what a digit run that can hold the entity looks like (digits as ``0``, the character before the run
+    #: first; see ``Prepared.run_image``): implied by ``pattern`` (its lookbehinds included), so runs without
+    #: it are not looked at
+    run_shape: prefilters.RunShape | None = None
+    #: where the pattern is worth running: around each match of this (a pattern with a literal first
+    #: character, which the regex engine skips to in C)
+    anchor: re.Pattern[str] | None = None
+    min_token: int = 0
+    #: a further test of a token: ``(text, start, end)``
+    token_check: Callable[[str, int, int], bool] | None = None
+    #: window extent around a needle, run or token, in characters
     before: int = 4
     after: int = 4
     valid: Callable[[str], bool] | None = None
     #: the regex group holding the value (cue-based patterns match the cue too)
     group: int = 0
 
-    def spans(self, text: str | Prepared) -> Iterator[tuple[int, int]]:
+    #: the one character every match needs, when the entity is found near it (``@``, ``:``)
+    char: str | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        one = self.needles[0] if len(self.needles) == 1 and len(self.needles[0]) == 1 else None
+        object.__setattr__(self, "char", one)
+
+    def spans(self, text: str | Prepared) -> list[tuple[int, int]]:
+        """Where the entity's values are in the text, in order."""
         prepared = text if isinstance(text, Prepared) else Prepared(text)
-        raw = prepared.text
-        for match in scan.matches(self.pattern, raw, self._windows(prepared)):
-            value = match.group(self.group)
-            if value and (self.valid is None or self.valid(value)):
-                yield match.start(self.group), match.end(self.group)
+        windows = self._windows(prepared)
+        if not windows:
+            return []
+        # digit-run patterns never match across a line break: many small windows are scanned in one call
+        found = scan.joined_matches if self.min_digits else scan.matches
+        group, valid = self.group, self.valid
+        return [match.span(group) for match in found(self.pattern, prepared.text, windows)
+                if match.group(group) and (valid is None or valid(match.group(group)))]
 
     def _windows(self, prepared: Prepared) -> list[tuple[int, int]]:
         raw = prepared.text
+        if self.gate and not prepared.has_any(self.gate):
+            return []
+        before, after = self.before, self.after
+        if self.anchor is not None:
+            return scan.merge([(m.start() - before if m.start() > before else 0, m.end() + after)
+                               for m in self.anchor.finditer(raw)], ordered=True)
         if self.needles:
             haystack = prepared.lower if self.lower else raw
             if haystack is None:
                 return [(0, len(raw))]
-            return scan.anchored(haystack, self.needles, self.before, self.after, check=self.needle_check)
-        if self.min_digits:
-            return scan.merge([(max(0, lo - self.before), min(len(raw), hi + self.after))
-                               for lo, hi, run, digits in prepared.runs
-                               if digits >= self.min_digits
-                               and (self.run_check is None or self.run_check(run, digits))])
+            return scan.anchored(haystack, self.needles, self.before, self.after)
+        if self.min_digits:  # runs are in order, so are their windows
+            return scan.merge([(lo - before if lo > before else 0, hi + after)
+                               for lo, hi, _ in prepared.runs_shaped(self.min_digits, self.run_shape)], ordered=True)
+        if self.min_token:
+            least, test = self.min_token, self.token_check
+            return scan.merge([(lo - before if lo > before else 0, hi + after) for lo, hi in prepared.tokens
+                               if hi - lo >= least and (test is None or test(raw, lo, hi))], ordered=True)
         return [(0, len(raw))]
 
 
@@ -117,47 +147,49 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
     Entity("PHONE_NUMBER", "PHONE", re.compile(
         r"(?<![\w+\-./])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}"
         r"|(?:\(\d{3}\) ?|\d{3}[.-])\d{3}[.-]\d{4})(?![\w\-]|\.\d)"), min_digits=8, valid=phone,
-        run_check=lambda run, digits: digits >= 10 or run.startswith("+")),
+        run_shape=prefilters.literal_shape(b"+0", b"(000)", b"000-000-0000", b"000.000.0000", b"000-000.0000",
+                                     b"000.000-0000", not_after=b"0+-./")),
     Entity("CREDIT_CARD", "CREDIT_CARD", re.compile(r"(?<![\w\-.])(?:\d[ -]?){12,18}\d(?![\w\-]|\.\d)"),
            min_digits=13, valid=card),
     Entity("IBAN_CODE", "IBAN", re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b"),
-           min_digits=10, before=34, after=34, valid=iban),
+           min_digits=10, run_shape=prefilters.literal_shape(b"0" * 10, spaces=False), before=34, after=34, valid=iban),
     Entity("US_SSN", "SSN", re.compile(r"(?<![\w\-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\w\-])"),
-           min_digits=9),
+           min_digits=9, run_shape=prefilters.regex_shape(rb"000(?P<sep>[- ])00(?P=sep)0000")),
     Entity("US_PASSPORT", "PASSPORT", re.compile(
         r"(?i:passport)(?:\s+(?i:no\.?|number|num|id|is|#)){0,2}\s*[:#]?\s*\b([A-Z]{1,2}\d{6,8}|\d{9})\b"),
-        needles=("passport",), lower=True, before=0, after=40, group=1),
+        needles=("passport",), lower=True, before=0, after=40, group=1),  # no gate: it may end a longer word
     Entity("MEDICAL_RECORD_NUMBER", "MRN", re.compile(
         r"(?i:\b(?:mrn|medical record(?: number| no\.?| #)?|patient id|chart (?:no\.?|number)))\s*[:#]?\s*"
         r"\b((?:[A-Z]{1,3}-?)?\d{5,10})\b"),
-        needles=("mrn", "medical record", "patient id", "chart"), lower=True, before=0, after=50, group=1),
+        needles=("mrn", "medical record", "patient id", "chart"),
+        gate=scan.word_bytes(["mrn", "medical", "patient", "chart"]), lower=True, before=0, after=50, group=1),
     Entity("IP_ADDRESS", "IP", re.compile(
         r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.]|\.\d)"),
-           min_digits=4, run_check=lambda run, digits: run.count(".") >= 3),
+           min_digits=4, run_shape=prefilters.regex_shape(rb"0(?<![0.]0)0{0,2}\.0{1,3}\.0{1,3}\.0{1,3}")),
     Entity("IPV6_ADDRESS", "IP", re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])"),
-           needles=(":",), needle_check=lambda text, at: text.find(":", at + 1, at + 6) != -1, before=40, after=40,
-           valid=ipv6),
+           needles=(":",), anchor=re.compile(r":[0-9A-Fa-f]{0,4}:"), before=40, after=40, valid=ipv6),
     Entity("DATE_OF_BIRTH", "DOB", re.compile(
         rf"(?i:\b(?:dob|d\.o\.b\.?|date of birth|birth ?date|born(?: on)?)\b)[^\n\d]{{0,20}}\b({_DATE})"),
-        needles=("dob", "d.o.b", "birth", "born"), lower=True, before=16, after=60, group=1),
+        needles=("dob", "d.o.b", "birth", "born"), gate=scan.word_bytes(["dob", "b", "birth", "birthdate", "born"]),
+        lower=True, before=16, after=60, group=1),
     Entity("AWS_ACCESS_KEY", "AWS_ACCESS_KEY", re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b"),
-           needles=("AKIA", "ASIA", "ABIA", "ACCA"), before=1, after=20),
+           min_token=20, before=1, after=1),
     Entity("AWS_SECRET_KEY", "AWS_SECRET_KEY", re.compile(
         r"(?i:secret_?access_?key|aws_?secret(?:_?key)?)[\"']?\s*[:=]\s*[\"']?"
         r"([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"),
-        needles=("secret",), lower=True, before=16, after=80, group=1),
+        min_token=40, before=80, after=1, group=1),
     Entity("PRIVATE_KEY", "PRIVATE_KEY", re.compile(
         r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:[^-]|-(?!----END))*"
         r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----)?"),
-        needles=("PRIVATE KEY-----",), before=40, after=16384),
+        needles=("PRIVATE KEY-----",), gate=scan.word_bytes(["private"]), before=40, after=16384),
     Entity("JWT", "JWT", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
-           needles=("eyJ",), before=1, after=8192),
+           min_token=32, before=1, after=1),
     Entity("API_KEY", "API_KEY", re.compile(
         r"\b(?:sk-(?:proj-|ant-(?:api\d\d-)?|svcacct-)?[A-Za-z0-9_-]{20,}|gsk_[A-Za-z0-9]{20,}|xai-[A-Za-z0-9]{20,}"
         r"|AIza[0-9A-Za-z_-]{35}|gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22,}|xox[abprs]-[A-Za-z0-9-]{10,}"
         r"|hf_[A-Za-z0-9]{30,}|r8_[A-Za-z0-9]{20,}|nvapi-[A-Za-z0-9_-]{20,}|sk_live_[A-Za-z0-9]{20,})"),
-        needles=("sk-", "gsk_", "xai-", "AIza", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox", "hf_",
-                 "r8_", "nvapi-", "sk_live_"), before=1, after=512),
+        min_token=scan.MIN_TOKEN, token_check=lambda text, lo, hi: hi - lo >= 23 or "xox" in text[lo:hi],
+        before=1, after=1),
 )}
 
 #: Presidio's and common alternative names for the same entities

@@ -19,40 +19,47 @@ from pydantic import Field
 from tollway.guardrails.base import Guardrail, Result, Session, Subject
 from tollway.guardrails.base import Params as BaseParams
 from tollway.guardrails.builtin import scan
+from tollway.guardrails.builtin.scan import Prepared
 
 if TYPE_CHECKING:
     from tollway.guardrails.config import GuardrailParams
 
-#: (category, weight, anchors, chars before/after an anchor to look at, pattern); each pattern runs only
-#: near its anchors in the lowercased text (see ``scan``)
-_SIGNALS: tuple[tuple[str, float, tuple[str, ...], tuple[int, int], str], ...] = (
-    ("instruction_override", 0.8, ("ignor", "disregard", "forget", "skip", "bypass", "override"), (2, 160),
+_JAILBREAK = ("anything", "developer", "dan", "unrestricted", "rules", "restrictions", "filters", "guidelines",
+              "limits", "without")
+_PERSONA = ("unfiltered", "uncensored", "evil", "unrestricted", "morals", "dan", "limits")
+_HIDDEN = ("system", "initial", "hidden", "original", "secret", "developer")
+#: (category, weight, gate words, anchors, chars before/after an anchor to look at, pattern): a pattern runs
+#: only when the text has one of its gate words (every match contains one), and then only near its anchors
+#: in the lowercased text (see ``scan``)
+_SIGNALS: tuple[tuple[str, float, tuple[str, ...], tuple[str, ...], tuple[int, int], str], ...] = (
+    ("instruction_override", 0.8, ("ignore", "disregard", "forget", "skip", "bypass", "override"),
+     ("ignore", "disregard", "forget", "skip", "bypass", "override"), (2, 160),
      r"\b(?:ignore|disregard|forget|skip|bypass|override)\b(?:\s+\w+){0,3}?\s+"
      r"(?:previous|prior|above|earlier|preceding|all|any|your|the|system)\s+(?:\w+\s+){0,2}?"
      r"(?:instructions?|prompts?|rules|directions|guidelines|context|messages?)"),
-    ("instruction_override", 0.5, ("instruction",), (30, 20),
+    ("instruction_override", 0.5, ("instruction", "instructions"), ("instruction",), (30, 20),
      r"\b(?:new|updated|real|actual) (?:system )?instructions?\s*:"),
-    ("instruction_override", 0.7, ("ignor", "disregard", "forget"), (2, 60),
+    ("instruction_override", 0.7, ("ignore", "disregard", "forget"), ("ignore", "disregard", "forget"), (2, 60),
      r"\b(?:forget|ignore|disregard)\s+(?:everything|all|anything)\s+"
      r"(?:above|before|previously|you (?:were|have been) told)"),
-    ("role_play_jailbreak", 0.3, ("jailbreak",), (2, 20), r"\bjailbreak\w*"),
-    ("role_play_jailbreak", 0.7, ("do anything now", "developer mode", "dan mode", "unrestricted ai", "no rules",
-                                  "no restrictions", "no filters", "no guidelines", "no limits", "without"), (2, 40),
+    ("role_play_jailbreak", 0.3, (), ("jailbreak",), (2, 20), r"\bjailbreak\w*"),
+    ("role_play_jailbreak", 0.7, _JAILBREAK, _JAILBREAK, (16, 40),
      r"\b(?:do anything now|developer mode|dan mode|unrestricted ai|no (?:rules|restrictions|"
      r"filters|guidelines|limits) (?:apply|at all)|without (?:any )?(?:restrictions|filters|censorship|rules))\b"),
-    ("role_play_jailbreak", 0.5, ("you are now", "from now on", "pretend", "act as", "roleplay as"), (2, 120),
+    ("role_play_jailbreak", 0.5, _PERSONA, _PERSONA, (110, 2),
      r"\b(?:you are now|from now on,? you (?:are|will)|pretend (?:to be|you are)|act as|roleplay as)\b[^.\n]{0,60}"
      r"\b(?:unfiltered|uncensored|evil|unrestricted|no morals|dan|without limits)\b"),
-    ("system_prompt_extraction", 0.8, ("system", "initial", "hidden", "original", "secret", "developer"), (60, 30),
+    ("system_prompt_extraction", 0.8, _HIDDEN, _HIDDEN, (60, 30),
      r"\b(?:reveal|show|print|repeat|output|display|leak|dump|tell me|give me|what (?:is|are|were))\b(?:\s+\w+){0,3}?"
      r"\s+(?:system|initial|hidden|original|secret|developer)\s+(?:prompt|instructions?|message|rules)"),
-    ("system_prompt_extraction", 0.6, ("repeat",), (2, 40),
+    ("system_prompt_extraction", 0.6, ("repeat",), ("repeat",), (2, 40),
      r"\brepeat (?:the |all )?(?:words|text|everything) (?:above|before)\b"),
-    ("delimiter_injection", 0.5, ("<|im_start|>", "<|system|>", "system>", "[inst]", "[/inst]", "system"), (12, 14),
+    ("delimiter_injection", 0.5, ("im", "system", "inst"), ("<|im_start|>", "system", "inst]"), (14, 14),
      r"<\|im_start\|>|<\|system\|>|</?system>|\[/?inst\]|^#{2,}\s*system\s*:"),
-    ("encoded_payload", 0.4, ("decode", "decipher"), (2, 90),
+    ("encoded_payload", 0.4, ("decode", "decipher"), ("decode", "decipher"), (2, 90),
      r"\b(?:decode|decipher)\b[^.\n]{0,40}\b(?:and|then)\b[^.\n]{0,20}\b(?:follow|execute|run|obey|do)\b"),
 )
+_GATES = tuple(scan.word_bytes(gate) for _, _, gate, *_ in _SIGNALS)
 _PATTERNS = [re.compile(p, re.MULTILINE) for *_, p in _SIGNALS]
 _BLOB = re.compile(r"[A-Za-z0-9+/]{32,}={0,2}")
 _HEX = re.compile(r"^(?:[0-9a-fA-F]{2})+$")
@@ -75,14 +82,19 @@ class Params(BaseParams):
     judge_max_chars: int = Field(default=8000, ge=100)
 
 
-def score(text: str, *, depth: int = 0) -> tuple[float, str | None]:
-    """The combined score of ``text`` and the category of its strongest signal."""
-    lowered = text.lower()
-    if len(lowered) != len(text):
+def score(text: str, *, depth: int = 0, prepared: Prepared | None = None) -> tuple[float, str | None]:
+    """The combined score of ``text`` and the category of its strongest signal (``prepared``: the text's
+    ``scan.Prepared``, when the caller shares one)."""
+    prepared = prepared if prepared is not None and prepared.text == text else Prepared(text)
+    lowered = prepared.lower
+    if lowered is None:
         lowered = text  # lowercasing changed positions (rare Unicode): match the text as it is, case-sensitively
     found: dict[str, list[int]] = {}
     weights: dict[int, float] = {}
-    for index, (_, weight, anchors, (before, after), _) in enumerate(_SIGNALS):
+    for index, (_, weight, _, anchors, (before, after), _) in enumerate(_SIGNALS):
+        gate = _GATES[index]
+        if gate and not prepared.has_any(gate):
+            continue
         spans = []
         for anchor in anchors:
             if anchor not in found:
@@ -96,7 +108,7 @@ def score(text: str, *, depth: int = 0) -> tuple[float, str | None]:
     best = max(weights, key=lambda i: _SIGNALS[i][1]) if weights else None
     total, category = 1 - remaining, (_SIGNALS[best][0] if best is not None else None)
     if depth == 0:
-        for blob in _blobs(text):
+        for blob in _blobs(prepared):
             decoded = _decode(blob)
             if decoded:
                 inner, _ = score(decoded, depth=1)
@@ -115,9 +127,10 @@ def _positions(text: str, needle: str) -> list[int]:
     return out
 
 
-def _blobs(text: str) -> list[str]:
-    """Base64 or hex runs of 32+ characters (only whitespace-separated words that long can hold one)."""
-    return [blob for word in text.split() if len(word) >= 32 for blob in _BLOB.findall(word)]
+def _blobs(prepared: Prepared) -> list[str]:
+    """Base64 or hex runs of 32+ characters (only tokens of key-like characters that long can hold one)."""
+    text = prepared.text
+    return [blob for start, end in prepared.tokens if end - start >= 32 for blob in _BLOB.findall(text, start, end)]
 
 
 def _decode(blob: str) -> str | None:
@@ -149,7 +162,8 @@ class InjectionGuardrail(Guardrail):
         texts = [p.text for p in subject.parts if p.role in self.params.roles]
         if not texts:
             return Result()
-        value, category = score("\n".join(texts))
+        text = "\n".join(texts)
+        value, category = score(text, prepared=scan.prepared(session, text))
         action = "log" if self.log_only else self.params.action
         if value >= self.params.threshold:
             return Result(blocked=category) if action == "block" else Result(flagged=[(str(category), "log")])

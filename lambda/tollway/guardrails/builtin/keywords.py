@@ -9,12 +9,14 @@ alternation so the text is scanned once however many there are.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from pydantic import Field, field_validator, model_validator
 
 from tollway.guardrails.base import Finding, Session, Stage, TextGuardrail
 from tollway.guardrails.base import Params as BaseParams
+from tollway.guardrails.builtin import prefilters, scan
+from tollway.guardrails.builtin.scan import Prepared
 
 if TYPE_CHECKING:
     from tollway.guardrails.config import GuardrailParams
@@ -64,19 +66,26 @@ class KeywordGuardrail(TextGuardrail):
         #: deny-list words, searched as literals (lowercased unless case-sensitive), matched as whole words
         self.words = sorted({w if params.case_sensitive else w.lower() for w in
                              (*params.keywords, *params.banned_keywords_list) if w.strip()}, key=len, reverse=True)
+        #: per deny-list entry, the words a text must hold for it to be there (none: always searched)
+        self.gates = [_gate(word) for word in self.words]
         #: group name -> (category, placeholder label)
         self.groups: dict[str, tuple[str, str]] = {}
         alternatives: list[str] = []
+        literals: list[str | None] = []
         for i, item in enumerate(params.patterns, start=1):
             pattern = item if isinstance(item, str) else item["pattern"]
             label = "REGEX" if isinstance(item, str) else _label(item.get("name", "regex"))
             alternatives.append(f"(?P<g{i}>{pattern})")
+            literals.append(prefilters.required_literal(pattern))
             self.groups[f"g{i}"] = (label.lower() if isinstance(item, dict) else "regex", label)
         self.pattern = re.compile("|".join(alternatives)) if alternatives else None
+        #: a literal each pattern's matches contain: a text holding none of them is not scanned
+        self.literals = None if None in literals else tuple(cast("list[str]", literals))
 
     def findings(self, text: str, stage: Stage, session: Session) -> list[Finding]:
-        spans = [(start, end, "keyword", "KEYWORD") for start, end in self._words(text)]
-        if self.pattern is not None:
+        prepared = scan.prepared(session, text)
+        spans = [(start, end, "keyword", "KEYWORD") for start, end in self._words(prepared)]
+        if self.pattern is not None and (self.literals is None or any(lit in text for lit in self.literals)):
             for match in self.pattern.finditer(text):
                 if match.start() != match.end():
                     category, label = next(v for g, v in self.groups.items() if match.group(g) is not None)
@@ -90,12 +99,14 @@ class KeywordGuardrail(TextGuardrail):
             found.append(Finding(start, end, category, self.action, replacement))
         return found
 
-    def _words(self, text: str) -> list[tuple[int, int]]:
-        haystack = text if self.case_sensitive else text.lower()
-        if len(haystack) != len(text):
-            haystack = text  # lowercasing moved positions (rare Unicode): compare as written
+    def _words(self, prepared: Prepared) -> list[tuple[int, int]]:
+        text = prepared.text
+        haystack = text if self.case_sensitive else (prepared.lower or text)  # lower moved positions: as written
         out: list[tuple[int, int]] = []
-        for word in self.words:
+        present = prepared.words
+        for word, gate in zip(self.words, self.gates, strict=True):
+            if not gate <= present:
+                continue
             at = haystack.find(word)
             while at != -1:
                 end = at + len(word)
@@ -105,6 +116,14 @@ class KeywordGuardrail(TextGuardrail):
                     out.append((at, end))
                 at = haystack.find(word, at + 1)
         return out
+
+
+def _gate(keyword: str) -> frozenset[bytes]:
+    """The words a text must hold (as ``Prepared.words`` has them) for an ASCII ``keyword`` to be in it as a
+    whole word: each of its runs of letters (none for a non-ASCII keyword: always searched)."""
+    if not keyword.isascii():
+        return frozenset()
+    return frozenset(p.encode() for p in re.split(r"[^a-z]+", keyword.lower()) if p)
 
 
 def _word_char(char: str) -> bool:

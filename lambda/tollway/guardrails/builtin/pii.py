@@ -14,8 +14,7 @@ from pydantic import field_validator
 
 from tollway.guardrails.base import Finding, Session, Stage, TextGuardrail
 from tollway.guardrails.base import Params as BaseParams
-from tollway.guardrails.builtin import entities
-from tollway.guardrails.builtin.scan import Prepared
+from tollway.guardrails.builtin import entities, scan
 
 if TYPE_CHECKING:
     from tollway.guardrails.config import GuardrailParams
@@ -64,18 +63,23 @@ class PiiGuardrail(TextGuardrail):
 
     def findings(self, text: str, stage: Stage, session: Session) -> list[Finding]:
         found: list[Finding] = []
-        prepared = session.cache.get(("prepared", text))
-        if prepared is None:
-            prepared = session.cache[("prepared", text)] = Prepared(text)
+        prepared = scan.prepared(session, text)
+        cache = session.cache
+        digits, tokens, words = bool(prepared.runs), bool(prepared.tokens), prepared.words
         for entity in self.entities:
-            action = self.actions[entity.name]
-            key = ("spans", entity.name, text)  # pii and phi guardrails share what they both look for
-            spans = session.cache.get(key)
+            # what each family needs before its windows are worth computing: cheaper than asking each entity
+            if (entity.min_digits and not digits) or (entity.min_token and not tokens) \
+                    or (entity.gate and words.isdisjoint(entity.gate)) or (entity.char and entity.char not in text):
+                continue
+            key = (entity.name, prepared)  # pii and phi guardrails share what they both look for
+            spans = cache.get(key)
             if spans is None:
-                spans = session.cache[key] = list(entity.spans(prepared))
-            for start, end in spans:
-                replacement = session.placeholder(entity.label, text[start:end]) if action == "mask" else None
-                found.append(Finding(start, end, entity.name, action, replacement))  # type: ignore[arg-type]
+                spans = cache[key] = entity.spans(prepared)
+            if spans:
+                action = self.actions[entity.name]
+                for start, end in spans:
+                    replacement = session.placeholder(entity.label, text[start:end]) if action == "mask" else None
+                    found.append(Finding(start, end, entity.name, action, replacement))  # type: ignore[arg-type]
         return found
 
 

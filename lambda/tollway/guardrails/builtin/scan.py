@@ -1,30 +1,92 @@
-"""Scanning long texts cheaply: each detector looks only near what it needs (an anchor string, a run of
-digits) instead of running its regex over the whole text.
+"""Scanning long texts cheaply: each detector looks only near what it needs (a word, an anchor string, a run
+of digits, a long token) instead of running its regex over the whole text.
 
-A 4k-token prompt is ~16k characters; a regex pass over it costs ~0.3 ms of CPU however simple the
-pattern, while finding a literal is ~50x cheaper. So ``Prepared`` computes the lowercase form and the
-digit runs once per text, and detectors run their full pattern only inside small windows around those
-places (with the text's real boundaries, so lookbehinds and lookaheads still see their context).
+A 4k-token prompt is ~16k characters. A regex pass over it costs ~0.3 ms of CPU however simple the pattern
+(the regex engine steps through every position in Python's C loop, ~20 ns each), a multi-character
+``str.find`` ~8 µs, while ``bytes.translate``, ``bytes.find`` of one character and the ASCII fast paths of
+``encode``/``lower`` cost a few µs. So ``Prepared`` computes, once per text and on first use, a same-length
+ASCII image of the text (``?`` for each non-ASCII character, ``0`` for a digit of another script, so
+positions line up) and from it:
+
+- ``words``: the set of its lowercase words (runs of ASCII letters), so a detector whose pattern needs one of a few
+  words asks a set instead of searching the text (``gate``);
+- ``runs``: its digit runs, found by a regex with a literal first character over a copy where every digit
+  is ``0`` (the engine then skips to each digit in C);
+- ``tokens``: its runs of 15+ key-like characters (``[A-Za-z0-9+/=_.-]``), where API keys, JWTs, AWS keys
+  and base64/hex blobs can be.
+
+Detectors then run their full pattern only inside small windows around those places (with the text's real
+boundaries, so lookbehinds and lookaheads still see their context).
 """
 
 from __future__ import annotations
 
+import codecs
 import re
-from collections.abc import Callable, Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
+from tollway.guardrails.base import PREPARED
+
+if TYPE_CHECKING:
+    from tollway.guardrails.base import Session
+    from tollway.guardrails.builtin.prefilters import RunShape
+
+_LETTERS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+#: ASCII letters lowercased, every other byte a space: ``split()`` then gives the words (numbers are not
+#: words here: no gate needs one, and a prompt holds many)
+_WORDS = bytes(c if c in _LETTERS else 32 for c in range(256)).lower()
+#: every digit as ``0``, other bytes unchanged (the separators of a number stay what they are)
+_DIGITS = bytes(48 if 48 <= c <= 57 else c for c in range(256))
+_TOKEN_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=_.-")
+#: key-like characters as ``a``, every other byte a space
+_TOKENS = bytes(97 if c in _TOKEN_CHARS else 32 for c in range(256))
+#: the shortest token worth a look (``xoxb-`` and ten characters is the shortest key pattern)
+MIN_TOKEN = 15
+_TOKEN_PREFIX = b"a" * MIN_TOKEN
 #: a number worth a closer look: 7+ characters of digits and separators, starting and ending with a digit
-_RUN = re.compile(r"\d[\d \-.()/]{5,}\d")
+_RUN = re.compile(rb"0[0 \-.()/]{5,}0")
+_DECIMAL = re.compile(r"\d")
+_IMAGE = "tollway-ascii-image"
+
+
+def _image_of(error: UnicodeError) -> tuple[str, int]:
+    """The ASCII image of a run of non-ASCII characters: ``?`` each, or ``0`` for a digit of another script
+    (the detectors' ``\\d`` matches those too, so their digit runs must be found)."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    chunk = error.object[error.start:error.end]
+    if _DECIMAL.search(chunk) is None:
+        return "?" * len(chunk), error.end
+    return "".join("0" if c.isdecimal() else "?" for c in chunk), error.end
+
+
+codecs.register_error(_IMAGE, _image_of)
 
 
 class Prepared:
-    """One text with its lowercase form and digit runs, each computed on first use."""
+    """One text with its cheap derived forms (see the module docstring), each computed on first use."""
 
-    __slots__ = ("_lower", "_runs", "text")
+    __slots__ = ("_ascii", "_digits", "_lower", "_run_image", "_runs", "_tokens", "_words", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self._ascii: bytes | None = None
         self._lower: str | None = None
-        self._runs: list[tuple[int, int, str, int]] | None = None
+        self._words: frozenset[bytes] | None = None
+        self._runs: list[tuple[int, int, int]] | None = None
+        self._digits: bytes | None = None
+        self._run_image: tuple[bytes, list[int]] | None = None
+        self._tokens: list[tuple[int, int]] | None = None
+
+    @property
+    def ascii(self) -> bytes:
+        """The text with each non-ASCII character as ``?`` (a digit as ``0``): one byte per character, so
+        positions are the text's."""
+        if self._ascii is None:
+            self._ascii = self.text.encode("ascii", _IMAGE)
+        return self._ascii
 
     @property
     def lower(self) -> str | None:
@@ -34,20 +96,172 @@ class Prepared:
         return self._lower if len(self._lower) == len(self.text) else None
 
     @property
-    def runs(self) -> list[tuple[int, int, str, int]]:
-        """``(start, end, run, digits in it)`` of every digit run (``run`` keeps a leading ``+``)."""
+    def words(self) -> frozenset[bytes]:
+        """Its lowercase words: runs of ASCII letters in its lowercase form (split at every other character)."""
+        if self._words is None:
+            lower = self.lower  # what case-insensitive matching sees (the Kelvin sign is a ``k`` there)
+            image = self.ascii if lower is None or lower == self.text else lower.encode("ascii", _IMAGE)
+            self._words = frozenset(image.translate(_WORDS).split())
+        return self._words
+
+    def has_any(self, words: frozenset[bytes]) -> bool:
+        """Whether one of ``words`` (lowercase ASCII letters) is a word of the text."""
+        return not self.words.isdisjoint(words)
+
+    @property
+    def runs(self) -> list[tuple[int, int, int]]:
+        """``(start, end, digits in it)`` of every digit run."""
         if self._runs is None:
-            text = self.text
-            self._runs = [(m.start(), m.end(), "+" + m.group() if m.start() and text[m.start() - 1] == "+"
-                           else m.group(), _digits(m.group())) for m in _RUN.finditer(text)]
+            self._runs = [(m.start(), m.end(), m.group().count(b"0")) for m in _RUN.finditer(self.digits)]
         return self._runs
 
+    @property
+    def digits(self) -> bytes:
+        """The ASCII image with every digit as ``0``."""
+        if self._digits is None:
+            self._digits = self.ascii.translate(_DIGITS)
+        return self._digits
 
-_SEPARATORS = str.maketrans("", "", " -.()/+")
+    @property
+    def run_image(self) -> tuple[bytes, list[int]]:
+        """Every digit run's image (digits as ``0``, the character before it first) joined by line breaks, and
+        where each starts in it."""
+        if self._run_image is None:
+            digits = self.digits
+            pieces = [digits[lo - 1 if lo else 0:hi] for lo, hi, _ in self.runs]
+            starts, position = [], 0
+            for piece in pieces:
+                starts.append(position)
+                position += len(piece) + 1
+            self._run_image = b"\n".join(pieces), starts
+        return self._run_image
+
+    def runs_shaped(self, least: int, shape: RunShape | None) -> list[tuple[int, int, int]]:
+        """The digit runs with at least ``least`` digits that ``shape`` picks from ``run_image``, in order: one
+        pass over all runs (shared by every detector that asks) instead of a look at each."""
+        runs = self.runs
+        if shape is not None and runs:
+            joined, starts = self.run_image
+            runs = [runs[i] for i in sorted({bisect_right(starts, at) - 1 for at in shape(joined)})]
+        return [run for run in runs if run[2] >= least]
+
+    @property
+    def tokens(self) -> list[tuple[int, int]]:
+        """``(start, end)`` of every run of at least ``MIN_TOKEN`` key-like characters."""
+        if self._tokens is None:
+            image = self.ascii.translate(_TOKENS)
+            out = []
+            at = image.find(_TOKEN_PREFIX)
+            while at != -1:
+                end = image.find(b" ", at + MIN_TOKEN)
+                if end == -1:
+                    end = len(image)
+                out.append((at, end))
+                at = image.find(_TOKEN_PREFIX, end)
+            self._tokens = out
+        return self._tokens
+
+    def edited(self, text: str, edits: list[tuple[int, int, int]]) -> Prepared:
+        """The ``Prepared`` of ``text``, this text with ``edits`` applied (``(start, end, new length)`` in this
+        text's positions, in order, not overlapping), reusing what was computed here: the words (a superset:
+        words an edit removed stay, which only lets a gate pass), and the digit runs and tokens away from the
+        edits, shifted; near each edit they are found again. A masked prompt is not scanned twice."""
+        out = Prepared(text)
+        regions: list[tuple[int, int]] = []  # near each edit, in ``text``'s positions
+        shift = 0
+        for start, end, size in edits:
+            regions.append((min(len(text), max(0, start + shift - _REACH)),
+                            min(len(text), start + shift + size + _REACH)))
+            shift += size - (end - start)
+        regions = merge(regions)
+        if self._words is not None:
+            image = out.ascii.translate(_WORDS)
+            out._words = self._words.union(*(image[lo:hi].split() for lo, hi in regions))
+        if self._runs is not None:
+            digits = out.digits
+            fresh = [out._run(m) for lo, hi in _widened(regions, digits, _RUN_CHARS)
+                     for m in _until(_RUN.finditer(digits, lo), hi)]
+            out._runs = _combined(self._runs, fresh, edits)
+        if self._tokens is not None:
+            image = out.ascii.translate(_TOKENS)
+            found = [span for lo, hi in _widened(regions, image, b"a") for span in _token_spans(image, lo, hi)]
+            out._tokens = _combined(self._tokens, found, edits)
+        return out
+
+    @staticmethod
+    def _run(match: re.Match[bytes]) -> tuple[int, int, int]:
+        return match.start(), match.end(), match.group().count(b"0")
 
 
-def _digits(run: str) -> int:
-    return len(run.translate(_SEPARATORS))
+#: how far around an edit digit runs, tokens and words are looked for again
+_REACH = 64
+_RUN_CHARS = b"0 -.()/"
+
+
+def _widened(regions: list[tuple[int, int]], image: bytes, inside: bytes) -> list[tuple[int, int]]:
+    """``regions`` whose starts are moved back to where no run of ``inside`` characters crosses them (merged)."""
+    out = []
+    for start, end in regions:
+        lo = start
+        while lo > 0 and image[lo - 1] in inside:
+            lo -= 1
+        out.append((lo, end))
+    return merge(out)
+
+
+def _until(found: Iterator[re.Match[bytes]], end: int) -> Iterator[re.Match[bytes]]:
+    for match in found:
+        if match.start() >= end:
+            return
+        yield match
+
+
+def _token_spans(image: bytes, lo: int, hi: int) -> Iterator[tuple[int, int]]:
+    """Tokens (runs of ``a``, at least ``MIN_TOKEN`` long) of a token image starting in ``[lo, hi)``."""
+    at = image.find(_TOKEN_PREFIX, lo)
+    while at != -1 and at < hi:
+        end = image.find(b" ", at + MIN_TOKEN)
+        end = len(image) if end == -1 else end
+        yield at, end
+        at = image.find(_TOKEN_PREFIX, end)
+
+
+def _combined(old: list[Any], fresh: list[Any], edits: list[tuple[int, int, int]]) -> list[Any]:
+    """Spans found again near the edits, plus the old ones (tuples starting ``(start, end, ...)``) that no edit
+    touched, shifted to the new positions, unless they overlap one found again. All three are in order."""
+    kept = []
+    edit, shift, near = 0, 0, 0
+    for span in old:
+        start, end = span[0], span[1]
+        while edit < len(edits) and edits[edit][1] <= start:
+            shift += edits[edit][2] - (edits[edit][1] - edits[edit][0])
+            edit += 1
+        if edit < len(edits) and edits[edit][0] < end:
+            continue
+        start, end = start + shift, end + shift
+        while near < len(fresh) and fresh[near][1] <= start:
+            near += 1
+        if near < len(fresh) and fresh[near][0] < end:
+            continue
+        kept.append((start, end, *span[2:]))
+    return sorted(kept + fresh)
+
+
+def prepared(session: Session, text: str) -> Prepared:
+    """The ``Prepared`` of ``text`` for this request: made once, shared by every detector that reads it."""
+    found: Prepared | None = session.cache.get((PREPARED, text))
+    if found is None:
+        found = session.cache[(PREPARED, text)] = Prepared(text)
+    return found
+
+
+def word_bytes(words: Iterable[str]) -> frozenset[bytes]:
+    """Gate words as ``Prepared.words`` holds them (each must be lowercase ASCII letters)."""
+    out = frozenset(w.encode("ascii") for w in words)
+    for word in out:
+        if word.translate(_WORDS) != word:
+            raise ValueError(f"gate word {word!r} must be lowercase ASCII letters")
+    return out
 
 
 def anchored(haystack: str, needles: tuple[str, ...], before: int, after: int, *,
@@ -65,9 +279,10 @@ def anchored(haystack: str, needles: tuple[str, ...], before: int, after: int, *
     return merge(spans)
 
 
-def merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def merge(spans: list[tuple[int, int]], *, ordered: bool = False) -> list[tuple[int, int]]:
+    """Overlapping or touching spans joined (``ordered``: they are already sorted by start)."""
     out: list[tuple[int, int]] = []
-    for lo, hi in sorted(spans):
+    for lo, hi in spans if ordered else sorted(spans):
         if out and lo <= out[-1][1]:
             out[-1] = (out[-1][0], max(out[-1][1], hi))
         else:
@@ -83,3 +298,28 @@ def matches(pattern: re.Pattern[str], text: str, windows: list[tuple[int, int]])
             if match.span() not in seen:
                 seen.add(match.span())
                 yield match
+
+
+def joined_matches(pattern: re.Pattern[str], text: str,
+                   windows: list[tuple[int, int]]) -> Iterator[re.Match[str]]:
+    """``matches`` for a pattern that cannot match a line break, in one regex call for many windows: they are
+    scanned joined by line breaks, and each candidate is matched again in the text itself (so lookbehinds and
+    word boundaries at a window's start see the real context)."""
+    if len(windows) < 4:
+        yield from matches(pattern, text, windows)
+        return
+    starts: list[int] = []
+    position = 0
+    for lo, hi in windows:
+        starts.append(position)
+        position += hi - lo + 1
+    joined = "\n".join([text[lo:hi] for lo, hi in windows])
+    for candidate in pattern.finditer(joined):
+        index = bisect_right(starts, candidate.start()) - 1
+        lo, hi = windows[index]
+        match = pattern.match(text, lo + candidate.start() - starts[index], hi)
+        if match is not None:
+            yield match
+
+
+__all__ = ["MIN_TOKEN", "Prepared", "anchored", "joined_matches", "matches", "merge", "prepared", "word_bytes"]

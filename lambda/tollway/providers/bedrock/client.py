@@ -1,12 +1,12 @@
-"""The boto3 ``bedrock-runtime`` clients, created lazily and shared.
+"""The boto3 ``bedrock-runtime`` (and ``sagemaker-runtime``) clients, created lazily and shared.
 
-One client per (region, endpoint, credentials, read timeout): boto3 clients are thread-safe
+One client per (service, region, endpoint, credentials, read timeout): boto3 clients are thread-safe
 and pool their connections, so sharing them is both correct and cheap. Nothing here runs at
 import; creating a client (which loads the service model from disk) happens in a worker
 thread on first use. Credentials come from the default chain (Lambda role, env, profile)
 unless ``litellm_params`` names them (``aws_access_key_id`` / ``aws_secret_access_key`` /
 ``aws_session_token`` / ``aws_profile_name``; values may be secret references). LiteLLM's
-``aws_bedrock_runtime_endpoint`` is accepted as an alias of ``api_base``.
+``aws_bedrock_runtime_endpoint`` is accepted as an alias of ``api_base`` for Bedrock.
 The gateway's router owns retries, so boto3's own retries are off.
 """
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT = 10.0
 MAX_POOL_CONNECTIONS = 64
 DEFAULT_REGION = "us-east-1"
+BEDROCK_RUNTIME = "bedrock-runtime"
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class ClientKey:
     access_key_id: str | None = field(default=None, repr=False)
     secret_access_key: str | None = field(default=None, repr=False)
     session_token: str | None = field(default=None, repr=False)
+    service: str = BEDROCK_RUNTIME
 
 
 _clients: dict[ClientKey, Any] = {}
@@ -64,7 +66,7 @@ async def run_blocking(fn: Callable[[], Any]) -> Any:
     return await asyncio.get_running_loop().run_in_executor(_executor, functools.partial(context.run, fn))
 
 
-async def client_key(params: LiteLLMParams, read_timeout: float) -> ClientKey:
+async def client_key(params: LiteLLMParams, read_timeout: float, service: str = BEDROCK_RUNTIME) -> ClientKey:
     extras = params.model_extra or {}
 
     async def value(name: str) -> str | None:
@@ -75,18 +77,20 @@ async def client_key(params: LiteLLMParams, read_timeout: float) -> ClientKey:
               or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION)
     return ClientKey(
         region=region,
-        endpoint_url=await secrets.aresolve(params.api_base) or await value("aws_bedrock_runtime_endpoint"),
+        endpoint_url=await secrets.aresolve(params.api_base)
+        or (await value("aws_bedrock_runtime_endpoint") if service == BEDROCK_RUNTIME else None),
         read_timeout=read_timeout,
         profile=await value("aws_profile_name"),
         access_key_id=await value("aws_access_key_id"),
         secret_access_key=await value("aws_secret_access_key"),
         session_token=await value("aws_session_token"),
+        service=service,
     )
 
 
-async def get_client(params: LiteLLMParams, read_timeout: float) -> Any:
-    """The shared ``bedrock-runtime`` client for this deployment's settings."""
-    key = await client_key(params, read_timeout)
+async def get_client(params: LiteLLMParams, read_timeout: float, service: str = BEDROCK_RUNTIME) -> Any:
+    """The shared boto3 client of ``service`` for this deployment's settings."""
+    key = await client_key(params, read_timeout, service)
     client = _clients.get(key)
     if client is None:
         client = await run_blocking(functools.partial(_create, key))
@@ -108,7 +112,7 @@ def _create(key: ClientKey) -> Any:
             region_name=key.region, connect_timeout=CONNECT_TIMEOUT, read_timeout=key.read_timeout,
             retries={"total_max_attempts": 1, "mode": "standard"}, max_pool_connections=MAX_POOL_CONNECTIONS,
         )
-        client = session.client("bedrock-runtime", endpoint_url=key.endpoint_url, config=config)
+        client = session.client(key.service, endpoint_url=key.endpoint_url, config=config)
         _clients[key] = client
         return client
 

@@ -10,7 +10,7 @@ caller's: they become 5xx-class ``UpstreamError``s.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tollway.errors import (
     ContentPolicyError,
@@ -24,6 +24,9 @@ from tollway.errors import (
 )
 from tollway.providers.transport import retry_after
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 PROVIDER = "bedrock"
 
 _CONTEXT_RE = re.compile(
@@ -31,7 +34,7 @@ _CONTEXT_RE = re.compile(
     r"|maximum context|exceeds? the (model'?s? )?max(imum)? (input|context)",
     re.I,
 )
-_AUTH_CODES = frozenset({
+AUTH_CODES = frozenset({
     "AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException",
     "IncompleteSignature", "MissingAuthenticationToken", "InvalidClientTokenId", "SignatureDoesNotMatch",
 })
@@ -54,7 +57,7 @@ def from_client_error(exc: Any) -> TollwayError:
         if _CONTEXT_RE.search(message):
             return ContextWindowExceededError(text)
         return InvalidRequestError(text)
-    if code in _AUTH_CODES:
+    if code in AUTH_CODES:
         return UpstreamError(f"{PROVIDER} rejected the gateway's AWS credentials for this deployment ({code})",
                              code="upstream_auth_error", upstream_status=status)
     if code == "ResourceNotFoundException":
@@ -68,8 +71,10 @@ def from_client_error(exc: Any) -> TollwayError:
     return UpstreamError(text, upstream_status=status)
 
 
-def from_exception(exc: BaseException, read_timeout: float) -> TollwayError:
-    """Any failure of a boto3 call: ``ClientError`` by code, transport and credential errors by kind.
+def from_exception(exc: BaseException, read_timeout: float, *, provider: str = PROVIDER,
+                   client_error: Callable[[Any], TollwayError] = from_client_error) -> TollwayError:
+    """Any failure of a boto3 call: ``ClientError`` by code (``client_error``: Bedrock's codes unless
+    another AWS provider passes its own), transport and credential errors by kind.
 
     Reading an event stream bypasses botocore's wrapping, so urllib3's own errors land here too.
     """
@@ -79,21 +84,21 @@ def from_exception(exc: BaseException, read_timeout: float) -> TollwayError:
     if isinstance(exc, TollwayError):
         return exc
     if isinstance(exc, bx.ClientError):
-        return from_client_error(exc)
+        return client_error(exc)
     if isinstance(exc, bx.ConnectTimeoutError):
-        return GatewayTimeoutError(f"{PROVIDER}: timed out connecting to the endpoint")
+        return GatewayTimeoutError(f"{provider}: timed out connecting to the endpoint")
     if isinstance(exc, bx.ReadTimeoutError):
-        return GatewayTimeoutError(f"{PROVIDER}: no response from the endpoint within {read_timeout:g}s")
+        return GatewayTimeoutError(f"{provider}: no response from the endpoint within {read_timeout:g}s")
     if isinstance(exc, bx.EndpointConnectionError):
-        return UpstreamError(f"{PROVIDER}: could not connect to the endpoint", code="upstream_unreachable")
+        return UpstreamError(f"{provider}: could not connect to the endpoint", code="upstream_unreachable")
     if isinstance(exc, (bx.NoCredentialsError, bx.PartialCredentialsError, bx.ProfileNotFound,
                         bx.CredentialRetrievalError)):
-        return UpstreamError(f"{PROVIDER}: the gateway has no usable AWS credentials ({type(exc).__name__})",
+        return UpstreamError(f"{provider}: the gateway has no usable AWS credentials ({type(exc).__name__})",
                              code="upstream_auth_error")
     if isinstance(exc, bx.BotoCoreError):
-        return UpstreamError(f"{PROVIDER}: the call failed ({type(exc).__name__})")
+        return UpstreamError(f"{provider}: the call failed ({type(exc).__name__})")
     if isinstance(exc, (ux.ReadTimeoutError, TimeoutError)):
-        return GatewayTimeoutError(f"{PROVIDER}: the stream stalled for more than {read_timeout:g}s")
+        return GatewayTimeoutError(f"{provider}: the stream stalled for more than {read_timeout:g}s")
     if isinstance(exc, (ux.HTTPError, ConnectionError)):
-        return UpstreamError(f"{PROVIDER}: the connection to the endpoint failed ({type(exc).__name__})")
+        return UpstreamError(f"{provider}: the connection to the endpoint failed ({type(exc).__name__})")
     raise exc

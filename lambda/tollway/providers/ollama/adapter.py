@@ -72,7 +72,7 @@ class OllamaProvider(HttpProvider):
         yield  # pragma: no cover
 
     async def chat_stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
-        upstream = await self.build_chat(request, stream=True)
+        upstream = await self._extras(await self.build_chat(request, stream=True))
         state = StreamState(self.deployment.upstream_model)
         try:
             async with http_client().stream(

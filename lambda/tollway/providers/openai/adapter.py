@@ -39,10 +39,18 @@ class OpenAIProvider(HttpProvider):
 
     @property
     def base_url(self) -> str:
-        base = self.deployment.litellm_params.api_base or self.spec.base_url
+        """``api_base``, else the provider's base variable (``CompatSpec.base_env``), else its default URL."""
+        base = (self.deployment.litellm_params.api_base
+                or next((os.environ[name] for name in self.spec.base_env if os.environ.get(name)), None)
+                or self.spec.base_url)
         if not base:
-            raise InternalError(f"deployment '{self.deployment.id}' ({self.name}) needs litellm_params.api_base")
+            wanted = " or ".join(("litellm_params.api_base", *self.spec.base_env))
+            raise InternalError(f"deployment '{self.deployment.id}' ({self.name}) needs {wanted}")
         return secrets.resolve(base).rstrip("/")  # type: ignore[union-attr]
+
+    def api_url(self, path: str) -> str:
+        """The upstream URL of an OpenAI API path (``/chat/completions``, ``/embeddings``, ...)."""
+        return f"{self.base_url}{path}"
 
     async def headers(self) -> dict[str, str]:
         key = await secrets.aresolve(self.deployment.litellm_params.api_key)
@@ -70,7 +78,7 @@ class OpenAIProvider(HttpProvider):
         else:
             body.pop("stream", None)
             body.pop("stream_options", None)
-        return UpstreamRequest(f"{self.base_url}/chat/completions", body, await self.headers())
+        return UpstreamRequest(self.api_url("/chat/completions"), body, await self.headers())
 
     def speaks(self, wire_format: str) -> bool:
         """Chat Completions for every OpenAI-compatible server; the Responses API for OpenAI's own."""
@@ -78,7 +86,7 @@ class OpenAIProvider(HttpProvider):
 
     async def build_native(self, request: WireRequest, *, stream: bool) -> UpstreamRequest:
         if request.format == OPENAI_RESPONSES:
-            return UpstreamRequest(f"{self.base_url}/responses", self.prepare_native(request.body),
+            return UpstreamRequest(self.api_url("/responses"), self.prepare_native(request.body),
                                    await self.headers())
         body = self.prepare_native(request.body)
         for old, new in self.spec.rename.items():
@@ -86,7 +94,7 @@ class OpenAIProvider(HttpProvider):
                 body[new] = body.pop(old)
         if stream:
             body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
-        return UpstreamRequest(f"{self.base_url}/chat/completions", body, await self.headers())
+        return UpstreamRequest(self.api_url("/chat/completions"), body, await self.headers())
 
     def parse_chat(self, data: Any, request: ChatRequest) -> ChatResponse:
         try:
@@ -114,7 +122,7 @@ class OpenAIProvider(HttpProvider):
     async def build_embed(self, request: EmbeddingRequest) -> UpstreamRequest:
         body = request.model_dump(exclude_none=True)
         body["model"] = self.deployment.upstream_model
-        return UpstreamRequest(f"{self.base_url}/embeddings", body, await self.headers())
+        return UpstreamRequest(self.api_url("/embeddings"), body, await self.headers())
 
     def parse_embed(self, data: Any, request: EmbeddingRequest) -> EmbeddingResponse:
         try:

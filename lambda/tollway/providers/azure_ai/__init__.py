@@ -1,0 +1,1 @@
+"""Azure AI Foundry models and serverless API endpoints (``azure_ai/<model>``)."""

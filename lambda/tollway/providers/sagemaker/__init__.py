@@ -1,0 +1,1 @@
+"""Amazon SageMaker real-time endpoints (``sagemaker/<endpoint>``, ``sagemaker_chat/<endpoint>``)."""

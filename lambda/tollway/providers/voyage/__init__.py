@@ -1,0 +1,1 @@
+"""Voyage AI embeddings (``voyage/<model>``)."""
