@@ -9,8 +9,10 @@ adapters load on the first request, or during init under SnapStart (``TOLLWAY_PR
 from __future__ import annotations
 
 from tollway import priming
+from tollway.api.routing import load_all
 from tollway.app import create_app
 
 app = create_app()
 if priming.wanted():
+    load_all(app.router.routes)
     priming.prime()

@@ -1,7 +1,8 @@
 """AWS Lambda entry point: Mangum (buffered responses) over the shared app.
 
-Importing this module loads the web framework and nothing else: no config, no boto3
-client, no provider adapter, no network. Those come with the first request, or, under
+Importing this module loads the web framework and the hot path's routes (chat, embeddings, models,
+health) and nothing else: no config, no boto3 client, no provider adapter, no network, no admin or
+UI route module (``tollway.app``). Those come with the first request that needs them, or, under
 SnapStart (``TOLLWAY_PRIME=1``), during init so the snapshot holds them (``tollway.priming``).
 Mangum puts the Lambda context in ``scope["aws.context"]``: the request's deadline comes from it
 (``tollway.api.deadline``).
@@ -24,6 +25,7 @@ from typing import Any
 
 from mangum import Mangum
 
+from tollway.api.routing import load_all
 from tollway.app import create_app
 
 app = create_app()
@@ -73,6 +75,7 @@ def _prime_for_snapshot() -> None:
 
     if priming.wanted():
         priming.register_hooks()
+        load_all(app.router.routes)  # the snapshot holds every route module, not only the hot path's
         priming.prime(lambda event: _serve(event, None))  # in-process: not an invocation to verify
 
 

@@ -105,11 +105,10 @@ def test_run_sh_execs_uvicorn_on_port() -> None:
 
 
 def test_asgi_module_exposes_the_shared_app() -> None:
-    from fastapi import FastAPI
-
     from tollway import asgi
+    from tollway.api.application import TollwayApp
 
-    assert isinstance(asgi.app, FastAPI)
+    assert isinstance(asgi.app, TollwayApp)
 
 
 def test_run_sh_serves_the_app_on_port(tmp_path: Path) -> None:

@@ -22,7 +22,8 @@ PROBE = textwrap.dedent("""
     print(json.dumps({
         "network": network,
         "built": gateway._default is not None,
-        "modules": sorted(m for m in sys.modules if m.startswith(("tollway.providers.", "boto3", "botocore.client"))),
+        "modules": sorted(m for m in sys.modules if m.startswith(("tollway.providers.", "boto3", "botocore.client",
+                                                                 "tollway.api.routes."))),
     }))
 """)
 CONFIG = """
@@ -51,12 +52,14 @@ def test_priming_builds_the_gateway_and_adapters_without_network(tmp_path: Path)
     assert report["built"] is True
     assert {"tollway.providers.mock.adapter", "tollway.providers.openai.adapter"} <= set(report["modules"])
     assert "boto3" in report["modules"]  # DynamoDB's service model is loaded into the snapshot
+    assert {"tollway.api.routes.anthropic", "tollway.api.routes.admin_keys"} <= set(report["modules"])  # every route
 
 
 def test_without_priming_import_stays_lazy(tmp_path: Path) -> None:
     report = _import_handler(tmp_path)
     assert report["built"] is False
     assert not [m for m in report["modules"] if m.endswith(".adapter") or m.startswith("boto3")]
+    assert "tollway.api.routes.admin_keys" not in report["modules"]  # admin routes load on their first request
 
 
 def test_after_restore_reseeds_and_drops_clients(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from tollway.errors import (
 from tollway.observability.logging import logger
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
+    from starlette.applications import Starlette
     from starlette.requests import Request
 
 
@@ -64,7 +64,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return error_response(InternalError("The gateway hit an unexpected error."), request)
 
 
-def install(app: FastAPI) -> None:
+def install(app: Starlette) -> None:
     app.add_exception_handler(TollwayError, _tollway_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)

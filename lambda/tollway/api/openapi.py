@@ -11,17 +11,26 @@ from __future__ import annotations
 
 import importlib
 import re
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
     from pydantic import BaseModel
+    from starlette.routing import BaseRoute, Router
 
 Schema = dict[str, Any]
 _TEXT: Schema = {"type": "string", "maxLength": 256}
 _DATE: Schema = {"type": "string", "format": "date"}
 _TIME: Schema = {"type": "string", "description": "ISO-8601: 2026-01-31 or 2026-01-31T12:00:00Z"}
 _FLAG: Schema = {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no"]}
+
+
+class Described(Protocol):
+    """The app being described (``tollway.api.application.TollwayApp``)."""
+
+    title: str
+    version: str
+    openapi_schema: dict[str, Any] | None
+    router: Router
 
 
 def _int(low: int, high: int) -> Schema:
@@ -164,13 +173,37 @@ def _responses(path: str) -> dict[str, Any]:
             **{code: {"description": text, "content": error} for code, text in _ERRORS.items()}}
 
 
-def describe(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document of ``app``: FastAPI's, completed from ``ROUTES`` (cached on the app)."""
+def _described(routes: list[BaseRoute]) -> list[BaseRoute]:
+    """FastAPI routes standing for ``routes``: what FastAPI's generator reads (path, methods, name, tags, docstring)."""
+    from fastapi.routing import APIRoute
+
+    from tollway.api.routing import Endpoint
+
+    described: list[BaseRoute] = []
+    for route in routes:
+        if isinstance(route, Endpoint) and route.include_in_schema:
+            async def stand_in() -> None:
+                """Never served: it carries the route's docstring to the generator."""
+
+            stand_in.__doc__ = route.endpoint.__doc__
+            described.append(APIRoute(route.path, stand_in, methods=sorted(route.methods or ()), name=route.name,
+                                      tags=list(route.tags), response_model=None))
+    return described
+
+
+def describe(app: Described) -> dict[str, Any]:
+    """The OpenAPI document of ``app``: FastAPI's, completed from ``ROUTES`` (cached on the app).
+
+    Every lazily imported route module is imported first, so the document is complete.
+    """
     if app.openapi_schema:
         return app.openapi_schema
     from fastapi.openapi.utils import get_openapi
 
-    spec = get_openapi(title=app.title, version=app.version, routes=app.routes,
+    from tollway.api.routing import load_all
+
+    load_all(app.router.routes)
+    spec = get_openapi(title=app.title, version=app.version, routes=_described(app.router.routes),
                        description="Tollway: an OpenAI- and Anthropic-compatible LLM gateway. Admin routes follow "
                                    "LiteLLM's paths and fields.")
     wanted = sorted({doc["body"] for doc in ROUTES.values() if "body" in doc})

@@ -78,7 +78,7 @@ Limit = Annotated[int, Field(ge=0, le=MAX_LIMIT)]
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)  # built on first use: an admin request needs one
 
 
 def _check_duration(value: str | None, field: str) -> str | None:

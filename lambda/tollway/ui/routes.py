@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from tollway.api.bodies import parse_body
 from tollway.api.deps import gateway_of
+from tollway.api.routing import Router
 from tollway.errors import AuthenticationError
 from tollway.ui import access, guard, sso, static
 from tollway.ui import session as sessions
@@ -19,10 +19,12 @@ from tollway.ui.cookies import clear_session_cookie, set_session_cookie
 from tollway.ui.records import SignIn
 
 if TYPE_CHECKING:
+    from starlette.requests import Request
+
     from tollway.auth.context import AuthContext
     from tollway.ui.session import Session
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 router.include_router(sso.router)
 
 _SHELL_HEADERS = {

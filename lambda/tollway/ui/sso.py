@@ -13,10 +13,10 @@ import secrets
 import time
 from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from tollway.api.deps import gateway_of
+from tollway.api.routing import Router
 from tollway.config import secrets as secret_refs
 from tollway.errors import AuthenticationError, NotFoundError, TollwayError
 from tollway.ui import access
@@ -24,9 +24,11 @@ from tollway.ui import session as sessions
 from tollway.ui.cookies import is_https, set_session_cookie
 
 if TYPE_CHECKING:
+    from starlette.requests import Request
+
     from tollway.ui.oidc.settings import UiOidc
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 FLOW_COOKIE = "tollway_sso"
 FLOW_SECONDS = 600
 

@@ -7,13 +7,18 @@ previous page).
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import TYPE_CHECKING
+
 from starlette.responses import JSONResponse
 
+from tollway.api.routing import Router
 from tollway.errors import InvalidRequestError
 from tollway.identity.http import admin_call, query_int, query_text, run
 
-router = APIRouter(tags=["audit"])
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+router = Router(tags=["audit"])
 
 
 @router.get("/audit")

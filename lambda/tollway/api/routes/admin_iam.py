@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import TYPE_CHECKING
+
 from starlette.responses import JSONResponse
 
 from tollway.api.bodies import parse_body
+from tollway.api.routing import Router
 from tollway.identity.http import admin_call, run
 from tollway.identity.records import PrincipalDelete, PrincipalNew
 
-router = APIRouter(tags=["iam"])
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+router = Router(tags=["iam"])
 
 
 @router.post("/iam/principal/new")

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import TYPE_CHECKING
+
 from starlette.responses import JSONResponse
 
 from tollway.api.bodies import parse_body
 from tollway.api.deps import gateway_of
+from tollway.api.routing import Router
 from tollway.identity import key_params
 from tollway.identity.http import admin_call, query_flag, query_int, query_text, run
 from tollway.identity.records import KeyDelete, KeyGenerate, KeyRef, KeyUpdate
 
-router = APIRouter(tags=["keys"])
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+router = Router(tags=["keys"])
 
 
 @router.post("/key/generate")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import TYPE_CHECKING
+
 from starlette.responses import JSONResponse
 
 from tollway.api.bodies import parse_body
 from tollway.api.deps import gateway_of
+from tollway.api.routing import Router
 from tollway.errors import InvalidRequestError
 from tollway.identity.http import admin_call, query_int, query_text, required_query, run
 from tollway.identity.records import (
@@ -20,7 +22,10 @@ from tollway.identity.records import (
     TeamUpdate,
 )
 
-router = APIRouter(tags=["teams"])
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+router = Router(tags=["teams"])
 #: ``/v2/team/list`` ``sort_by`` values (LiteLLM's)
 SORTABLE = ("team_id", "team_alias", "created_at", "updated_at", "spend", "max_budget")
 

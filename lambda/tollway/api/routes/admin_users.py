@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import TYPE_CHECKING
+
 from starlette.responses import JSONResponse
 
 from tollway.api.bodies import parse_body
+from tollway.api.routing import Router
 from tollway.identity.http import admin_call, query_int, query_text, run
 from tollway.identity.records import UserDelete, UserNew, UserUpdate
 
-router = APIRouter(tags=["users"])
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+router = Router(tags=["users"])
 
 
 @router.post("/user/new")

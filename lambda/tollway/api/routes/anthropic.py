@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from tollway import pipeline
@@ -18,9 +17,12 @@ from tollway.api.anthropic.translate import to_message
 from tollway.api.bodies import gateway_fields, parse_body_and_data
 from tollway.api.deps import caller
 from tollway.api.responses import gateway_headers, json_response, native_response
+from tollway.api.routing import Router
 from tollway.tokens import estimate_prompt
 
 if TYPE_CHECKING:
+    from starlette.requests import Request
+
     from tollway.api.context import RequestContext
     from tollway.auth.context import AuthContext
     from tollway.gateway import Gateway
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
     from tollway.providers.base import Provider
     from tollway.types.chat import ChatRequest
 
-router = APIRouter()
+router = Router()
 
 
 @router.post("/v1/messages")

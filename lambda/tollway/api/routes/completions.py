@@ -13,13 +13,13 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
 from tollway import pipeline
 from tollway.api.bodies import parse_body, split_extras
 from tollway.api.deps import caller
 from tollway.api.responses import gateway_headers
+from tollway.api.routing import Router
 from tollway.errors import InternalError, InvalidRequestError, TollwayError, UnsupportedParamError
 from tollway.types.chat import ChatRequest, Usage
 from tollway.types.completions import CompletionRequest
@@ -27,10 +27,12 @@ from tollway.types.completions import CompletionRequest
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from starlette.requests import Request
+
     from tollway.api.context import RequestContext
     from tollway.types.chat import ChatChunk
 
-router = APIRouter()
+router = Router()
 _CHAT_FIELDS = ("model", "max_tokens", "temperature", "top_p", "n", "stop", "presence_penalty",
                 "frequency_penalty", "logit_bias", "seed", "user")
 

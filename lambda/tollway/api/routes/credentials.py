@@ -10,17 +10,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
 from tollway.api.deps import caller
+from tollway.api.routing import Router
 from tollway.errors import NotFoundError
 from tollway.identity import rbac
 
 if TYPE_CHECKING:
+    from starlette.requests import Request
+
     from tollway.config.credentials import CredentialItem
 
-router = APIRouter(tags=["credentials"])
+router = Router(tags=["credentials"])
 
 
 def _shown(item: CredentialItem) -> dict[str, Any]:
@@ -36,7 +38,8 @@ async def credentials_list(request: Request) -> JSONResponse:
 
 
 @router.get("/credentials/by_name/{name:path}")
-async def credential_by_name(request: Request, name: str) -> JSONResponse:
+async def credential_by_name(request: Request) -> JSONResponse:
+    name = str(request.path_params["name"])
     gateway, auth, _ = await caller(request)
     rbac.require_reader(auth, "read credentials")
     for item in gateway.config.credential_list:

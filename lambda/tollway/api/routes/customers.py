@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import TYPE_CHECKING
+
 from starlette.responses import JSONResponse
 
 from tollway.api.bodies import parse_body
 from tollway.api.deps import gateway_of
+from tollway.api.routing import Router
 from tollway.identity.http import admin_call, required_query, run
 from tollway.identity.records import CustomerIds, CustomerNew, CustomerUpdate
 
-router = APIRouter(tags=["customers"])
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+router = Router(tags=["customers"])
 
 
 def _served(request: Request) -> set[str]:

@@ -6,12 +6,17 @@ so a developer can see which guardrails to switch on per request.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import TYPE_CHECKING
+
 from starlette.responses import JSONResponse
 
 from tollway.api.deps import caller
+from tollway.api.routing import Router
 
-router = APIRouter(tags=["guardrails"])
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+router = Router(tags=["guardrails"])
 
 
 @router.get("/guardrails/list")

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import TYPE_CHECKING
+
 from starlette.responses import JSONResponse
 
 from tollway.api.deps import caller, gateway_of
+from tollway.api.routing import Router
 from tollway.errors import PermissionDeniedError
 
-router = APIRouter()
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+router = Router()
 
 
 @router.get("/health/liveliness")

@@ -7,14 +7,18 @@ there: CloudWatch (EMF metrics) is the source of truth on AWS.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from tollway.api.deps import caller
+from tollway.api.routing import Router
 from tollway.errors import NotFoundError, PermissionDeniedError
 
-router = APIRouter()
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+router = Router()
 
 
 @router.get("/metrics", include_in_schema=False)

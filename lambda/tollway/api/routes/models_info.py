@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import TYPE_CHECKING
+
 from starlette.responses import JSONResponse
 
 from tollway.api.deps import caller
+from tollway.api.routing import Router
 from tollway.identity.http import query_text
 
-router = APIRouter(tags=["models"])
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+router = Router(tags=["models"])
 
 
 @router.get("/model/info")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import TYPE_CHECKING
+
 from starlette.responses import JSONResponse, Response
 
 from tollway import pipeline
@@ -10,10 +11,14 @@ from tollway.api import legacy_functions, model_cards
 from tollway.api.bodies import gateway_fields, parse_body, parse_body_and_data, split_extras
 from tollway.api.deps import caller
 from tollway.api.responses import answer_json, chat_json, model_json, native_sse_response, sse_response
+from tollway.api.routing import Router
 from tollway.types.chat import ChatRequest
 from tollway.types.embeddings import EmbeddingRequest
 
-router = APIRouter()
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+router = Router()
 
 
 @router.post("/v1/chat/completions")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from tollway import pipeline
@@ -26,6 +25,7 @@ from tollway.api.responses_api.translate import (
     to_chat_request,
     to_response,
 )
+from tollway.api.routing import Router
 from tollway.errors import InvalidRequestError, StoreUnavailableError
 from tollway.observability.logging import logger
 from tollway.types.chat import ChatRequest, ChatResponse, StreamOptions
@@ -33,11 +33,13 @@ from tollway.types.chat import ChatRequest, ChatResponse, StreamOptions
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from starlette.requests import Request
+
     from tollway.api.context import RequestContext
     from tollway.auth.context import AuthContext
     from tollway.gateway import Gateway
 
-router = APIRouter()
+router = Router()
 
 
 @router.post("/v1/responses")

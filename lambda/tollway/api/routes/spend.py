@@ -19,16 +19,18 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
 from tollway.api.deps import caller
+from tollway.api.routing import Router
 from tollway.errors import InvalidRequestError, PermissionDeniedError, ServiceUnavailableError
 
 if TYPE_CHECKING:
+    from starlette.requests import Request
+
     from tollway.auth.context import AuthContext
 
-router = APIRouter()
+router = Router()
 MAX_RANGE_DAYS = 366
 MAX_FILTER = 256
 LOG_FILTERS = ("key_digest", "team_id", "user_id", "model", "provider", "status", "end_user", "project_id",

@@ -17,17 +17,19 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
 from tollway.api.deps import caller
 from tollway.api.routes.spend import MAX_FILTER, _range, _scope, _store, _visible
+from tollway.api.routing import Router
 from tollway.errors import InvalidRequestError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-router = APIRouter()
+    from starlette.requests import Request
+
+router = Router()
 GROUPS = ("team", "api_key", "customer")
 
 

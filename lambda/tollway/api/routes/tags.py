@@ -8,15 +8,19 @@ Query: ``start_date``, ``end_date`` (UTC ``YYYY-MM-DD``, inclusive; the last 30 
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
 from tollway.api.deps import caller
 from tollway.api.routes.spend import _range, _store
+from tollway.api.routing import Router
 from tollway.identity import rbac
 
-router = APIRouter(tags=["spend"])
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+router = Router(tags=["spend"])
 
 
 @router.get("/spend/tags")
