@@ -49,6 +49,22 @@ def test_an_edited_text_reads_as_if_prepared_afresh(seed: int) -> None:
     assert carried.words >= words
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_an_edited_text_carries_only_what_is_read_and_what_its_source_has(seed: int) -> None:
+    """The carry is lazy: a form the source text had not computed when it was edited is carried once the
+    source has it, and one it never computes is found afresh; either way it reads as a fresh scan."""
+    rng = random.Random(seed)
+    text = _PROSE * rng.randint(1, 4)
+    before = Prepared(text)
+    start = rng.randrange(len(text) - 30)
+    rewritten, edits = rewrite_with_edits(text, [Finding(start, start + rng.randint(0, 25), "T", "mask", "[X_1]")])
+    carried = before.edited(rewritten, edits)
+    _ = before.tokens  # computed after the edit: carried; runs and words never are: found afresh
+    runs, tokens, words = _fresh(rewritten)
+    assert (carried.runs, carried.tokens, carried.words) == (runs, tokens, words)
+    assert before._runs is None and before._words is None
+
+
 def test_digits_of_other_scripts_are_digit_runs_as_before() -> None:
     """``\\d`` matches Arabic-Indic digits: the ASCII image must not hide their runs from the detectors."""
     text = "رقم الضمان ١٢٣-٤٥-٦٧٨٩ شكرا"

@@ -29,10 +29,11 @@ def literal_shape(*needles: bytes, not_after: bytes = b"", spaces: bool = True) 
     def shape(image: bytes) -> Iterator[int]:
         if not spaces:  # positions then point into the compacted image: count the runs before them instead
             compact = image.translate(None, b" ")
-            marks = _marks(image)
+            marks: list[int] | None = None  # made on the first hit: most texts have none
             for needle in needles:
                 at = compact.find(needle)
                 while at != -1:
+                    marks = marks if marks is not None else _marks(image)
                     yield marks[compact.count(b"\n", 0, at)]
                     at = compact.find(b"\n", at)
                     at = -1 if at == -1 else compact.find(needle, at)

@@ -68,10 +68,12 @@ codecs.register_error(_IMAGE, _image_of)
 class Prepared:
     """One text with its cheap derived forms (see the module docstring), each computed on first use."""
 
-    __slots__ = ("_ascii", "_digits", "_lower", "_run_image", "_runs", "_tokens", "_words", "text")
+    __slots__ = ("_ascii", "_digits", "_from", "_lower", "_run_image", "_runs", "_tokens", "_words", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
+        #: the ``Prepared`` this text is an edit of, with the edits and the regions around them (``edited``)
+        self._from: tuple[Prepared, list[tuple[int, int, int]], list[tuple[int, int]]] | None = None
         self._ascii: bytes | None = None
         self._lower: str | None = None
         self._words: frozenset[bytes] | None = None
@@ -98,6 +100,8 @@ class Prepared:
     @property
     def words(self) -> frozenset[bytes]:
         """Its lowercase words: runs of ASCII letters in its lowercase form (split at every other character)."""
+        if self._words is None and self._from is not None and self._from[0]._words is not None:
+            self._words = self._carried_words(self._from[0]._words, self._from[2])
         if self._words is None:
             lower = self.lower  # what case-insensitive matching sees (the Kelvin sign is a ``k`` there)
             image = self.ascii if lower is None or lower == self.text else lower.encode("ascii", _IMAGE)
@@ -111,6 +115,8 @@ class Prepared:
     @property
     def runs(self) -> list[tuple[int, int, int]]:
         """``(start, end, digits in it)`` of every digit run."""
+        if self._runs is None and self._from is not None and self._from[0]._runs is not None:
+            self._runs = self._carried_runs(*self._from)
         if self._runs is None:
             self._runs = [(m.start(), m.end(), m.group().count(b"0")) for m in _RUN.finditer(self.digits)]
         return self._runs
@@ -148,6 +154,8 @@ class Prepared:
     @property
     def tokens(self) -> list[tuple[int, int]]:
         """``(start, end)`` of every run of at least ``MIN_TOKEN`` key-like characters."""
+        if self._tokens is None and self._from is not None and self._from[0]._tokens is not None:
+            self._tokens = self._carried_tokens(*self._from)
         if self._tokens is None:
             image = self.ascii.translate(_TOKENS)
             out = []
@@ -163,9 +171,10 @@ class Prepared:
 
     def edited(self, text: str, edits: list[tuple[int, int, int]]) -> Prepared:
         """The ``Prepared`` of ``text``, this text with ``edits`` applied (``(start, end, new length)`` in this
-        text's positions, in order, not overlapping), reusing what was computed here: the words (a superset:
-        words an edit removed stay, which only lets a gate pass), and the digit runs and tokens away from the
-        edits, shifted; near each edit they are found again. A masked prompt is not scanned twice."""
+        text's positions, in order, not overlapping), reusing what was computed here, on first use of each
+        form: the words (a superset: words an edit removed stay, which only lets a gate pass), and the digit
+        runs and tokens away from the edits, shifted; near each edit they are found again. A masked prompt is
+        not scanned twice, and what no later detector reads is not carried at all."""
         out = Prepared(text)
         regions: list[tuple[int, int]] = []  # near each edit, in ``text``'s positions
         shift = 0
@@ -173,20 +182,27 @@ class Prepared:
             regions.append((min(len(text), max(0, start + shift - _REACH)),
                             min(len(text), start + shift + size + _REACH)))
             shift += size - (end - start)
-        regions = merge(regions)
-        if self._words is not None:
-            image = out.ascii.translate(_WORDS)
-            out._words = self._words.union(*(image[lo:hi].split() for lo, hi in regions))
-        if self._runs is not None:
-            digits = out.digits
-            fresh = [out._run(m) for lo, hi in _widened(regions, digits, _RUN_CHARS)
-                     for m in _until(_RUN.finditer(digits, lo), hi)]
-            out._runs = _combined(self._runs, fresh, edits)
-        if self._tokens is not None:
-            image = out.ascii.translate(_TOKENS)
-            found = [span for lo, hi in _widened(regions, image, b"a") for span in _token_spans(image, lo, hi)]
-            out._tokens = _combined(self._tokens, found, edits)
+        out._from = (self, edits, merge(regions))
         return out
+
+    def _carried_words(self, words: frozenset[bytes], regions: list[tuple[int, int]]) -> frozenset[bytes]:
+        image = self.ascii
+        return words.union(*(image[lo:hi].translate(_WORDS).split() for lo, hi in regions))
+
+    def _carried_runs(self, old: Prepared, edits: list[tuple[int, int, int]],
+                      regions: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+        assert old._runs is not None
+        digits = self.digits
+        fresh = [self._run(m) for lo, hi in _widened(regions, digits, _RUN_CHARS)
+                 for m in _until(_RUN.finditer(digits, lo), hi)]
+        return _combined(old._runs, fresh, edits)
+
+    def _carried_tokens(self, old: Prepared, edits: list[tuple[int, int, int]],
+                        regions: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        assert old._tokens is not None
+        image = self.ascii.translate(_TOKENS)
+        found = [span for lo, hi in _widened(regions, image, b"a") for span in _token_spans(image, lo, hi)]
+        return _combined(old._tokens, found, edits)
 
     @staticmethod
     def _run(match: re.Match[bytes]) -> tuple[int, int, int]:
