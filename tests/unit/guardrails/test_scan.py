@@ -134,6 +134,7 @@ _FRAGMENTS = [value for cases in golden.POSITIVES.values() for _, value in cases
     "passport", "Passport No.", "MRN:", "DOB:", "born on", "d.o.b.", "aws_secret_access_key=", "-----BEGIN", "+",
     "(", ")", "-", ".", ":", "::", " ", "  ", "\n", "\t", "#", "=", "/", "_", "é", "٣", "—", "“", "12", "2024",
     "555", "0100", "4111", "ab12", "x", "the", "system", "AKIA", "sk-", "eyJ", "DE89", "GB82 WEST",
+    "@", "a@", "@b", "@example.co", "x%y+z", "a-b.c", "mail.", ".org", "1.2.3", "10.0.0.", "255.",
 ]
 
 

@@ -22,6 +22,10 @@ _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _DATE = (rf"\d{{1,2}}[/.-]\d{{1,2}}[/.-](?:\d{{4}}|\d{{2}})|\d{{4}}-\d{{2}}-\d{{2}}"
          rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}")
 
+#: what an email address holds before its ``@`` and after it
+_LOCAL = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-"
+_DOMAIN = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-"
+
 
 @dataclass(frozen=True)
 class Entity:
@@ -59,6 +63,10 @@ class Entity:
     #: the regex group holding the value (cue-based patterns match the cue too)
     group: int = 0
 
+    #: for a one-character needle: ``scan.class_table`` tables of the characters a match holds before and
+    #: after it, so its window spans only their runs (``scan.spread``)
+    spread: tuple[bytes, bytes] | None = None
+
     #: the one character every match needs, when the entity is found near it (``@``, ``:``)
     char: str | None = field(init=False)
 
@@ -86,6 +94,8 @@ class Entity:
         if self.anchor is not None:
             return scan.merge([(m.start() - before if m.start() > before else 0, m.end() + after)
                                for m in self.anchor.finditer(raw)], ordered=True)
+        if self.spread is not None:
+            return scan.spread(prepared, self.needles[0], (before, after), self.spread)
         if self.needles:
             haystack = prepared.lower if self.lower else raw
             if haystack is None:
@@ -143,7 +153,7 @@ def ipv6(value: str) -> bool:
 
 ENTITIES: dict[str, Entity] = {e.name: e for e in (
     Entity("EMAIL_ADDRESS", "EMAIL", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
-           needles=("@",), before=64, after=255),
+           needles=("@",), before=64, after=255, spread=(scan.class_table(_LOCAL), scan.class_table(_DOMAIN))),
     Entity("PHONE_NUMBER", "PHONE", re.compile(
         r"(?<![\w+\-./])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}"
         r"|(?:\(\d{3}\) ?|\d{3}[.-])\d{3}[.-]\d{4})(?![\w\-]|\.\d)"), min_digits=8, valid=phone,
@@ -165,7 +175,7 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
         gate=scan.word_bytes(["mrn", "medical", "patient", "chart"]), lower=True, before=0, after=50, group=1),
     Entity("IP_ADDRESS", "IP", re.compile(
         r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.]|\.\d)"),
-           min_digits=4, run_shape=prefilters.regex_shape(rb"0(?<![0.]0)0{0,2}\.0{1,3}\.0{1,3}\.0{1,3}")),
+           min_digits=4, run_shape=prefilters.regex_shape(rb"\.0{1,3}\.0{1,3}\.0")),  # led by a dot: rare in runs
     Entity("IPV6_ADDRESS", "IP", re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])"),
            needles=(":",), anchor=re.compile(r":[0-9A-Fa-f]{0,4}:"), before=40, after=40, valid=ipv6),
     Entity("DATE_OF_BIRTH", "DOB", re.compile(

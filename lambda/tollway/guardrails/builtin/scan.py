@@ -295,6 +295,33 @@ def anchored(haystack: str, needles: tuple[str, ...], before: int, after: int, *
     return merge(spans)
 
 
+def class_table(chars: bytes) -> bytes:
+    """A ``bytes.translate`` table: ``chars`` as ``a``, every other byte a space (see ``spread``)."""
+    return bytes(97 if c in chars else 32 for c in range(256))
+
+
+def spread(prepared: Prepared, needle: str, reach: tuple[int, int],
+           tables: tuple[bytes, bytes]) -> list[tuple[int, int]]:
+    """Merged windows around every occurrence of ``needle`` that reach only as far as a match can: over the
+    run of ``left`` characters before it (at most ``before``) and of ``right`` ones after it (at most
+    ``after``), with ``reach`` ``(before, after)`` and ``tables`` ``(left, right)``, ``class_table`` tables
+    read on the ASCII image (so a regex scanning the window starts
+    where a match can start, instead of trying every position of a fixed-size window)."""
+    text, image = prepared.text, prepared.ascii
+    (before, after), (left, right) = reach, tables
+    spans: list[tuple[int, int]] = []
+    at = text.find(needle)
+    while at != -1:
+        lo = at - before if at > before else 0
+        lo += image[lo:at].translate(left).rfind(b" ") + 1
+        end = at + len(needle)
+        tail = image[end:end + after].translate(right)
+        cut = tail.find(b" ")
+        spans.append((lo, end + (len(tail) if cut == -1 else cut)))
+        at = text.find(needle, end)
+    return merge(spans, ordered=True)
+
+
 def merge(spans: list[tuple[int, int]], *, ordered: bool = False) -> list[tuple[int, int]]:
     """Overlapping or touching spans joined (``ordered``: they are already sorted by start)."""
     out: list[tuple[int, int]] = []
@@ -338,4 +365,5 @@ def joined_matches(pattern: re.Pattern[str], text: str,
             yield match
 
 
-__all__ = ["MIN_TOKEN", "Prepared", "anchored", "joined_matches", "matches", "merge", "prepared", "word_bytes"]
+__all__ = ["MIN_TOKEN", "Prepared", "anchored", "class_table", "joined_matches", "matches", "merge", "prepared",
+           "spread", "word_bytes"]
