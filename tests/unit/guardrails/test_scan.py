@@ -65,6 +65,20 @@ def test_an_edited_text_carries_only_what_is_read_and_what_its_source_has(seed: 
     assert before._runs is None and before._words is None
 
 
+def test_the_word_set_keeps_gate_words_and_reads_again_when_a_gate_is_made_later() -> None:
+    """``words`` holds only words some gate asks about; a gate made after a text's words were read (a keyword
+    guardrail built later) still finds its word there."""
+    from tollway.guardrails.builtin.scan import word_bytes
+
+    word_bytes(["ignore"])
+    prepared = Prepared("Ignore the Quokkas and their qwertyuiop habits")
+    assert b"ignore" in prepared.words and b"the" not in prepared.words
+    assert b"qwertyuiop" not in prepared.words
+    gate = word_bytes(["qwertyuiop"])
+    assert prepared.has_any(gate)
+    assert prepared.edited(prepared.text + " x", [(len(prepared.text), len(prepared.text), 2)]).has_any(gate)
+
+
 def test_digits_of_other_scripts_are_digit_runs_as_before() -> None:
     """``\\d`` matches Arabic-Indic digits: the ASCII image must not hide their runs from the detectors."""
     text = "رقم الضمان ١٢٣-٤٥-٦٧٨٩ شكرا"

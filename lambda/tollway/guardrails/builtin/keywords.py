@@ -123,7 +123,7 @@ def _gate(keyword: str) -> frozenset[bytes]:
     whole word: each of its runs of letters (none for a non-ASCII keyword: always searched)."""
     if not keyword.isascii():
         return frozenset()
-    return frozenset(p.encode() for p in re.split(r"[^a-z]+", keyword.lower()) if p)
+    return scan.word_bytes(p for p in re.split(r"[^a-z]+", keyword.lower()) if p)
 
 
 def _word_char(char: str) -> bool:

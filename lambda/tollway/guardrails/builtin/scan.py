@@ -8,8 +8,8 @@ A 4k-token prompt is ~16k characters. A regex pass over it costs ~0.3 ms of CPU 
 ASCII image of the text (``?`` for each non-ASCII character, ``0`` for a digit of another script, so
 positions line up) and from it:
 
-- ``words``: the set of its lowercase words (runs of ASCII letters), so a detector whose pattern needs one of a few
-  words asks a set instead of searching the text (``gate``);
+- ``words``: the set of its lowercase words (runs of ASCII letters) that are gate words (``word_bytes``), so a
+  detector whose pattern needs one of a few words asks a set instead of searching the text (``gate``);
 - ``runs``: its digit runs, found by a regex with a literal first character over a copy where every digit
   is ``0`` (the engine then skips to each digit in C);
 - ``tokens``: its runs of 15+ key-like characters (``[A-Za-z0-9+/=_.-]``), where API keys, JWTs, AWS keys
@@ -49,6 +49,8 @@ _TOKEN_PREFIX = b"a" * MIN_TOKEN
 _RUN = re.compile(rb"0[0 \-.()/]{5,}0")
 _DECIMAL = re.compile(r"\d")
 _IMAGE = "tollway-ascii-image"
+#: every gate word made so far (``word_bytes``): the only words ``Prepared.words`` keeps
+_VOCABULARY: frozenset[bytes] = frozenset()
 
 
 def _image_of(error: UnicodeError) -> tuple[str, int]:
@@ -68,7 +70,8 @@ codecs.register_error(_IMAGE, _image_of)
 class Prepared:
     """One text with its cheap derived forms (see the module docstring), each computed on first use."""
 
-    __slots__ = ("_ascii", "_digits", "_from", "_lower", "_run_image", "_runs", "_tokens", "_words", "text")
+    __slots__ = ("_ascii", "_digits", "_from", "_lower", "_run_image", "_runs", "_tokens", "_vocabulary", "_words",
+                 "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -77,6 +80,8 @@ class Prepared:
         self._ascii: bytes | None = None
         self._lower: str | None = None
         self._words: frozenset[bytes] | None = None
+        #: the gate words ``_words`` was read against (gate words made since then: read again)
+        self._vocabulary: frozenset[bytes] = _VOCABULARY
         self._runs: list[tuple[int, int, int]] | None = None
         self._digits: bytes | None = None
         self._run_image: tuple[bytes, list[int]] | None = None
@@ -99,13 +104,23 @@ class Prepared:
 
     @property
     def words(self) -> frozenset[bytes]:
-        """Its lowercase words: runs of ASCII letters in its lowercase form (split at every other character)."""
-        if self._words is None and self._from is not None and self._from[0]._words is not None:
-            self._words = self._carried_words(self._from[0]._words, self._from[2])
-        if self._words is None:
+        """Its lowercase words (runs of ASCII letters in its lowercase form, split at every other character)
+        that some gate asks about: every word ``word_bytes`` was given is there if the text has it. Only those
+        are kept, which spares building a set of every word of a long prompt."""
+        if self._words is not None and self._vocabulary is _VOCABULARY:
+            return self._words
+        self._vocabulary = _VOCABULARY
+        if self._from is not None:
+            source, _, regions = self._from
+            if source._words is not None and source._vocabulary is _VOCABULARY:
+                self._words = self._carried_words(source._words, regions)
+                return self._words
+        if self.text.isascii():
+            image = self.ascii  # the table lowercases ASCII letters: the lowercase text's words
+        else:
             lower = self.lower  # what case-insensitive matching sees (the Kelvin sign is a ``k`` there)
-            image = self.ascii if lower is None or lower == self.text else lower.encode("ascii", _IMAGE)
-            self._words = frozenset(image.translate(_WORDS).split())
+            image = self.ascii if lower is None else lower.encode("ascii", _IMAGE)
+        self._words = _VOCABULARY.intersection(image.translate(_WORDS).split())
         return self._words
 
     def has_any(self, words: frozenset[bytes]) -> bool:
@@ -187,7 +202,7 @@ class Prepared:
 
     def _carried_words(self, words: frozenset[bytes], regions: list[tuple[int, int]]) -> frozenset[bytes]:
         image = self.ascii
-        return words.union(*(image[lo:hi].translate(_WORDS).split() for lo, hi in regions))
+        return words.union(*(_VOCABULARY.intersection(image[lo:hi].translate(_WORDS).split()) for lo, hi in regions))
 
     def _carried_runs(self, old: Prepared, edits: list[tuple[int, int, int]],
                       regions: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
@@ -272,11 +287,15 @@ def prepared(session: Session, text: str) -> Prepared:
 
 
 def word_bytes(words: Iterable[str]) -> frozenset[bytes]:
-    """Gate words as ``Prepared.words`` holds them (each must be lowercase ASCII letters)."""
+    """Gate words as ``Prepared.words`` holds them (each must be lowercase ASCII letters), made known to it:
+    a gate must be made here to be read."""
+    global _VOCABULARY
     out = frozenset(w.encode("ascii") for w in words)
     for word in out:
         if word.translate(_WORDS) != word:
             raise ValueError(f"gate word {word!r} must be lowercase ASCII letters")
+    if not out <= _VOCABULARY:
+        _VOCABULARY = _VOCABULARY | out
     return out
 
 
