@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Callable, Iterable, Iterator
+from itertools import accumulate
 from typing import Any
 
 #: picks digit runs from ``Prepared.run_image``: positions in it (any position inside a run picks that run)
@@ -49,12 +50,8 @@ def literal_shape(*needles: bytes, not_after: bytes = b"", spaces: bool = True) 
 
 
 def _marks(image: bytes) -> list[int]:
-    """Where each line of ``image`` starts."""
-    out, at = [0], image.find(b"\n")
-    while at != -1:
-        out.append(at + 1)
-        at = image.find(b"\n", at + 1)
-    return out
+    """Where each line of ``image`` starts (summed in C: no Python step per line)."""
+    return [0, *accumulate(map((1).__add__, map(len, image.split(b"\n"))))]
 
 
 def required_literal(pattern: str) -> str | None:
