@@ -101,12 +101,14 @@ class KeywordGuardrail(TextGuardrail):
 
     def _words(self, prepared: Prepared) -> list[tuple[int, int]]:
         text = prepared.text
-        haystack = text if self.case_sensitive else (prepared.lower or text)  # lower moved positions: as written
+        haystack: str | None = None  # made once a gate passes: most texts hold none of the words
         out: list[tuple[int, int]] = []
         present = prepared.words
         for word, gate in zip(self.words, self.gates, strict=True):
             if not gate <= present:
                 continue
+            if haystack is None:  # lower moved positions: as written
+                haystack = text if self.case_sensitive else (prepared.lower or text)
             at = haystack.find(word)
             while at != -1:
                 end = at + len(word)
