@@ -99,9 +99,9 @@ class _Tracing:
                                     "service.version": __version__})
         self.provider = TracerProvider(resource=resource)
         if otel:
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+            from tollway.observability.otlp_wire import SpanExporter
 
-            self.provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+            self.provider.add_span_processor(BatchSpanProcessor(SpanExporter()))
         if langfuse:
             from tollway.observability.langfuse import LangfuseConfigError, exporter
 
