@@ -53,7 +53,7 @@ def _calls(client: httpx.Client, base: str, count: int) -> None:
         client.post(f"{base}/v1/chat/completions", json=body).raise_for_status()
 
 
-def overhead(requests: int = 1000, warmup: int = 100, rounds: int = 10) -> dict[str, Any]:
+def overhead(requests: int = 1000, warmup: int = 100, rounds: int = 50) -> dict[str, Any]:
     """CPU ms per request with tracing off and on (same process shape, same load), and the ratio.
 
     Both servers run side by side and take the load in alternating blocks (``rounds`` of each,
