@@ -112,30 +112,53 @@ def _link(link: Link) -> bytes:
             + _attributes(_L[4], link.attributes) + _uint(b"\x28", link.dropped_attributes) + b"\x35" + _flags(context))
 
 
+#: ``Span.kind`` field by SDK kind (SDK INTERNAL=0, SERVER=1, ...; proto INTERNAL=1, SERVER=2, ...)
+_KINDS = [b"\x30" + _varint(kind + 1) for kind in range(5)]
+#: ``Span.flags`` (field 16, fixed32) for a local parent or none, and for a remote parent
+_LOCAL_FLAGS, _REMOTE_FLAGS = b"\x85\x01" + _pack_fixed32(_HAS_IS_REMOTE), b"\x85\x01" + _pack_fixed32(
+    _HAS_IS_REMOTE | _IS_REMOTE)
+_UNSET_STATUS = b"\x7a\x00"
+
+
 def _span(span: ReadableSpan) -> bytes:
     context = span.get_span_context()
     assert context is not None  # a finished SDK span always has one
     parent = span.parent
-    out = [_field(_L[1], context.trace_id.to_bytes(16, "big")), _field(_L[2], context.span_id.to_bytes(8, "big"))]
+    out = [b"\x0a\x10", context.trace_id.to_bytes(16, "big"), b"\x12\x08", context.span_id.to_bytes(8, "big")]
     if context.trace_state:
         out.append(_text(_L[3], ",".join([f"{k}={v}" for k, v in context.trace_state.items()])))
     if parent is not None:
-        out.append(_field(_L[4], parent.span_id.to_bytes(8, "big")))
-    out += [_text(_L[5], span.name), _uint(b"\x30", span.kind.value + 1)]  # SDK INTERNAL=0 .. ; proto INTERNAL=1 ..
+        out += (b"\x22\x08", parent.span_id.to_bytes(8, "big"))
+    if span.name:
+        out.append(_field(_L[5], span.name.encode()))
+    out.append(_KINDS[span.kind.value])
     if span.start_time:
         out.append(b"\x39" + _pack_fixed64(span.start_time))
     if span.end_time:
         out.append(b"\x41" + _pack_fixed64(span.end_time))
-    out += [_attributes(_L[9], span.attributes), _uint(b"\x50", span.dropped_attributes)]
-    for event in span.events:
-        out.append(_field(_L[11], b"\x09" + _pack_fixed64(event.timestamp) + _text(_L[2], event.name)
-                          + _attributes(_L[3], event.attributes) + _uint(b"\x20", event.dropped_attributes)))
-    out.append(_uint(b"\x60", span.dropped_events))
-    out += [_field(_L[13], _link(link)) for link in span.links]
-    out.append(_uint(b"\x70", span.dropped_links))
+    attributes = span.attributes
+    if attributes:
+        out.append(_attributes(_L[9], attributes))
+    if span.dropped_attributes:
+        out.append(_uint(b"\x50", span.dropped_attributes))
+    events = span.events
+    if events:
+        out += [_field(_L[11], b"\x09" + _pack_fixed64(event.timestamp) + _text(_L[2], event.name)
+                       + _attributes(_L[3], event.attributes) + _uint(b"\x20", event.dropped_attributes))
+                for event in events]
+    if span.dropped_events:
+        out.append(_uint(b"\x60", span.dropped_events))
+    links = span.links
+    if links:
+        out += [_field(_L[13], _link(link)) for link in links]
+    if span.dropped_links:
+        out.append(_uint(b"\x70", span.dropped_links))
     status = span.status
-    out.append(_field(_L[15], _text(_L[2], status.description) + _uint(b"\x18", status.status_code.value)))
-    out.append(b"\x85\x01" + _flags(parent))  # field 16, fixed32
+    if status.status_code.value or status.description:
+        out.append(_field(_L[15], _text(_L[2], status.description) + _uint(b"\x18", status.status_code.value)))
+    else:
+        out.append(_UNSET_STATUS)
+    out.append(_REMOTE_FLAGS if parent is not None and parent.is_remote else _LOCAL_FLAGS)
     return b"".join(out)
 
 

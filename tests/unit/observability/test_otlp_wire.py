@@ -62,6 +62,7 @@ def _batch() -> list[ReadableSpan]:
          SpanLimits(max_attributes=3, max_events=1, max_links=1),
          {"instrumenting_module_name": "lib", "instrumenting_library_version": "1.2",
           "schema_url": "https://example.test/s", "attributes": {"scope.attr": "v"}}),
+        (Resource({}), SpanLimits(max_events=0, max_links=0), {"instrumenting_module_name": "none-kept"}),
     ):
         provider = TracerProvider(resource=resource, span_limits=limits)
         provider.add_span_processor(SimpleSpanProcessor(exporter))
@@ -74,10 +75,12 @@ def test_decodes_equal_to_the_sdk_encoding() -> None:
     spans = _batch()
     ours = ExportTraceServiceRequest.FromString(encode_spans(spans))
     assert ours == sdk_encode_spans(spans)
-    assert len(ours.resource_spans) == 2
-    assert sum(len(s.spans) for r in ours.resource_spans for s in r.scope_spans) == len(spans) == 24
+    assert len(ours.resource_spans) == 3
+    assert sum(len(s.spans) for r in ours.resource_spans for s in r.scope_spans) == len(spans) == 36
     dropped = [s for s in ours.resource_spans[1].scope_spans[0].spans if s.dropped_attributes_count]
     assert dropped and dropped[0].dropped_events_count == 1 and dropped[0].dropped_links_count == 0
+    none_kept = ours.resource_spans[2].scope_spans[0].spans
+    assert {(s.dropped_events_count, s.dropped_links_count) for s in none_kept} >= {(2, 0), (0, 2)}
 
 
 def test_empty_batch_is_an_empty_request() -> None:
