@@ -1,7 +1,8 @@
 """Tracing's CPU cost: ``tollway serve`` with tracing off, then on, under the same sequential load.
 
-Each run is a fresh ``tollway serve`` (embedded store, ``mock`` model, no upstream I/O) whose own CPU
-time (user + system, all threads, from /proc) is read before and after ``requests`` chat calls.
+Two fresh ``tollway serve`` (embedded store, ``mock`` model, no upstream I/O), one per setting, take
+the same chat calls in alternating blocks; each one's own CPU time (user + system, all threads,
+from /proc) is read before and after.
 With tracing on, spans are exported over OTLP/HTTP to a loopback sink that accepts and drops them,
 so the export thread's CPU is counted too. Reported: CPU ms per request for each, and the overhead.
 """
@@ -37,43 +38,56 @@ class _Sink(BaseHTTPRequestHandler):
         return None
 
 
-def _run(config: Path, data: Path, env: dict[str, str], requests: int, warmup: int) -> float:
+def _start(name: str, config: Path, data: Path, env: dict[str, str]) -> tuple[Proc, str]:
     port = free_port()
-    proc = Proc(f"tracing-{'on' if 'OTEL_EXPORTER_OTLP_ENDPOINT' in env else 'off'}",
-                [sys.executable, "-m", "tollway", "serve", "--config", str(config), "--port", str(port),
-                 "--data-dir", str(data)], env=env).start()
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_ready(proc, f"{base}/health/readiness")
-        body = {"model": "m", "messages": [{"role": "user", "content": "hello there"}]}
-        with httpx.Client(timeout=30) as client:
-            for _ in range(warmup):
-                client.post(f"{base}/v1/chat/completions", json=body).raise_for_status()
-            before = proc.cpu_seconds()
-            for _ in range(requests):
-                client.post(f"{base}/v1/chat/completions", json=body).raise_for_status()
-            after = proc.cpu_seconds()
-        return (after - before) * 1000 / requests
-    finally:
-        proc.stop()
+    proc = Proc(name, [sys.executable, "-m", "tollway", "serve", "--config", str(config), "--port", str(port),
+                       "--data-dir", str(data)], env=env).start()
+    base = f"http://127.0.0.1:{port}"
+    wait_ready(proc, f"{base}/health/readiness")
+    return proc, base
 
 
-def overhead(requests: int = 1000, warmup: int = 100) -> dict[str, Any]:
-    """CPU ms per request with tracing off and on (same process shape, same load), and the ratio."""
+def _calls(client: httpx.Client, base: str, count: int) -> None:
+    body = {"model": "m", "messages": [{"role": "user", "content": "hello there"}]}
+    for _ in range(count):
+        client.post(f"{base}/v1/chat/completions", json=body).raise_for_status()
+
+
+def overhead(requests: int = 1000, warmup: int = 100, rounds: int = 50) -> dict[str, Any]:
+    """CPU ms per request with tracing off and on (same process shape, same load), and the ratio.
+
+    Both servers run side by side and take the load in alternating blocks (``rounds`` of each,
+    the order flipped every round), so a busy spell on a shared machine falls on both alike
+    instead of on whichever ran second; each server's CPU is read over the whole interleaved run.
+    """
     sink = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
     threading.Thread(target=sink.serve_forever, daemon=True).start()
+    procs: list[Proc] = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
             off_config, on_config = Path(tmp) / "off.yaml", Path(tmp) / "on.yaml"
             off_config.write_text(CONFIG)
             on_config.write_text(CONFIG + 'litellm_settings: {callbacks: ["otel"]}\n')
             endpoint = f"http://127.0.0.1:{sink.server_address[1]}"
-            off = _run(off_config, Path(tmp) / "off", {}, requests, warmup)
-            on = _run(on_config, Path(tmp) / "on", {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint}, requests, warmup)
+            servers = [_start("tracing-off", off_config, Path(tmp) / "off", {}),
+                       _start("tracing-on", on_config, Path(tmp) / "on", {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint})]
+            procs = [proc for proc, _ in servers]
+            per_round = max(1, requests // rounds)
+            with httpx.Client(timeout=30) as client:
+                for _, base in servers:
+                    _calls(client, base, warmup)
+                before = [proc.cpu_seconds() for proc in procs]
+                for round_ in range(rounds):
+                    for _, base in servers if round_ % 2 == 0 else servers[::-1]:
+                        _calls(client, base, per_round)
+                after = [proc.cpu_seconds() for proc in procs]
+            off, on = ((a - b) * 1000 / (per_round * rounds) for a, b in zip(after, before, strict=True))
     finally:
+        for proc in procs:
+            proc.stop()
         sink.shutdown()
-    return {"requests": requests, "cpu_ms_per_request_off": round(off, 3), "cpu_ms_per_request_on": round(on, 3),
-            "overhead_pct": round((on - off) / off * 100, 1) if off else None}
+    return {"requests": per_round * rounds, "cpu_ms_per_request_off": round(off, 3),
+            "cpu_ms_per_request_on": round(on, 3), "overhead_pct": round((on - off) / off * 100, 1) if off else None}
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ def endpoint_and_headers() -> tuple[str, dict[str, str]]:
 
 def exporter() -> Any:
     """An OTLP HTTP/protobuf span exporter aimed at Langfuse."""
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from tollway.observability.otlp_wire import SpanExporter
 
     url, headers = endpoint_and_headers()
-    return OTLPSpanExporter(endpoint=url, headers=headers, timeout=EXPORT_TIMEOUT)
+    return SpanExporter(endpoint=url, headers=headers, timeout=EXPORT_TIMEOUT)

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     import httpx
     from opentelemetry.propagators.textmap import TextMapPropagator
+    from opentelemetry.trace import Span
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from tollway.config.models import Config, Deployment
@@ -49,9 +50,13 @@ PROVIDER_NAMES = {
     "gemini": "gcp.gemini", "vertex_ai": "gcp.vertex_ai", "cohere": "cohere", "mistral": "mistral_ai",
     "groq": "groq", "deepseek": "deepseek", "xai": "x_ai", "perplexity": "perplexity",
 }
+#: the request headers W3C trace context is read from
+_W3C_HEADERS = frozenset((b"traceparent", b"tracestate"))
 #: path suffix -> ``gen_ai.operation.name``
 OPERATIONS = (("/chat/completions", "chat"), ("/messages", "chat"), ("/responses", "chat"),
               ("/completions", "text_completion"), ("/embeddings", "embeddings"))
+
+_RELEASED = {"tollway.status": "released"}
 
 _state: _Tracing | None = None
 #: facts the spans below the server span report up to it (response model, finish reasons)
@@ -99,9 +104,9 @@ class _Tracing:
                                     "service.version": __version__})
         self.provider = TracerProvider(resource=resource)
         if otel:
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+            from tollway.observability.otlp_wire import SpanExporter
 
-            self.provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+            self.provider.add_span_processor(BatchSpanProcessor(SpanExporter()))
         if langfuse:
             from tollway.observability.langfuse import LangfuseConfigError, exporter
 
@@ -113,6 +118,18 @@ class _Tracing:
                 logger.warning(f"langfuse tracing is off: {exc}")
         self.tracer = self.provider.get_tracer("tollway")
         self.propagator: TextMapPropagator = TraceContextTextMapPropagator()
+
+    def child(self, name: str, attributes: dict[str, Any] | None = None) -> Span:
+        """A span under the current one that is not made current itself (nothing runs beneath it)."""
+        return self.tracer.start_span(name, attributes=attributes)
+
+
+def _failed(span: Span, exc: Exception) -> None:
+    """What ``start_as_current_span`` records when its block raises: the exception, an ERROR status."""
+    from opentelemetry.trace import Status, StatusCode
+
+    span.record_exception(exc)
+    span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
 
 
 # ---------------------------------------------------------------------------------------------- hooks
@@ -137,8 +154,9 @@ class TracingMiddleware:
         from opentelemetry import trace
         from opentelemetry.trace import SpanKind, Status, StatusCode
 
-        carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        parent = state.propagator.extract(carrier)
+        carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", ())
+                   if k in _W3C_HEADERS}
+        parent = state.propagator.extract(carrier) if carrier else None
         path, method = scope["path"], scope["method"]
         operation = next((op for suffix, op in OPERATIONS if path.endswith(suffix)), None)
         attributes: dict[str, Any] = {"http.request.method": method, "url.path": path}
@@ -159,11 +177,12 @@ class TracingMiddleware:
             await self.app(scope, receive, send_status)
         finally:
             route = getattr(scope.get("route"), "path", None)
-            span.update_name(f"{method} {route}" if route else method)
+            attributes = _request_attributes(scope, _facts.get() or {})
+            attributes["http.response.status_code"] = status
             if route:
-                span.set_attribute("http.route", route)
-            span.set_attribute("http.response.status_code", status)
-            span.set_attributes(_request_attributes(scope, _facts.get() or {}))
+                span.update_name(f"{method} {route}")
+                attributes["http.route"] = route
+            span.set_attributes(attributes)
             if status >= 500:
                 span.set_status(Status(StatusCode.ERROR))
             span.end()
@@ -176,7 +195,8 @@ async def attempt(deployment: Deployment, call: Callable[[Deployment], Awaitable
     state = _state
     if state is None:
         return await call(deployment)
-    from opentelemetry.trace import SpanKind, Status, StatusCode
+    from opentelemetry import context as otel_context
+    from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
 
     from tollway.errors import TollwayError
 
@@ -186,22 +206,26 @@ async def attempt(deployment: Deployment, call: Callable[[Deployment], Awaitable
     attributes = {"gen_ai.operation.name": operation, "gen_ai.request.model": model,
                   "gen_ai.provider.name": provider_name(deployment.provider),
                   "tollway.deployment_id": deployment.id, "tollway.model_group": deployment.model_name}
-    with state.tracer.start_as_current_span(f"{operation} {model}", kind=SpanKind.CLIENT, attributes=attributes,
-                                            record_exception=False, set_status_on_exception=False) as span:
-        try:
-            result = await call(deployment)
-        except TollwayError as exc:
-            span.set_status(Status(StatusCode.ERROR, exc.error_type))
-            span.set_attribute("error.type", exc.error_type)
-            upstream_status = getattr(exc, "upstream_status", None)
-            if upstream_status:
-                span.set_attribute("http.response.status_code", int(upstream_status))
-            raise
+    span = state.tracer.start_span(f"{operation} {model}", kind=SpanKind.CLIENT, attributes=attributes)
+    token = otel_context.attach(set_span_in_context(span))  # current: the upstream call carries its traceparent
+    try:
+        result = await call(deployment)
+    except TollwayError as exc:
+        span.set_status(Status(StatusCode.ERROR, exc.error_type))
+        span.set_attribute("error.type", exc.error_type)
+        upstream_status = getattr(exc, "upstream_status", None)
+        if upstream_status:
+            span.set_attribute("http.response.status_code", int(upstream_status))
+        raise
+    else:
         parts = result if isinstance(result, tuple) else (result,)  # a stream: (first item, rest, ...)
         found = next((a for a in map(_response_attributes, parts) if a), {})
         span.set_attributes(found)
         facts.update(found)
         return result
+    finally:
+        span.end()
+        otel_context.detach(token)
 
 
 async def reserved(pending: Awaitable[Charge]) -> Charge:
@@ -209,8 +233,14 @@ async def reserved(pending: Awaitable[Charge]) -> Charge:
     state = _state
     if state is None:
         return await pending
-    with state.tracer.start_as_current_span("tollway.reserve"):
+    span = state.child("tollway.reserve")
+    try:
         charge = await pending
+    except Exception as exc:
+        _failed(span, exc)
+        raise
+    finally:
+        span.end()
     return cast("Charge", _TracedCharge(charge, state))
 
 
@@ -262,14 +292,27 @@ class _TracedCharge:
 
     async def settle(self, usage: Usage | None, *, deployment: Deployment | None, status: str = "success",
                      error_type: str | None = None) -> None:
-        with self._state.tracer.start_as_current_span("tollway.settle", attributes={"tollway.status": status}) as span:
+        span = self._state.child("tollway.settle", {"tollway.status": status})
+        try:
             await self._inner.settle(usage, deployment=deployment, status=status, error_type=error_type)
+        except Exception as exc:
+            _failed(span, exc)
+            raise
+        else:
             if self._inner.cost is not None:
                 span.set_attribute("tollway.cost_usd", float(self._inner.cost))
+        finally:
+            span.end()
 
     async def release(self, *, error_type: str | None = None) -> None:
-        with self._state.tracer.start_as_current_span("tollway.settle", attributes={"tollway.status": "released"}):
+        span = self._state.child("tollway.settle", _RELEASED)
+        try:
             await self._inner.release(error_type=error_type)
+        except Exception as exc:
+            _failed(span, exc)
+            raise
+        finally:
+            span.end()
 
 
 def _response_attributes(response: Any) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -48,6 +49,23 @@ class OtlpReceiver:
 
     def spans(self, path: str | None = None) -> list[Any]:
         return [s for e in self.exports if path is None or e.path == path for s in e.spans]
+
+    def flush_until_served(self, count: int = 1) -> list[Any]:
+        """Flush the gateway's spans until ``count`` SERVER spans have arrived; those spans.
+
+        The server span ends after the client has read the response, so a single flush can run
+        before it ends. Bounded: at most 100 flushes, 20 ms apart.
+        """
+        from tollway.observability import tracing
+
+        served: list[Any] = []
+        for _ in range(100):
+            assert tracing.force_flush()
+            served = [s for s in self.spans() if s.kind == s.SPAN_KIND_SERVER]
+            if len(served) >= count:
+                break
+            time.sleep(0.02)
+        return served
 
     def raw(self) -> bytes:
         return b"".join(e.raw for e in self.exports)

@@ -59,7 +59,7 @@ def test_span_tree_of_a_chat_with_a_retry_and_a_fallback(
         extra_headers={"traceparent": f"00-{TRACE_ID}-{PARENT_ID}-01"})
     answer = raw_answer.parse()
     assert answer.usage is not None
-    assert tracing.force_flush()
+    otlp_receiver.flush_until_served()
 
     spans = [s for s in otlp_receiver.spans("/v1/traces") if s.trace_id.hex() == TRACE_ID]
     [server] = [s for s in spans if s.parent_span_id.hex() == PARENT_ID]
@@ -103,7 +103,6 @@ def test_span_tree_of_a_chat_with_a_retry_and_a_fallback(
 def test_a_request_without_traceparent_starts_a_trace_and_streams_are_traced(
         start_gateway: Callable[..., Any], openai_upstream: FakeOpenAI, otlp_receiver: OtlpReceiver,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from tollway.observability import tracing
 
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", otlp_receiver.url)
     gateway = start_gateway(config(openai_upstream.base_url, general_settings={"otel": True}))
@@ -112,8 +111,7 @@ def test_a_request_without_traceparent_starts_a_trace_and_streams_are_traced(
                                                  stream=True, stream_options={"include_usage": True}))
     usage = chunks[-1].usage
     assert usage is not None
-    assert tracing.force_flush()
-    [server] = [s for s in otlp_receiver.spans() if s.kind == s.SPAN_KIND_SERVER]
+    [server] = otlp_receiver.flush_until_served()
     assert not server.parent_span_id
     names = sorted(s.name for s in otlp_receiver.spans() if s.parent_span_id == server.span_id)
     assert names == ["chat gpt-4o", "tollway.reserve", "tollway.settle"]
@@ -141,7 +139,6 @@ def test_tracing_off_sends_nothing_and_no_traceparent(
 def test_a_guardrail_block_is_an_event_on_the_server_span(
         start_gateway: Callable[..., Any], openai_upstream: FakeOpenAI, otlp_receiver: OtlpReceiver,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from tollway.observability import tracing
 
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", otlp_receiver.url)
     guardrail = {"guardrail_name": "no-secrets", "litellm_params": {
@@ -151,8 +148,7 @@ def test_a_guardrail_block_is_an_event_on_the_server_span(
     client = openai.OpenAI(base_url=gateway.base_url, api_key=MASTER_KEY, max_retries=0)
     with pytest.raises(openai.BadRequestError):
         client.chat.completions.create(model="backup", messages=[{"role": "user", "content": "classified plans"}])
-    assert tracing.force_flush()
-    [server] = [s for s in otlp_receiver.spans() if s.kind == s.SPAN_KIND_SERVER]
+    [server] = otlp_receiver.flush_until_served()
     [event] = [e for e in server.events if e.name == "tollway.guardrail.violation"]
     attrs = {kv.key: kv.value.string_value for kv in event.attributes}
     assert attrs["tollway.guardrail.name"] == "no-secrets" and attrs["tollway.guardrail.action"] == "block"
