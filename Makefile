@@ -4,6 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CONFIG ?= config.example.yaml
+# defined before the rules that name them: make expands a rule's prerequisites as it reads the rule
+LITELLM_DIR   := tests/.litellm
+LITELLM_STAMP := $(LITELLM_DIR)/.installed
 
 .PHONY: install run test lint format clean chromium
 
@@ -22,8 +25,6 @@ test: install chromium test-node-deps $(LITELLM_STAMP)
 	$(BIN)/python -m pytest -q
 
 # LiteLLM's own admin client and CLI for the compatibility tests, pinned, outside .venv (pip --target).
-LITELLM_DIR   := tests/.litellm
-LITELLM_STAMP := $(LITELLM_DIR)/.installed
 $(LITELLM_STAMP): tests/requirements-litellm.txt | install
 	rm -rf $(LITELLM_DIR)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --target $(LITELLM_DIR) \
