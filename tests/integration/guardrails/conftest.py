@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.anthropic_upstream import FakeAnthropic
 from tests.fakes.bedrock_guardrail_upstream import FakeBedrockGuardrail
 from tests.fakes.presidio_upstream import FakePresidio
 from tests.support.servers import serve_app
@@ -73,3 +74,20 @@ def table_prefix(dynamodb_endpoint: str) -> Iterator[str]:
         patch.setenv("TOLLWAY_TABLE_PREFIX", prefix)
         client.ensure_tables()
         yield prefix
+
+
+@pytest.fixture(scope="module")
+def _claude_server() -> Any:
+    """A fake Anthropic API for a test module (``url`` set once it listens)."""
+    fake = FakeAnthropic()
+    server = serve_app(fake.app)
+    fake.url = server.url  # type: ignore[attr-defined]
+    yield fake
+    server.stop()
+
+
+@pytest.fixture
+def claude_upstream(_claude_server: FakeAnthropic) -> Any:
+    _claude_server.reset()
+    yield _claude_server
+    _claude_server.reset()

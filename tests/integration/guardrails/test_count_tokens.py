@@ -10,27 +10,9 @@ import anthropic
 import pytest
 
 from tests.conftest import MASTER_KEY
-from tests.fakes.anthropic_upstream import FakeAnthropic
 from tests.integration.guardrails.conftest import SECRET_EMAIL, guardrail
-from tests.support.servers import serve_app
 
 CARD = "charge 4111 1111 1111 1111 please"
-
-
-@pytest.fixture(scope="module")
-def _claude_server() -> Any:
-    fake = FakeAnthropic()
-    server = serve_app(fake.app)
-    fake.url = server.url  # type: ignore[attr-defined]
-    yield fake
-    server.stop()
-
-
-@pytest.fixture
-def claude_upstream(_claude_server: FakeAnthropic) -> Any:
-    _claude_server.reset()
-    yield _claude_server
-    _claude_server.reset()
 
 
 @pytest.fixture

@@ -14,10 +14,9 @@ import openai
 import pytest
 
 from tests.conftest import MASTER_KEY
-from tests.fakes.anthropic_upstream import FakeAnthropic, Scripted
+from tests.fakes.anthropic_upstream import Scripted
 from tests.fakes.openai_upstream import response_object
 from tests.integration.guardrails.conftest import SECRET_EMAIL, guardrail
-from tests.support.servers import serve_app
 
 MASK = {"guardrails": ["mask-in", "mask-out"]}
 ARGS = {"to": SECRET_EMAIL, "subject": "renewal", "cc": [f"copy to {SECRET_EMAIL}"]}
@@ -25,22 +24,6 @@ MASKED_ARGS = {"to": "[EMAIL_1]", "subject": "renewal", "cc": ["copy to [EMAIL_1
 #: a tool whose schema makes the mock model call it with the secret address
 SEND = {"type": "function", "function": {"name": "send_mail", "parameters": {
     "type": "object", "properties": {"to": {"type": "string", "enum": [SECRET_EMAIL]}}, "required": ["to"]}}}
-
-
-@pytest.fixture(scope="module")
-def _claude_server() -> Any:
-    fake = FakeAnthropic()
-    server = serve_app(fake.app)
-    fake.url = server.url  # type: ignore[attr-defined]
-    yield fake
-    server.stop()
-
-
-@pytest.fixture
-def claude_upstream(_claude_server: FakeAnthropic) -> Any:
-    _claude_server.reset()
-    yield _claude_server
-    _claude_server.reset()
 
 
 @pytest.fixture
