@@ -31,10 +31,10 @@ _HAS_IS_REMOTE, _IS_REMOTE = 0x100, 0x200
 _SMALL = [bytes((n,)) for n in range(128)]
 #: tag bytes of length-delimited fields 1..15 (``(field << 3) | 2``)
 _L = [bytes((field << 3 | 2,)) for field in range(16)]
-#: encoded ``KeyValue`` of string attributes seen lately (model names, routes, operations repeat on
-#: every request); bounded, emptied when full
+#: encoded attribute fields (tag, key, value) of string (and list-of-string) attributes seen lately: model
+#: names, routes, operations, finish reasons repeat on every request; bounded, emptied when full
 _CACHE_SIZE = 4096
-_string_pairs: dict[tuple[str, str], bytes] = {}
+_string_fields: dict[tuple[bytes, str, Any], bytes] = {}
 
 
 def _varint(value: int) -> bytes:
@@ -86,20 +86,29 @@ def _any_value(value: Any) -> bytes:
 
 
 def _key_value(key: str, value: Any) -> bytes:
-    if type(value) is str:
-        cached = _string_pairs.get((key, value))
-        if cached is None:
-            if len(_string_pairs) >= _CACHE_SIZE:
-                _string_pairs.clear()
-            cached = _string_pairs[key, value] = _field(b"\x0a", key.encode()) + _field(b"\x12", _any_value(value))
-        return cached
     return _field(b"\x0a", key.encode()) + _field(b"\x12", _any_value(value))
 
 
 def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
     if not attributes:
         return b""
-    return b"".join([_field(tag, _key_value(k, v)) for k, v in attributes.items()])
+    out = []
+    for key, value in attributes.items():
+        kind = type(value)
+        if kind is str:
+            remembered: Any = value
+        elif (kind is list or kind is tuple) and all(type(item) is str for item in value):
+            remembered = tuple(value)
+        else:
+            out.append(_field(tag, _key_value(key, value)))
+            continue
+        found = _string_fields.get((tag, key, remembered))
+        if found is None:
+            if len(_string_fields) >= _CACHE_SIZE:
+                _string_fields.clear()
+            found = _string_fields[tag, key, remembered] = _field(tag, _key_value(key, value))
+        out.append(found)
+    return b"".join(out)
 
 
 def _flags(context: SpanContext | None) -> bytes:

@@ -28,7 +28,9 @@ down collector never delays a response.
 from __future__ import annotations
 
 import contextvars
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from tollway.passthrough.answers import NativeEvent, NativeResponse
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -55,8 +57,6 @@ _W3C_HEADERS = frozenset((b"traceparent", b"tracestate"))
 #: path suffix -> ``gen_ai.operation.name``
 OPERATIONS = (("/chat/completions", "chat"), ("/messages", "chat"), ("/responses", "chat"),
               ("/completions", "text_completion"), ("/embeddings", "embeddings"))
-
-_RELEASED = {"tollway.status": "released"}
 
 _state: _Tracing | None = None
 #: facts the spans below the server span report up to it (response model, finish reasons)
@@ -93,12 +93,16 @@ class _Tracing:
     def __init__(self, *, otel: bool, langfuse: bool) -> None:
         import os
 
+        from opentelemetry import context as otel_context
+        from opentelemetry import trace
         from opentelemetry.sdk.resources import Resource
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
+        from opentelemetry.trace import SpanKind, Status, StatusCode
         from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
         from tollway import __version__
+        from tollway.observability.spans import SpanRecorder
 
         resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", "tollway"),
                                     "service.version": __version__})
@@ -117,11 +121,18 @@ class _Tracing:
 
                 logger.warning(f"langfuse tracing is off: {exc}")
         self.tracer = self.provider.get_tracer("tollway")
+        self.spans = SpanRecorder(self.provider, "tollway")
         self.propagator: TextMapPropagator = TraceContextTextMapPropagator()
+        # what the hooks below use on every request, looked up once
+        self.attach, self.detach, self.in_context = otel_context.attach, otel_context.detach, trace.set_span_in_context
+        self.server, self.client, self.status = SpanKind.SERVER, SpanKind.CLIENT, Status
+        self.error = StatusCode.ERROR
+        #: (deployment id, model, model group, operation) -> the CLIENT span's name and fixed attributes
+        self.attempts: dict[tuple[str, str, str, str], tuple[str, dict[str, Any]]] = {}
 
     def child(self, name: str, attributes: dict[str, Any] | None = None) -> Span:
         """A span under the current one that is not made current itself (nothing runs beneath it)."""
-        return self.tracer.start_span(name, attributes=attributes)
+        return self.spans.child(name, attributes=attributes)
 
 
 def _failed(span: Span, exc: Exception) -> None:
@@ -150,10 +161,6 @@ class TracingMiddleware:
         if state is None or scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        from opentelemetry import context as otel_context
-        from opentelemetry import trace
-        from opentelemetry.trace import SpanKind, Status, StatusCode
-
         carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", ())
                    if k in _W3C_HEADERS}
         parent = state.propagator.extract(carrier) if carrier else None
@@ -162,8 +169,8 @@ class TracingMiddleware:
         attributes: dict[str, Any] = {"http.request.method": method, "url.path": path}
         if operation:
             attributes["gen_ai.operation.name"] = operation
-        span = state.tracer.start_span(method, context=parent, kind=SpanKind.SERVER, attributes=attributes)
-        token = otel_context.attach(trace.set_span_in_context(span, parent))
+        span = state.spans.root(method, state.server, attributes, parent)
+        token = state.attach(state.in_context(span, parent))
         facts_token = _facts.set({"operation": operation})
         status = 500
 
@@ -184,10 +191,10 @@ class TracingMiddleware:
                 attributes["http.route"] = route
             span.set_attributes(attributes)
             if status >= 500:
-                span.set_status(Status(StatusCode.ERROR))
+                span.set_status(state.status(state.error))
             span.end()
             _facts.reset(facts_token)
-            otel_context.detach(token)
+            state.detach(token)
 
 
 async def attempt(deployment: Deployment, call: Callable[[Deployment], Awaitable[T]]) -> T:
@@ -195,23 +202,26 @@ async def attempt(deployment: Deployment, call: Callable[[Deployment], Awaitable
     state = _state
     if state is None:
         return await call(deployment)
-    from opentelemetry import context as otel_context
-    from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
-
     from tollway.errors import TollwayError
 
     facts = _facts.get() or {}
     operation = str(facts.get("operation") or "chat")
-    model = deployment.upstream_model
-    attributes = {"gen_ai.operation.name": operation, "gen_ai.request.model": model,
-                  "gen_ai.provider.name": provider_name(deployment.provider),
-                  "tollway.deployment_id": deployment.id, "tollway.model_group": deployment.model_name}
-    span = state.tracer.start_span(f"{operation} {model}", kind=SpanKind.CLIENT, attributes=attributes)
-    token = otel_context.attach(set_span_in_context(span))  # current: the upstream call carries its traceparent
+    key = (deployment.id, deployment.litellm_params.model, deployment.model_name, operation)
+    fixed = state.attempts.get(key)
+    if fixed is None:
+        if len(state.attempts) >= 1024:  # bounded: wildcard deployments are made per request
+            state.attempts.clear()
+        model = deployment.upstream_model
+        fixed = state.attempts[key] = (f"{operation} {model}", {
+            "gen_ai.operation.name": operation, "gen_ai.request.model": model,
+            "gen_ai.provider.name": provider_name(deployment.provider), "tollway.deployment_id": deployment.id,
+            "tollway.model_group": deployment.model_name})
+    span = state.spans.child(fixed[0], state.client, fixed[1])
+    token = state.attach(state.in_context(span))  # current: the upstream call carries its traceparent
     try:
         result = await call(deployment)
     except TollwayError as exc:
-        span.set_status(Status(StatusCode.ERROR, exc.error_type))
+        span.set_status(state.status(state.error, exc.error_type))
         span.set_attribute("error.type", exc.error_type)
         upstream_status = getattr(exc, "upstream_status", None)
         if upstream_status:
@@ -225,7 +235,7 @@ async def attempt(deployment: Deployment, call: Callable[[Deployment], Awaitable
         return result
     finally:
         span.end()
-        otel_context.detach(token)
+        state.detach(token)
 
 
 async def reserved(pending: Awaitable[Charge]) -> Charge:
@@ -241,7 +251,8 @@ async def reserved(pending: Awaitable[Charge]) -> Charge:
         raise
     finally:
         span.end()
-    return cast("Charge", _TracedCharge(charge, state))
+    _trace_settlement(charge, state)
+    return charge
 
 
 async def inject_traceparent(request: httpx.Request) -> None:
@@ -273,52 +284,43 @@ def provider_name(provider: str | None) -> str:
     return PROVIDER_NAMES.get(provider or "", provider or "unknown")
 
 
-class _TracedCharge:
-    """A ``Charge`` whose ``settle``/``release`` run in a ``tollway.settle`` span; the rest delegates."""
+def _trace_settlement(charge: Charge, state: _Tracing) -> None:
+    """Make ``charge.settle``/``release`` run in a ``tollway.settle`` span (on this charge only: it stays the
+    meter's object, so nothing else pays a delegation on every attribute read)."""
+    settle, release = charge.settle, charge.release
 
-    def __init__(self, inner: Charge, state: _Tracing) -> None:
-        self._inner = inner
-        self._state = state
-
-    @property
-    def cost(self) -> float | None:
-        return self._inner.cost
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def observe(self, chunk: Any) -> None:
-        self._inner.observe(chunk)
-
-    async def settle(self, usage: Usage | None, *, deployment: Deployment | None, status: str = "success",
-                     error_type: str | None = None) -> None:
-        span = self._state.child("tollway.settle", {"tollway.status": status})
+    async def traced_settle(usage: Usage | None, *, deployment: Deployment | None, status: str = "success",
+                            error_type: str | None = None) -> None:
+        span = state.child("tollway.settle", {"tollway.status": status})
         try:
-            await self._inner.settle(usage, deployment=deployment, status=status, error_type=error_type)
+            await settle(usage, deployment=deployment, status=status, error_type=error_type)
         except Exception as exc:
             _failed(span, exc)
             raise
         else:
-            if self._inner.cost is not None:
-                span.set_attribute("tollway.cost_usd", float(self._inner.cost))
+            if charge.cost is not None:
+                span.set_attribute("tollway.cost_usd", float(charge.cost))
         finally:
             span.end()
 
-    async def release(self, *, error_type: str | None = None) -> None:
-        span = self._state.child("tollway.settle", _RELEASED)
+    async def traced_release(*, error_type: str | None = None) -> None:
+        span = state.child("tollway.settle", {"tollway.status": "released"})
         try:
-            await self._inner.release(error_type=error_type)
+            await release(error_type=error_type)
         except Exception as exc:
             _failed(span, exc)
             raise
         finally:
             span.end()
+
+    charge.settle = traced_settle  # type: ignore[method-assign]
+    charge.release = traced_release  # type: ignore[method-assign]
 
 
 def _response_attributes(response: Any) -> dict[str, Any]:
     """GenAI attributes of a canonical answer, or of a passthrough one (its parsed body in ``data``)."""
     out: dict[str, Any] = {}
-    data = getattr(response, "data", None)
+    data = response.data if isinstance(response, (NativeResponse, NativeEvent)) else None
     native = data if isinstance(data, dict) else {}
     model = native.get("model") if native else getattr(response, "model", None)
     if isinstance(model, str) and model:
