@@ -33,6 +33,22 @@ CALL_DEFAULTS = frozenset({
     "frequency_penalty", "reasoning_effort", "response_format", "user", "n",
 })
 
+#: the output limit's two names: one setting, so a default under one is not added to a request that set the other
+_OUTPUT_LIMITS = frozenset({"max_tokens", "max_completion_tokens"})
+
+
+def apply_call_defaults(body: dict[str, Any], defaults: dict[str, Any]) -> None:
+    """Fill ``body``'s unset OpenAI parameters from a deployment's ``defaults`` (its ``litellm_params``).
+
+    An output limit the request set (or a budget clamp set) under either name is never joined by a default
+    under the other: upstreams read one or refuse both, and the request's own limit must be the one used."""
+    has_limit = not _OUTPUT_LIMITS.isdisjoint(body)
+    for key in CALL_DEFAULTS & defaults.keys():
+        if key in _OUTPUT_LIMITS and has_limit:
+            continue
+        body.setdefault(key, defaults[key])
+
+
 #: canonical request fields beyond OpenAI's that front doors may set (Anthropic's ``top_k``); an
 #: adapter lists the ones it maps in ``extension_params``, the rest are a 400 unless ``drop_params``
 EXTENSION_PARAMS = frozenset({"top_k"})
@@ -99,9 +115,7 @@ class Provider(ABC):
     def prepare(self, request: ChatRequest) -> dict[str, Any]:
         """The request as a plain dict with deployment defaults applied and unsupported params handled."""
         body = request.model_dump(exclude_none=True)
-        extras = self.deployment.litellm_params.model_extra or {}
-        for key in CALL_DEFAULTS & extras.keys():
-            body.setdefault(key, extras[key])
+        apply_call_defaults(body, self.deployment.litellm_params.model_extra or {})
         self.drop_unsupported(body, self.unsupported_params | (EXTENSION_PARAMS - self.extension_params))
         body["model"] = self.deployment.upstream_model
         return body
@@ -110,9 +124,7 @@ class Provider(ABC):
         """A copy of the client's OpenAI-shaped body for a native call: deployment defaults filled in,
         parameters this provider rejects refused or dropped, the deployment's model id set."""
         out = dict(body)
-        extras = self.deployment.litellm_params.model_extra or {}
-        for key in CALL_DEFAULTS & extras.keys():
-            out.setdefault(key, extras[key])
+        apply_call_defaults(out, self.deployment.litellm_params.model_extra or {})
         self.drop_unsupported(out, self.unsupported_params)
         out["model"] = self.deployment.upstream_model
         return out
