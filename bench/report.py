@@ -212,7 +212,16 @@ def render(results: dict[str, Any]) -> str:
     if tracing:
         lines += ["", f"Tracing (OTLP to a loopback sink), CPU ms per request over {tracing['requests']} calls: "
                       f"off {tracing['cpu_ms_per_request_off']}, on {tracing['cpu_ms_per_request_on']} "
-                      f"({tracing['overhead_pct']:+}%; target <= +10%)."]
+                      f"({tracing['overhead_pct']:+}%; target <= +10%) on the mock model (no upstream call)."]
+        real = tracing.get("upstream")
+        if real:
+            lines[-1] += (f" With an upstream call (OpenAI deployment, loopback fake): "
+                          f"off {real['cpu_ms_per_request_off']}, on {real['cpu_ms_per_request_on']} "
+                          f"({real['overhead_pct']:+}%).")
+        flush = tracing.get("lambda_flush")
+        if flush:
+            lines[-1] += (f" On Lambda each response waits for its spans' export to the local collector: "
+                          f"{flush['wall_ms_p50']} ms p50, {flush['wall_ms_p95']} ms p95 (loopback receiver).")
     return "\n".join(lines) + "\n"
 
 

@@ -220,7 +220,8 @@ def main() -> int:
             print(f"  layer check ok={results['layer_check'].get('ok')}", flush=True)
         if "tracing" in phases:
             print("bench: tracing CPU per request, off vs on (OTLP to a loopback sink)", flush=True)
-            results["tracing"] = tracing_cost.overhead(requests=200 if args.quick else 1000)
+            results["tracing"] = tracing_cost.cases(requests=200 if args.quick else 1000,
+                                                    upstream_base=contenders.upstream_base(upstream, "bench-0"))
             print(f"  {results['tracing']}", flush=True)
     except Exception:
         traceback.print_exc()

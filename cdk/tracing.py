@@ -37,6 +37,10 @@ COLLECTOR_CONFIG_URI = f"/var/task/{COLLECTOR_CONFIG}"
 RECEIVER = "127.0.0.1:4318"
 #: how often the SDK's batch thread hands finished spans to the local collector (default 5000 ms)
 BATCH_DELAY_MS = 200
+#: seconds one export to the local collector may take (SDK default 10): each request's spans are exported to it
+#: as the request ends (``tollway.observability.tracing.flushes_each_request``), so this bounds what a stuck
+#: collector adds to a response
+EXPORT_TIMEOUT_S = 1
 OTEL_CALLBACK = "otel"
 
 
@@ -56,6 +60,7 @@ def environment() -> dict[str, str]:
         "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{RECEIVER}",
         "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
         "OTEL_BSP_SCHEDULE_DELAY": str(BATCH_DELAY_MS),
+        "OTEL_EXPORTER_OTLP_TIMEOUT": str(EXPORT_TIMEOUT_S),
     }
 
 

@@ -54,6 +54,7 @@ def test_collector_layer_and_environment(logged: Synth, logged_kms: Synth, buffe
         assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://127.0.0.1:4318"
         assert env["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
         assert int(env["OTEL_BSP_SCHEDULE_DELAY"]) <= 1000
+        assert float(env["OTEL_EXPORTER_OTLP_TIMEOUT"]) <= 2  # bounds the per-request export to the collector
         assert props["TracingConfig"] == {"Mode": "Active"}
     # the collector is an extension: the Web Adapter stays the exec wrapper in streaming mode
     assert _function(logged)["Environment"]["Variables"]["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/bootstrap"

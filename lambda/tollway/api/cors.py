@@ -149,12 +149,10 @@ def _policy(scope: Scope) -> CorsPolicy | None:
         return None
     gateway = getattr(state, "gateway", None)
     if gateway is None:
-        from tollway.errors import ConfigError
-        from tollway.gateway import default_gateway
+        from tollway.api.deps import built_gateway
 
-        try:
-            gateway = state.gateway = default_gateway()
-        except ConfigError:
+        gateway = built_gateway(state)
+        if gateway is None:
             return None  # the route meets the same error and answers it inside the request middleware
     cached: tuple[object, CorsPolicy] | None = getattr(state, "tollway_cors", None)
     if cached is None or cached[0] is not gateway:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tollway.api.context import context_of
 from tollway.gateway import default_gateway
@@ -18,11 +18,25 @@ if TYPE_CHECKING:
     from tollway.gateway import Gateway
 
 
+def built_gateway(state: Any) -> Gateway | None:
+    """The gateway of an app's ``state``, built from the environment on first use (for middleware, which runs
+    before any route asks); None when the config is broken (the route meets the same error and answers it)."""
+    gateway = getattr(state, "gateway", None)
+    if gateway is None:
+        from tollway.errors import ConfigError
+
+        try:
+            gateway = state.gateway = default_gateway()
+        except ConfigError:
+            return None
+    return gateway
+
+
 def gateway_of(request: Request) -> Gateway:
     gateway = getattr(request.app.state, "gateway", None)
     if gateway is None:
         gateway = request.app.state.gateway = default_gateway()
-    return gateway  # type: ignore[no-any-return]
+    return gateway
 
 
 async def caller(request: Request) -> tuple[Gateway, AuthContext, RequestContext]:

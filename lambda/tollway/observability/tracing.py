@@ -22,7 +22,11 @@ Attributes: ``gen_ai.operation.name``, ``gen_ai.provider.name``, ``gen_ai.reques
 ``tollway.key_alias``, ``tollway.user_id``. Never a key (raw or hashed), never message content.
 Guardrail violations become span events (``guardrail_event``).
 Spans leave through a ``BatchSpanProcessor``: a background thread exports them, so a slow or
-down collector never delays a response.
+down collector never delays a response. On Lambda a frozen environment runs no thread, so there,
+when the OTLP endpoint is on loopback (the ADOT collector of ``-c tracing=otel``), each request's
+spans are exported to it as the request ends, before its invocation does: a loopback call bounded by
+the exporter's timeout, never a network round trip (``flushes_each_request``; ``TOLLWAY_TRACE_FLUSH``
+``request`` or ``batch`` decides otherwise). Langfuse's spans always go with its batch thread.
 """
 
 from __future__ import annotations
@@ -84,6 +88,22 @@ def configure(config: Config) -> None:
         _state = _Tracing(otel=otel, langfuse=langfuse)
 
 
+def flushes_each_request() -> bool:
+    """Whether each request's OTLP spans are exported as the request ends: on Lambda when the endpoint is on
+    loopback (a local collector), unless ``TOLLWAY_TRACE_FLUSH`` says ``batch`` (or ``request``: always)."""
+    import os
+    from urllib.parse import urlsplit
+
+    mode = os.environ.get("TOLLWAY_TRACE_FLUSH", "auto").strip().lower()
+    if mode in ("request", "batch"):
+        return mode == "request"
+    if not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        return False
+    endpoint = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") \
+        or "http://localhost:4318"
+    return urlsplit(endpoint).hostname in ("127.0.0.1", "localhost", "::1")
+
+
 def force_flush(timeout_millis: int = 5000) -> bool:
     """Export every finished span now (tests; the end of a Lambda invocation). True when all went out."""
     return True if _state is None else bool(_state.provider.force_flush(timeout_millis))
@@ -107,10 +127,13 @@ class _Tracing:
         resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", "tollway"),
                                     "service.version": __version__})
         self.provider = TracerProvider(resource=resource)
+        #: the OTLP exporter's processor, flushed at the end of each request when ``flush_each``
+        self.otlp: BatchSpanProcessor | None = None
         if otel:
             from tollway.observability.otlp_wire import SpanExporter
 
-            self.provider.add_span_processor(BatchSpanProcessor(SpanExporter()))
+            self.otlp = BatchSpanProcessor(SpanExporter())
+            self.provider.add_span_processor(self.otlp)
         if langfuse:
             from tollway.observability.langfuse import LangfuseConfigError, exporter
 
@@ -127,6 +150,7 @@ class _Tracing:
         self.attach, self.detach, self.in_context = otel_context.attach, otel_context.detach, trace.set_span_in_context
         self.server, self.client, self.status = SpanKind.SERVER, SpanKind.CLIENT, Status
         self.error = StatusCode.ERROR
+        self.flush_each = self.otlp is not None and flushes_each_request()
         #: (deployment id, model, model group, operation) -> the CLIENT span's name and fixed attributes
         self.attempts: dict[tuple[str, str, str, str], tuple[str, dict[str, Any]]] = {}
 
@@ -158,6 +182,8 @@ class TracingMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = _state
+        if state is None and scope["type"] == "http":
+            state = _configured(scope)
         if state is None or scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -195,6 +221,19 @@ class TracingMiddleware:
             span.end()
             _facts.reset(facts_token)
             state.detach(token)
+            if state.flush_each and state.otlp is not None:  # after the last byte was handed on
+                state.otlp.force_flush()
+
+
+def _configured(scope: Scope) -> _Tracing | None:
+    """Tracing as the app's config sets it. On Lambda the gateway, which turns tracing on, is built on the first
+    request: here, before that request's server span would be missed (one attribute read once it is built)."""
+    app_state = getattr(scope.get("app"), "state", None)
+    if app_state is not None and getattr(app_state, "gateway", None) is None:
+        from tollway.api.deps import built_gateway
+
+        built_gateway(app_state)
+    return _state
 
 
 async def attempt(deployment: Deployment, call: Callable[[Deployment], Awaitable[T]]) -> T:
