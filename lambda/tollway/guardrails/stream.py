@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from tollway.guardrails import record
 from tollway.guardrails.base import Finding, Subject, TextGuardrail, json_safe, readable, restorations, rewrite
 from tollway.guardrails.errors import GuardrailViolation
-from tollway.views.base import Channel, TextPart, View
+from tollway.views.base import Channel, Reasoning, TextPart, View
 
 if TYPE_CHECKING:
     from tollway.guardrails.base import Guardrail, Session
@@ -52,6 +52,8 @@ class _Channel:
     syntax: str = "text"
     #: the text is covered by a signature (Anthropic thinking): never rewritten
     signed: bool = False
+    #: reasoning text: not counted by ``limits.max_response_chars``
+    reasoning: bool = False
 
 
 class _Plain(View):
@@ -81,7 +83,8 @@ class StreamGuard:
     def _channel(self, index: Channel, syntax: str = "text", signed: bool = False) -> _Channel:
         found = self.channels.get(index)
         if found is None:
-            found = self.channels[index] = _Channel(syntax=syntax, signed=signed)
+            found = self.channels[index] = _Channel(syntax=syntax, signed=signed,
+                                                    reasoning=isinstance(index, Reasoning))
         return found
 
     async def push(self, event: Any) -> list[Any]:
@@ -94,7 +97,7 @@ class StreamGuard:
             channel = self._channel(part.channel, part.syntax, part.signed)
             channel.held += len(part.text)
             channel.generated += len(part.text)
-            if part.reasoning:
+            if channel.reasoning:
                 continue
             for guard in self.limits:
                 if channel.generated > (guard.max_output_chars or 0):

@@ -4,7 +4,7 @@ The canonical ``ChatRequest``/``ChatResponse``/``ChatChunk`` follow these shapes
 same views read both (``get`` and ``set_at`` use keys on dicts and attributes on models).
 
 Reasoning is not in OpenAI's own Chat Completions shapes; OpenAI-compatible servers send it as
-``reasoning_content`` (DeepSeek, vLLM, Tollway's canonical answer) or ``reasoning`` (vLLM, OpenRouter, Ollama),
+``reasoning_content`` (DeepSeek, vLLM, Tollway's canonical answer) or ``reasoning`` (newer vLLM, OpenRouter),
 on messages and on stream deltas. Anthropic's signed blocks ride along as ``thinking_blocks`` (as LiteLLM and
 Tollway's translation return them): their text is signed, and so is the reasoning field that repeats it.
 """
@@ -76,8 +76,7 @@ class ChatChunkView(View):
                 text = get(delta, field)
                 if isinstance(text, str) and text:
                     yield TextPart(("choices", i, "delta", field), "assistant", text, channel, "delta")
-            for field in _REASONING:
-                text = get(delta, field)
+            for field, text in _reasoning_of(delta):
                 if isinstance(text, str) and text:
                     yield TextPart(("choices", i, "delta", field), "assistant", text, Reasoning(channel, field),
                                    "delta")
@@ -98,6 +97,18 @@ def _call_parts(message: Any, path: tuple[str | int, ...], role: str, *, channel
         yield from json_parts(get(legacy, "arguments"), (*path, "function_call", "arguments"), role, channel=channel)
 
 
+def _reasoning_of(holder: Any) -> list[tuple[str, Any]]:
+    """The reasoning fields of a message or delta and their values; cheap when it has none (every chunk of
+    an answer without reasoning asks)."""
+    if isinstance(holder, dict):
+        if "reasoning_content" not in holder and "reasoning" not in holder:
+            return []
+    elif getattr(holder, "reasoning_content", None) is None and "reasoning" not in (
+            getattr(holder, "__pydantic_extra__", None) or ()):
+        return []
+    return [(field, get(holder, field)) for field in _REASONING]
+
+
 def _reasoning_parts(message: Any, path: tuple[str | int, ...], index: int) -> Iterator[TextPart]:
     """A message's ``reasoning_content``/``reasoning`` and the ``thinking`` of its ``thinking_blocks`` (signed).
     A reasoning field next to thinking blocks repeats their text: it is signed too (rewriting one copy would
@@ -106,8 +117,7 @@ def _reasoning_parts(message: Any, path: tuple[str | int, ...], index: int) -> I
               if get(block, "type") == "thinking" and isinstance(get(block, "thinking"), str)]
     signed = bool(blocks)
     repeated = "".join(text for _, text in blocks) if signed else None
-    for field in _REASONING:
-        text = get(message, field)
+    for field, text in _reasoning_of(message):
         if isinstance(text, str) and text and text != repeated:
             yield TextPart((*path, field), "assistant", text, Reasoning(index, field), signed=signed)
     for j, text in blocks:
