@@ -92,7 +92,7 @@ def _call_parts(message: Any, path: tuple[str | int, ...], role: str, *, channel
     for j, call in enumerate(listed(get(message, "tool_calls"))):
         arguments = get(get(call, "function"), "arguments")
         yield from json_parts(arguments, (*path, "tool_calls", j, "function", "arguments"), role, channel=channel)
-    legacy = get(message, "function_call")
+    legacy = _optional(message, "function_call")
     if legacy is not None:
         yield from json_parts(get(legacy, "arguments"), (*path, "function_call", "arguments"), role, channel=channel)
 
@@ -103,17 +103,30 @@ def _reasoning_of(holder: Any) -> list[tuple[str, Any]]:
     if isinstance(holder, dict):
         if "reasoning_content" not in holder and "reasoning" not in holder:
             return []
-    elif getattr(holder, "reasoning_content", None) is None and "reasoning" not in (
-            getattr(holder, "__pydantic_extra__", None) or ()):
-        return []
-    return [(field, get(holder, field)) for field in _REASONING]
+        return [(field, holder.get(field)) for field in _REASONING]
+    extra = getattr(holder, "__pydantic_extra__", None)
+    if getattr(holder, "reasoning_content", None) is None and not (extra and "reasoning" in extra):
+        return []  # the canonical models declare ``reasoning_content``; ``reasoning`` is an extension
+    return [(field, _optional(holder, field)) for field in _REASONING]
+
+
+def _optional(holder: Any, name: str) -> Any:
+    """``get`` for a field a model may not declare (an extension kept among its extras), without the cost of
+    a missing attribute on a pydantic model (an exception raised and caught)."""
+    if isinstance(holder, dict):
+        return holder.get(name)
+    extra = getattr(holder, "__pydantic_extra__", None)
+    if extra and name in extra:
+        return extra[name]
+    fields = getattr(type(holder), "__pydantic_fields__", None)
+    return getattr(holder, name, None) if fields is None or name in fields else None
 
 
 def _reasoning_parts(message: Any, path: tuple[str | int, ...], index: int) -> Iterator[TextPart]:
     """A message's ``reasoning_content``/``reasoning`` and the ``thinking`` of its ``thinking_blocks`` (signed).
     A reasoning field next to thinking blocks repeats their text: it is signed too (rewriting one copy would
     leave the other), and read only when it differs from the blocks' text."""
-    blocks = [(j, get(block, "thinking")) for j, block in enumerate(listed(get(message, "thinking_blocks")))
+    blocks = [(j, get(block, "thinking")) for j, block in enumerate(listed(_optional(message, "thinking_blocks")))
               if get(block, "type") == "thinking" and isinstance(get(block, "thinking"), str)]
     signed = bool(blocks)
     repeated = "".join(text for _, text in blocks) if signed else None
