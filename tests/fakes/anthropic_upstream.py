@@ -212,12 +212,15 @@ def stream_events(message: dict[str, Any]) -> list[str]:
                 events.append(_sse("content_block_delta", {"index": index,
                                                            "delta": {"type": "text_delta", "text": piece}}))
         elif block["type"] == "thinking":
-            events.append(_sse("content_block_start", {"index": index,
-                                                       "content_block": {"type": "thinking", "thinking": ""}}))
-            events.append(_sse("content_block_delta", {"index": index, "delta": {"type": "thinking_delta",
-                                                                                 "thinking": block["thinking"]}}))
+            events.append(_sse("content_block_start", {"index": index, "content_block": {
+                "type": "thinking", "thinking": "", "signature": ""}}))
+            for i, word in enumerate(block["thinking"].split(" ")):
+                events.append(_sse("content_block_delta", {"index": index, "delta": {
+                    "type": "thinking_delta", "thinking": word if i == 0 else " " + word}}))
             events.append(_sse("content_block_delta", {"index": index, "delta": {"type": "signature_delta",
                                                                                  "signature": block["signature"]}}))
+        elif block["type"] == "redacted_thinking":
+            events.append(_sse("content_block_start", {"index": index, "content_block": block}))
         elif block["type"] == "tool_use":
             events.append(_sse("content_block_start", {"index": index, "content_block": {
                 "type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}}))

@@ -3,7 +3,9 @@
 Tests script its next answers (``fake.queue``) and read what it received (``fake.requests``).
 By default it answers like OpenAI: a chat completion echoing the last user message, a tool
 call when ``tool_choice`` names a tool, and streams ending with a usage chunk when
-``stream_options.include_usage`` is set.
+``stream_options.include_usage`` is set. A scripted answer may carry reasoning as OpenAI-compatible servers
+send it (a message's ``reasoning_content`` or ``reasoning``; a Responses ``reasoning`` item): it streams
+word by word before the answer's text, with the events OpenAI's SDK knows.
 """
 
 from __future__ import annotations
@@ -131,6 +133,9 @@ async def _stream(completion: dict[str, Any], body: dict[str, Any], script: Scri
     base["object"] = "chat.completion.chunk"
     message = completion["choices"][0]["message"]
     chunks: list[dict[str, Any]] = [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]
+    for name in ("reasoning_content", "reasoning"):
+        for i, word in enumerate(message[name].split(" ") if message.get(name) else []):
+            chunks.append({"index": 0, "delta": {name: word if i == 0 else " " + word}, "finish_reason": None})
     if message.get("tool_calls"):
         call = message["tool_calls"][0]
         chunks.append({"index": 0, "delta": {"tool_calls": [{"index": 0, "id": call["id"], "type": "function",
@@ -215,6 +220,9 @@ def response_events(response: dict[str, Any]) -> list[str]:
                            "logprobs": []})
             events.append({"type": "response.content_part.done", **where, "content_index": 0,
                            "part": item["content"][0]})
+        elif item["type"] == "reasoning":
+            events += _reasoning_events(item, where)
+            continue
         else:
             events.append({"type": "response.output_item.added", "output_index": index,
                            "item": {**item, "status": "in_progress", "arguments": ""}})
@@ -225,6 +233,31 @@ def response_events(response: dict[str, Any]) -> list[str]:
     events.append({"type": "response.completed", "response": response})
     return [f"event: {e['type']}\ndata: {json.dumps({**e, 'sequence_number': n})}\n\n"
             for n, e in enumerate(events)]
+
+
+def _reasoning_events(item: dict[str, Any], where: dict[str, Any]) -> list[dict[str, Any]]:
+    """A ``reasoning`` item's events: its summary parts, then its ``reasoning_text`` content, word by word."""
+    index = where["output_index"]
+    events: list[dict[str, Any]] = [{"type": "response.output_item.added", "output_index": index,
+                                     "item": {**item, "summary": [], "content": [], "status": "in_progress"}}]
+    for n, part in enumerate(item.get("summary") or []):
+        at = {**where, "summary_index": n}
+        events.append({"type": "response.reasoning_summary_part.added", **at,
+                       "part": {"type": "summary_text", "text": ""}})
+        for i, word in enumerate(part["text"].split(" ")):
+            events.append({"type": "response.reasoning_summary_text.delta", **at,
+                           "delta": word if i == 0 else " " + word})
+        events.append({"type": "response.reasoning_summary_text.done", **at, "text": part["text"]})
+        events.append({"type": "response.reasoning_summary_part.done", **at, "part": part})
+    for n, part in enumerate(item.get("content") or []):
+        at = {**where, "content_index": n}
+        events.append({"type": "response.content_part.added", **at, "part": {"type": "reasoning_text", "text": ""}})
+        for i, word in enumerate(part["text"].split(" ")):
+            events.append({"type": "response.reasoning_text.delta", **at, "delta": word if i == 0 else " " + word})
+        events.append({"type": "response.reasoning_text.done", **at, "text": part["text"]})
+        events.append({"type": "response.content_part.done", **at, "part": part})
+    events.append({"type": "response.output_item.done", "output_index": index, "item": item})
+    return events
 
 
 async def responses_endpoint(fake: FakeOpenAI, request: Request) -> Response:

@@ -147,13 +147,15 @@ class TextGuardrail(Guardrail):
             if not found:
                 continue
             for finding in found:
-                action = "log" if self.log_only and finding.action != "restore" else finding.action
+                action = finding.action
+                if action != "restore" and (self.log_only or (part.signed and action == "mask")):
+                    action = "log"  # a signed part (Anthropic thinking) is checked, never rewritten
                 if action == "block":
                     result.blocked = finding.category
                     return result
                 if action != "restore":
                     result.flagged.append((finding.category, action))
-            if not self.log_only:
+            if not self.log_only and not part.signed:
                 rewritten, edits = rewrite_with_edits(part.text, json_safe(part.text, found) if json else found)
                 if rewritten != part.text:
                     result.rewrites[index] = rewritten

@@ -1,17 +1,18 @@
 """Running guardrails over a whole request or answer: in config order, rewrites applied as they come.
 
 A block raises ``GuardrailViolation`` after the decision is recorded; rewrites go back into the object
-through its view, so the next guardrail (and the upstream, or the client) sees the rewritten text.
+through its view, so the next guardrail (and the upstream, or the client) sees the rewritten text. A signed
+part (an Anthropic thinking block) is never rewritten: not by a mask, a service's masking or a restore.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from tollway.guardrails import record
 from tollway.guardrails.base import Subject, json_safe, restorations, rewrite
 from tollway.guardrails.errors import GuardrailViolation
-from tollway.views.base import TextPart
 
 if TYPE_CHECKING:
     from tollway.guardrails.base import Guardrail, Session, Stage
@@ -47,5 +48,7 @@ def restore(subj: Subject, session: Session) -> None:
 
 def apply_text(subj: Subject, index: int, text: str) -> None:
     part = subj.parts[index]
+    if part.signed:
+        return
     subj.view.replace(subj.obj, part, text)
-    subj.parts[index] = TextPart(part.path, part.role, text, part.channel, part.kind, part.syntax)
+    subj.parts[index] = replace(part, text=text)

@@ -12,7 +12,11 @@ whole; placeholders of the request are put back as their event leaves.
 
 Service-backed guardrails (bedrock, presidio) are asked about the window each time held text is released
 (about every ``hold_back`` characters): their blocks stop the stream; their masking applies to
-whole answers only. ``limits.max_response_chars`` counts every character generated.
+whole answers only. ``limits.max_response_chars`` counts every character generated, reasoning aside.
+
+Reasoning text streams on channels of its own (``views.base.Reasoning``) and is windowed the same way. A
+signed channel (an Anthropic thinking block) is checked but never rewritten: a block ends the stream as
+anywhere else; a mask is recorded as ``log`` and placeholders stay in it.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from tollway.guardrails import record
 from tollway.guardrails.base import Finding, Subject, TextGuardrail, json_safe, readable, restorations, rewrite
 from tollway.guardrails.errors import GuardrailViolation
-from tollway.views.base import Channel, TextPart, View
+from tollway.views.base import Channel, Reasoning, TextPart, View
 
 if TYPE_CHECKING:
     from tollway.guardrails.base import Guardrail, Session
@@ -46,6 +50,10 @@ class _Channel:
     seen: set[tuple[str, int, str]] = field(default_factory=set)
     #: ``json``: the channel carries raw JSON text (streamed tool-call arguments)
     syntax: str = "text"
+    #: the text is covered by a signature (Anthropic thinking): never rewritten
+    signed: bool = False
+    #: reasoning text: not counted by ``limits.max_response_chars``
+    reasoning: bool = False
 
 
 class _Plain(View):
@@ -72,10 +80,11 @@ class StreamGuard:
         self.channels: dict[Channel, _Channel] = {}
         self.session.stage = "output"
 
-    def _channel(self, index: Channel, syntax: str = "text") -> _Channel:
+    def _channel(self, index: Channel, syntax: str = "text", signed: bool = False) -> _Channel:
         found = self.channels.get(index)
         if found is None:
-            found = self.channels[index] = _Channel(syntax=syntax)
+            found = self.channels[index] = _Channel(syntax=syntax, signed=signed,
+                                                    reasoning=isinstance(index, Reasoning))
         return found
 
     async def push(self, event: Any) -> list[Any]:
@@ -85,9 +94,11 @@ class StreamGuard:
             await self._snapshot(event, [p for p in parts if p.kind == "snapshot"])
         self.queue.append(_Held(event, deltas))
         for part in deltas:
-            channel = self._channel(part.channel, part.syntax)
+            channel = self._channel(part.channel, part.syntax, part.signed)
             channel.held += len(part.text)
             channel.generated += len(part.text)
+            if channel.reasoning:
+                continue
             for guard in self.limits:
                 if channel.generated > (guard.max_output_chars or 0):
                     await self._violation(guard, "max_response_chars")
@@ -135,7 +146,7 @@ class StreamGuard:
         offset, size = bounds
         if finding.end <= offset:
             return []  # entirely in text already released (and scanned then)
-        action = "log" if guard.log_only else finding.action
+        action = "log" if guard.log_only or (channel.signed and finding.action == "mask") else finding.action
         if action == "block":
             await self._violation(guard, finding.category)
         settled = final or finding.end + self.margin <= size
@@ -163,6 +174,8 @@ class StreamGuard:
 
     def _set(self, item: _Held, index: int, text: str) -> None:
         part = item.parts[index]
+        if part.signed:
+            return
         channel = self._channel(part.channel)
         channel.held += len(text) - len(part.text)
         self.view.replace(item.event, part, text)
@@ -194,6 +207,8 @@ class StreamGuard:
     def _restore(self, item: _Held) -> None:
         """Put originals back for placeholders starting in this (front) item, read across the held text."""
         for index, part in enumerate(item.parts):
+            if part.signed:
+                continue
             held = [(h, i) for h in self.queue for i, p in enumerate(h.parts) if p.channel == part.channel]
             joined = part.text + "".join(h.parts[i].text for h, i in held)
             found = [f for f in restorations(joined, self.session) if f.start < len(part.text)]
@@ -213,7 +228,7 @@ class StreamGuard:
                             await self._violation(guard, finding.category)
                         if finding.action == "mask" and not guard.log_only:
                             found.append(finding)
-            if found:
+            if found and not part.signed:
                 found = json_safe(part.text, found) if part.syntax == "json" else found
                 self.view.replace(event, part, rewrite(part.text, found))
 

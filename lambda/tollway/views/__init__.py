@@ -4,8 +4,10 @@ One view per format (OpenAI Chat Completions, Anthropic Messages, the Responses 
 embeddings, and the canonical typed objects). Each offers ``parts(obj)`` (the text parts, each with a role and
 a location) and ``replace(obj, part, text)``; a stream event's view yields its text deltas the same way. Code that
 reads or rewrites text (guardrails) is written once against ``TextView`` and handed the view of the format at hand.
+Reasoning text is read on a ``Reasoning`` channel; text a signature covers (Anthropic thinking) is ``signed``:
+checked, never rewritten.
 """
 
-from tollway.views.base import TextPart, TextView
+from tollway.views.base import Reasoning, TextPart, TextView
 
-__all__ = ["TextPart", "TextView"]
+__all__ = ["Reasoning", "TextPart", "TextView"]

@@ -9,6 +9,11 @@ string value inside it, its path going on past ``JSON`` into the parsed value, a
 value back and re-serialises the JSON text, so a rewrite (a mask, a restored original) keeps it valid JSON;
 Anthropic's ``input`` objects are walked the same way without the step. Streamed argument pieces cannot be
 parsed: they are ``syntax="json"`` parts, raw JSON text on a channel of their own.
+
+Reasoning text (chat ``reasoning_content``, Anthropic ``thinking``, Responses ``reasoning`` items) is read
+like any other text, on a ``Reasoning`` channel of its own; text covered by a signature (Anthropic's
+thinking blocks) is ``signed``: it is checked, but never rewritten, as the provider rejects a changed block.
+Redacted or encrypted reasoning has no readable text and yields no part.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 Path = tuple[str | int, ...]
 #: ``text``: a whole text in a request or response; ``delta``: a piece of a streamed text;
@@ -24,8 +29,19 @@ Path = tuple[str | int, ...]
 PartKind = Literal["text", "delta", "snapshot"]
 #: ``text``: plain text; ``json``: a piece of raw JSON text (streamed tool-call arguments)
 Syntax = Literal["text", "json"]
-#: an output of a stream: a choice or output index, or ``(index, tool call)`` for streamed tool-call arguments
-Channel = int | tuple[int, int]
+
+
+class Reasoning(NamedTuple):
+    """The channel of reasoning text: the choice or output index, and the field it is read from (a stream may
+    carry two reasoning fields at once, e.g. ``reasoning_content`` and ``reasoning``)."""
+
+    output: int
+    source: str
+
+
+#: an output of a stream: a choice or output index, ``(index, tool call)`` for streamed tool-call arguments,
+#: or a ``Reasoning`` channel
+Channel = int | tuple[int, int] | Reasoning
 #: in a path, the step from a JSON text into its parsed value
 JSON = "<json>"
 #: how deep tool-call arguments are walked for their strings
@@ -37,7 +53,8 @@ class TextPart:
     """One string inside an object: where it is, who wrote it, and which output it belongs to.
 
     ``channel`` separates concurrent outputs of one stream (OpenAI's ``choices[].index``, the
-    Responses API's ``output_index``), so streamed deltas are joined per channel.
+    Responses API's ``output_index``), so streamed deltas are joined per channel. ``signed``: the text is
+    covered by a signature (an Anthropic thinking block): check it, never rewrite it.
     """
 
     path: Path
@@ -46,6 +63,12 @@ class TextPart:
     channel: Channel = 0
     kind: PartKind = "text"
     syntax: Syntax = "text"
+    signed: bool = False
+
+    @property
+    def reasoning(self) -> bool:
+        """Whether this is the model's reasoning (rather than its answer or the caller's text)."""
+        return isinstance(self.channel, Reasoning)
 
     @property
     def label(self) -> str:

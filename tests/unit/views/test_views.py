@@ -99,6 +99,7 @@ def test_anthropic_request_response_and_events() -> None:
         ("system[0].text", "system", "sys", 0, "text"),
         ("messages[0].content", "user", "q", 0, "text"),
         ("messages[1].content[1].text", "assistant", "a", 0, "text"),
+        ("messages[1].content[0].thinking", "assistant", "hmm", (0, "thinking"), "text"),
         ("messages[2].content[0].content[0].text", "tool", "result", 0, "text"),
         ("messages[2].content[1].content", "tool", "plain", 0, "text"),
     ]

@@ -3,7 +3,7 @@
 ``max_request_bytes`` (the request as forwarded, in JSON), ``max_input_tokens`` (estimated over its text at
 four characters a token, OpenAI's rule of thumb: cheap enough for any prompt size),
 ``max_messages``, ``max_output_tokens`` (lowers the request's own cap, or sets one: never a block) and
-``max_response_chars`` (the answer's text; on streams counted as it arrives).
+``max_response_chars`` (the answer's text, reasoning not counted; on streams counted as it arrives).
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ class LimitsGuardrail(Guardrail):
     async def apply(self, subject: Subject, session: Session) -> Result:
         p = self.params
         if subject.stage == "output":
-            if p.max_response_chars is not None and sum(len(x.text) for x in subject.parts) > p.max_response_chars:
+            answer = sum(len(x.text) for x in subject.parts if not x.reasoning)
+            if p.max_response_chars is not None and answer > p.max_response_chars:
                 return self._breach("max_response_chars")
             return Result()
         if p.max_messages is not None and _call(subject.view, "message_count", subject.obj, 0) > p.max_messages:
