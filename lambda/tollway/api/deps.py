@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from tollway.api.context import context_of
 from tollway.gateway import default_gateway
+from tollway.observability import tracing
 
 #: ``scope["state"]`` key of an ``AuthContext`` the admin UI already established from its session
 SESSION_AUTH = "tollway_session_auth"
@@ -43,5 +44,6 @@ async def caller(request: Request) -> tuple[Gateway, AuthContext, RequestContext
     gateway = gateway_of(request)
     ctx = context_of(request)
     preset = request.scope.get("state", {}).get(SESSION_AUTH)  # set in process only, by the admin UI
-    ctx.auth = preset if preset is not None else await gateway.auth.authenticate(request.headers, request.scope)
+    ctx.auth = preset if preset is not None else await tracing.authenticated(
+        gateway.auth.authenticate(request.headers, request.scope))
     return gateway, ctx.auth, ctx

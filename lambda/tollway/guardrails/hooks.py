@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from tollway.errors import TollwayError
 from tollway.guardrails import engine
 from tollway.guardrails.errors import GuardrailViolation
+from tollway.observability import tracing
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -80,7 +81,7 @@ class Guard:
             output = [g for g in self.guards if g.runs_on_output()]
             subject = engine.subject("output", response, view)
             if output:
-                await engine.check(output, subject, self.session)
+                await tracing.guarded("output", output, engine.check(output, subject, self.session))
             if any(g.restores_output for g in self.guards):
                 engine.restore(subject, self.session)
         except TollwayError as exc:
@@ -184,7 +185,7 @@ async def pre_call(gateway: Gateway, auth: AuthContext, ctx: RequestContext, req
     if before:
         subj = engine.subject("input", request, view)
         received = [part.text for part in subj.parts]
-        await engine.check(before, subj, session)
+        await tracing.guarded("input", before, engine.check(before, subj, session))
         rewrites = [(old, part.text) for old, part in zip(received, subj.parts, strict=True)
                     if old != part.text and old]
     during = [g for g in guards if g.runs("during_call") and not g.runs("pre_call")]

@@ -37,14 +37,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from tollway.passthrough.answers import NativeEvent, NativeResponse
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Sequence
 
     import httpx
     from opentelemetry.propagators.textmap import TextMapPropagator
     from opentelemetry.trace import Span
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+    from tollway.auth.context import AuthContext
     from tollway.config.models import Config, Deployment
+    from tollway.guardrails.base import Guardrail
     from tollway.metering.meter import Charge
     from tollway.types.chat import Usage
 
@@ -275,6 +277,49 @@ async def attempt(deployment: Deployment, call: Callable[[Deployment], Awaitable
     finally:
         span.end()
         state.detach(token)
+
+
+async def authenticated(pending: Awaitable[AuthContext]) -> AuthContext:
+    """Await the caller's authentication inside a ``tollway.auth`` span (its kind on it, never a key)."""
+    state = _state
+    if state is None:
+        return await pending
+    span = state.child("tollway.auth")
+    try:
+        auth = await pending
+    except Exception as exc:
+        _failed(span, exc)
+        raise
+    else:
+        span.set_attribute("tollway.auth.kind", auth.kind)
+    finally:
+        span.end()
+    return auth
+
+
+async def guarded(stage: str, guards: Sequence[Guardrail], pending: Awaitable[None]) -> None:
+    """Await one stage's guardrail checks (``input`` before the upstream call, ``output`` on a whole answer)
+    inside a ``tollway.guardrails`` span: the guardrails run, and the one that blocked with its category.
+    Violations are also events on the request's span (``guardrail_event``)."""
+    state = _state
+    if state is None:
+        await pending
+        return
+    span = state.child("tollway.guardrails", {"tollway.guardrail.stage": stage,
+                                              "tollway.guardrail.names": [g.name for g in guards]})
+    try:
+        await pending
+    except Exception as exc:
+        blocked = getattr(exc, "guardrail", None)
+        if blocked is not None:  # a block is the guardrail's answer, not a failure of the check
+            span.set_attributes({"tollway.guardrail.blocked": str(blocked),
+                                 "tollway.guardrail.category": str(getattr(exc, "category", ""))})
+            span.set_status(state.status(state.error, "blocked"))
+        else:
+            _failed(span, exc)
+        raise
+    finally:
+        span.end()
 
 
 async def reserved(pending: Awaitable[Charge]) -> Charge:

@@ -55,9 +55,10 @@ def test_each_invocation_exports_its_spans_before_it_returns(lambda_handler: Any
     _chat(lambda_handler)
     assert tracing.enabled()
     names = sorted(s.name for s in otlp_receiver.spans())  # no flush called: the handler has exported them
-    assert names == ["POST /v1/chat/completions", "chat gpt-4o-mini", "tollway.reserve", "tollway.settle"]
+    assert names == ["POST /v1/chat/completions", "chat gpt-4o-mini", "tollway.auth", "tollway.reserve",
+                     "tollway.settle"]
     _chat(lambda_handler)
-    assert len(otlp_receiver.spans()) == 8 and len(otlp_receiver.exports) == 2
+    assert len(otlp_receiver.spans()) == 10 and len(otlp_receiver.exports) == 2
 
 
 def test_batch_mode_leaves_the_spans_to_the_batch_thread(lambda_handler: Any, otlp_receiver: OtlpReceiver,
@@ -67,7 +68,7 @@ def test_batch_mode_leaves_the_spans_to_the_batch_thread(lambda_handler: Any, ot
     monkeypatch.setenv("TOLLWAY_TRACE_FLUSH", "batch")
     _chat(lambda_handler)
     assert otlp_receiver.exports == []
-    assert tracing.force_flush() and len(otlp_receiver.spans()) == 4
+    assert tracing.force_flush() and len(otlp_receiver.spans()) == 5
 
 
 def test_a_remote_endpoint_is_never_called_on_the_request_path(monkeypatch: pytest.MonkeyPatch) -> None:

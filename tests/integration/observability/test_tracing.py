@@ -65,7 +65,7 @@ def test_span_tree_of_a_chat_with_a_retry_and_a_fallback(
     [server] = [s for s in spans if s.parent_span_id.hex() == PARENT_ID]
     children = [s for s in spans if s.parent_span_id == server.span_id]
     assert sorted(s.name for s in children) == sorted(
-        ["tollway.reserve", "chat gpt-4o-mini", "chat gpt-4o-mini", "chat gpt-4o", "tollway.settle"])
+        ["tollway.auth", "tollway.reserve", "chat gpt-4o-mini", "chat gpt-4o-mini", "chat gpt-4o", "tollway.settle"])
     assert len(spans) == 1 + len(children)  # nothing hangs elsewhere
 
     server_attrs = attributes(server)
@@ -81,6 +81,8 @@ def test_span_tree_of_a_chat_with_a_retry_and_a_fallback(
     assert server_attrs["tollway.team_id"] == team
     assert server_attrs["tollway.key_alias"] == "checkout-app"
     assert server_attrs["http.response.status_code"] == 200
+    [auth] = [s for s in children if s.name == "tollway.auth"]
+    assert attributes(auth) == {"tollway.auth.kind": "virtual_key"}
 
     attempts = sorted((s for s in children if s.kind == s.SPAN_KIND_CLIENT), key=lambda s: s.start_time_unix_nano)
     assert [s.name for s in attempts] == ["chat gpt-4o-mini", "chat gpt-4o-mini", "chat gpt-4o"]
@@ -114,7 +116,7 @@ def test_a_request_without_traceparent_starts_a_trace_and_streams_are_traced(
     [server] = otlp_receiver.flush_until_served()
     assert not server.parent_span_id
     names = sorted(s.name for s in otlp_receiver.spans() if s.parent_span_id == server.span_id)
-    assert names == ["chat gpt-4o", "tollway.reserve", "tollway.settle"]
+    assert names == ["chat gpt-4o", "tollway.auth", "tollway.reserve", "tollway.settle"]
     attrs = attributes(server)
     assert attrs["gen_ai.usage.output_tokens"] == usage.completion_tokens
     assert "tollway.cost_usd" in attrs
@@ -152,5 +154,9 @@ def test_a_guardrail_block_is_an_event_on_the_server_span(
     [event] = [e for e in server.events if e.name == "tollway.guardrail.violation"]
     attrs = {kv.key: kv.value.string_value for kv in event.attributes}
     assert attrs["tollway.guardrail.name"] == "no-secrets" and attrs["tollway.guardrail.action"] == "block"
+    [checks] = [s for s in otlp_receiver.spans() if s.name == "tollway.guardrails"]
+    assert checks.parent_span_id == server.span_id and checks.status.code == checks.status.STATUS_CODE_ERROR
+    assert attributes(checks) == {"tollway.guardrail.stage": "input", "tollway.guardrail.names": ["no-secrets"],
+                                  "tollway.guardrail.blocked": "no-secrets", "tollway.guardrail.category": "keyword"}
     assert b"classified plans" not in otlp_receiver.raw()
     assert openai_upstream.requests == []
