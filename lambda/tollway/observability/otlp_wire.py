@@ -1,7 +1,7 @@
 """OTLP/HTTP protobuf span export that writes the wire bytes directly.
 
 The SDK's encoder builds one protobuf message object per span, attribute and value, copies them
-into their parents and serializes the tree: with Tollway's four spans per request that is about as
+into their parents and serializes the tree: with Tollway's five spans per request that is about as
 much CPU as creating the spans. ``encode_spans`` writes the same ``ExportTraceServiceRequest``
 (opentelemetry-proto's ``trace_service.proto``; decoded equal to the SDK encoder's output, as
 the tests check) straight to bytes. ``SpanExporter`` is the SDK's ``OTLPSpanExporter`` (endpoint,

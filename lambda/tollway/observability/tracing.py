@@ -11,6 +11,8 @@ below is one ``None`` check.
 The tree of one request::
 
     POST /v1/chat/completions      SERVER  (TracingMiddleware; incoming ``traceparent`` continued)
+    ├── tollway.auth                       (``authenticated``: the caller's kind)
+    ├── tollway.guardrails                 (``guarded``: input checks; output checks of a whole answer)
     ├── tollway.reserve                    (``reserved``: budgets and limits)
     ├── chat gpt-4o-mini           CLIENT  (``attempt``: one per upstream try; retries and
     ├── chat gpt-4o-mini           CLIENT   fallbacks are siblings; ``traceparent`` sent upstream)
