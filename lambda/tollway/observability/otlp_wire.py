@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace.export import SpanExportResult
 
+from tollway.observability.spans import RecordedSpan
+
 if TYPE_CHECKING:
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import ReadableSpan
@@ -130,41 +132,47 @@ _UNSET_STATUS = b"\x7a\x00"
 
 
 def _span(span: ReadableSpan) -> bytes:
-    context = span.get_span_context()
-    assert context is not None  # a finished SDK span always has one
-    parent = span.parent
+    if type(span) is RecordedSpan:  # Tollway's own: its fields in one call, nothing dropped, no links
+        context, parent, name, kind, start, end, attributes, events, status = span.wire_fields()
+        links: Sequence[Link] = ()
+        dropped_attributes = dropped_events = dropped_links = 0
+    else:
+        found = span.get_span_context()
+        assert found is not None  # a finished SDK span always has one
+        context, parent, name, kind, start, end = (found, span.parent, span.name, span.kind, span.start_time,
+                                                   span.end_time)
+        attributes, events, links, status = span.attributes, span.events, span.links, span.status
+        dropped_attributes, dropped_events, dropped_links = (span.dropped_attributes, span.dropped_events,
+                                                             span.dropped_links)
     out = [b"\x0a\x10", context.trace_id.to_bytes(16, "big"), b"\x12\x08", context.span_id.to_bytes(8, "big")]
     if context.trace_state:
         out.append(_text(_L[3], ",".join([f"{k}={v}" for k, v in context.trace_state.items()])))
     if parent is not None:
         out += (b"\x22\x08", parent.span_id.to_bytes(8, "big"))
-    if span.name:
-        out.append(_field(_L[5], span.name.encode()))
-    out.append(_KINDS[span.kind.value])
-    if span.start_time:
-        out.append(b"\x39" + _pack_fixed64(span.start_time))
-    if span.end_time:
-        out.append(b"\x41" + _pack_fixed64(span.end_time))
-    attributes = span.attributes
+    if name:
+        out.append(_field(_L[5], name.encode()))
+    out.append(_KINDS[kind._value_])
+    if start:
+        out.append(b"\x39" + _pack_fixed64(start))
+    if end:
+        out.append(b"\x41" + _pack_fixed64(end))
     if attributes:
         out.append(_attributes(_L[9], attributes))
-    if span.dropped_attributes:
-        out.append(_uint(b"\x50", span.dropped_attributes))
-    events = span.events
+    if dropped_attributes:
+        out.append(_uint(b"\x50", dropped_attributes))
     if events:
         out += [_field(_L[11], b"\x09" + _pack_fixed64(event.timestamp) + _text(_L[2], event.name)
                        + _attributes(_L[3], event.attributes) + _uint(b"\x20", event.dropped_attributes))
                 for event in events]
-    if span.dropped_events:
-        out.append(_uint(b"\x60", span.dropped_events))
-    links = span.links
+    if dropped_events:
+        out.append(_uint(b"\x60", dropped_events))
     if links:
         out += [_field(_L[13], _link(link)) for link in links]
-    if span.dropped_links:
-        out.append(_uint(b"\x70", span.dropped_links))
-    status = span.status
-    if status.status_code.value or status.description:
-        out.append(_field(_L[15], _text(_L[2], status.description) + _uint(b"\x18", status.status_code.value)))
+    if dropped_links:
+        out.append(_uint(b"\x70", dropped_links))
+    code = status.status_code._value_
+    if code or status.description:
+        out.append(_field(_L[15], _text(_L[2], status.description) + _uint(b"\x18", code)))
     else:
         out.append(_UNSET_STATUS)
     out.append(_REMOTE_FLAGS if parent is not None and parent.is_remote else _LOCAL_FLAGS)

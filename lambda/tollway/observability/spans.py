@@ -31,7 +31,7 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from opentelemetry.context import Context
     from opentelemetry.sdk.trace import TracerProvider
@@ -156,6 +156,13 @@ class RecordedSpan(ReadableSpan, trace.Span):
         if attributes:
             recorded.update(attributes)
         self.add_event("exception", recorded, timestamp)
+
+    def wire_fields(self) -> tuple[SpanContext, SpanContext | None, str, SpanKind, int | None, int | None,
+                                   Mapping[str, Any] | None, Sequence[Event], Status]:
+        """What an encoder reads, in one call: context, parent, name, kind, start and end times, attributes,
+        events, status (``otlp_wire``; the ``ReadableSpan`` properties give the same, one call each)."""
+        return (self._span_context, self._parent, self._name, self._kind, self._start_time, self._end_time,
+                self._values, self._events, self._status)
 
     def end(self, end_time: int | None = None) -> None:
         if self._end_time is None:
