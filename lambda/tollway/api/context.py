@@ -32,6 +32,8 @@ class RequestContext:
     #: ``time.monotonic()`` by which the request must be answered and settled (the Lambda invocation's
     #: remaining time, when known); upstream deadlines never run past it
     deadline: float | None = None
+    #: the response's HTTP status once its start was sent (``RequestContextMiddleware``)
+    status: int | None = None
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000

@@ -97,6 +97,13 @@ class RecordedSpan(ReadableSpan, trace.Span):
     """One span: the API's ``Span`` while it runs, and itself the SDK's ``ReadableSpan`` that ``end`` hands to
     the span processors (frozen from then on: later writes are ignored, as the SDK ignores them)."""
 
+    # ReadableSpan's fields that start the same on every span (an event or an end sets the span's own)
+    _events: Sequence[Event] = ()
+    _links = ()
+    _status = _UNSET
+    _instrumentation_info = None
+    _end_time: int | None = None
+
     def __init__(self, recorder: SpanRecorder, name: str, context: SpanContext, parent: SpanContext | None, *,
                  kind: SpanKind, attributes: dict[str, Any], lineage: Lineage) -> None:
         # ReadableSpan's fields, set here rather than through its __init__ (which would build a resource)
@@ -108,14 +115,9 @@ class RecordedSpan(ReadableSpan, trace.Span):
         self._kind = kind
         # the caller's dict may be shared (or written to later): a copy, written to below as ``_values``
         self._attributes = self._values = dict(attributes)
-        self._events: list[Event] = []
-        self._links = ()
-        self._status = _UNSET
         self._resource = recorder.resource
         self._instrumentation_scope = recorder.scope
-        self._instrumentation_info = None
         self._start_time = time.time_ns()
-        self._end_time: int | None = None
 
     def get_span_context(self) -> SpanContext:
         return self._span_context
@@ -134,8 +136,8 @@ class RecordedSpan(ReadableSpan, trace.Span):
             self._values[key] = value
 
     def add_event(self, name: str, attributes: Attributes = None, timestamp: int | None = None) -> None:
-        if self._end_time is None:
-            self._events.append(Event(name, attributes, timestamp or time.time_ns()))
+        if self._end_time is None:  # rare (a guardrail decision, an exception): a new tuple each time
+            self._events = (*self._events, Event(name, attributes, timestamp or time.time_ns()))
 
     def add_link(self, context: SpanContext, attributes: Attributes = None) -> None:
         return None  # Tollway's spans carry no links

@@ -44,8 +44,9 @@ if TYPE_CHECKING:
     import httpx
     from opentelemetry.propagators.textmap import TextMapPropagator
     from opentelemetry.trace import Span
-    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
+    from tollway.api.context import RequestContext
     from tollway.auth.context import AuthContext
     from tollway.config.models import Config, Deployment
     from tollway.guardrails.base import Guardrail
@@ -202,19 +203,15 @@ class TracingMiddleware:
         span = state.spans.root(method, state.server, attributes, parent)
         token = state.attach(state.in_context(span, parent))
         facts_token = _facts.set({"operation": operation})
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
         try:
-            await self.app(scope, receive, send_status)
+            await self.app(scope, receive, send)
         finally:
             route = getattr(scope.get("route"), "path", None)
-            attributes = _request_attributes(scope, _facts.get() or {})
+            ctx = scope.get("state", {}).get("tollway_ctx")
+            # the status the response started with (``RequestContextMiddleware``, outside, records it); none
+            # yet: the app failed, and the 500 is sent outside this middleware
+            status = (ctx.status if ctx is not None else None) or 500
+            attributes = _request_attributes(ctx, _facts.get() or {})
             attributes["http.response.status_code"] = status
             if route:
                 span.update_name(f"{method} {route}")
@@ -429,10 +426,9 @@ def _response_attributes(response: Any) -> dict[str, Any]:
     return out
 
 
-def _request_attributes(scope: Scope, facts: dict[str, Any]) -> dict[str, Any]:
+def _request_attributes(ctx: RequestContext | None, facts: dict[str, Any]) -> dict[str, Any]:
     """What the request's ``RequestContext`` knows once it is answered (no keys, no content)."""
     out: dict[str, Any] = {k: v for k, v in facts.items() if k.startswith("gen_ai.response.")}
-    ctx = scope.get("state", {}).get("tollway_ctx")
     if ctx is None:
         return out
     out["tollway.request_id"] = ctx.request_id
