@@ -61,6 +61,7 @@ PROVIDER_NAMES = {
     "gemini": "gcp.gemini", "vertex_ai": "gcp.vertex_ai", "cohere": "cohere", "mistral": "mistral_ai",
     "groq": "groq", "deepseek": "deepseek", "xai": "x_ai", "perplexity": "perplexity",
 }
+_RELEASED = {"tollway.status": "released"}
 #: the request headers W3C trace context is read from
 _W3C_HEADERS = frozenset((b"traceparent", b"tracestate"))
 #: path suffix -> ``gen_ai.operation.name``
@@ -283,17 +284,7 @@ async def authenticated(pending: Awaitable[AuthContext]) -> AuthContext:
     state = _state
     if state is None:
         return await pending
-    span = state.child("tollway.auth")
-    try:
-        auth = await pending
-    except Exception as exc:
-        _failed(span, exc)
-        raise
-    else:
-        span.set_attribute("tollway.auth.kind", auth.kind)
-    finally:
-        span.end()
-    return auth
+    return await _spanned(state, "tollway.auth", pending, lambda auth: {"tollway.auth.kind": auth.kind})
 
 
 async def guarded(stage: str, guards: Sequence[Guardrail], pending: Awaitable[None]) -> None:
@@ -326,16 +317,28 @@ async def reserved(pending: Awaitable[Charge]) -> Charge:
     state = _state
     if state is None:
         return await pending
-    span = state.child("tollway.reserve")
+    charge = await _spanned(state, "tollway.reserve", pending)
+    _trace_settlement(charge, state)
+    return charge
+
+
+async def _spanned(state: _Tracing, name: str, pending: Awaitable[T],
+                   describe: Callable[[T], dict[str, Any]] | None = None,
+                   attributes: dict[str, Any] | None = None) -> T:
+    """``pending`` awaited inside a child span ``name`` (with ``attributes``, and ``describe(result)`` added
+    on success); an exception is recorded on it as the SDK records one, and re-raised."""
+    span = state.child(name, attributes)
     try:
-        charge = await pending
+        result = await pending
     except Exception as exc:
         _failed(span, exc)
         raise
+    else:
+        if describe is not None:
+            span.set_attributes(describe(result))
+        return result
     finally:
         span.end()
-    _trace_settlement(charge, state)
-    return charge
 
 
 async def inject_traceparent(request: httpx.Request) -> None:
@@ -374,27 +377,13 @@ def _trace_settlement(charge: Charge, state: _Tracing) -> None:
 
     async def traced_settle(usage: Usage | None, *, deployment: Deployment | None, status: str = "success",
                             error_type: str | None = None) -> None:
-        span = state.child("tollway.settle", {"tollway.status": status})
-        try:
-            await settle(usage, deployment=deployment, status=status, error_type=error_type)
-        except Exception as exc:
-            _failed(span, exc)
-            raise
-        else:
-            if charge.cost is not None:
-                span.set_attribute("tollway.cost_usd", float(charge.cost))
-        finally:
-            span.end()
+        await _spanned(state, "tollway.settle", settle(usage, deployment=deployment, status=status,
+                                                       error_type=error_type),
+                       lambda _: {} if charge.cost is None else {"tollway.cost_usd": float(charge.cost)},
+                       {"tollway.status": status})
 
     async def traced_release(*, error_type: str | None = None) -> None:
-        span = state.child("tollway.settle", {"tollway.status": "released"})
-        try:
-            await release(error_type=error_type)
-        except Exception as exc:
-            _failed(span, exc)
-            raise
-        finally:
-            span.end()
+        await _spanned(state, "tollway.settle", release(error_type=error_type), attributes=_RELEASED)
 
     charge.settle = traced_settle  # type: ignore[method-assign]
     charge.release = traced_release  # type: ignore[method-assign]
