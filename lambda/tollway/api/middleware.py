@@ -63,6 +63,7 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
+            _gateway_built(scope)
             await self.app(scope, receive_and_watch, send_with_id)
         except Exception:  # noqa: BLE001 - the last resort: log it, answer a bare 500
             logger.exception("unhandled error", extra={"request_id": request_id})
@@ -75,6 +76,17 @@ class RequestContextMiddleware:
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
             log_request(ctx, method=scope["method"], path=scope["path"], status=status)
+
+
+def _gateway_built(scope: Scope) -> None:
+    """Build the app's gateway before the middleware inside looks at what its config turns on: on Lambda it
+    is built on the first request, and tracing (``TracingMiddleware``) would miss that request's server span.
+    One attribute read once built; a broken config is left for the route to answer."""
+    app_state = getattr(scope.get("app"), "state", None)
+    if app_state is not None and getattr(app_state, "gateway", None) is None:
+        from tollway.api.deps import built_gateway
+
+        built_gateway(app_state)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

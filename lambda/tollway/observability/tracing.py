@@ -187,9 +187,7 @@ class TracingMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        state = _state
-        if state is None and scope["type"] == "http":
-            state = _configured(scope)
+        state = _state  # the gateway that sets it is built by then (``RequestContextMiddleware``, outside)
         if state is None or scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -225,17 +223,6 @@ class TracingMiddleware:
             state.detach(token)
             if state.flush_each and state.otlp is not None:  # after the last byte was handed on
                 state.otlp.force_flush()
-
-
-def _configured(scope: Scope) -> _Tracing | None:
-    """Tracing as the app's config sets it. On Lambda the gateway, which turns tracing on, is built on the first
-    request: here, before that request's server span would be missed (one attribute read once it is built)."""
-    app_state = getattr(scope.get("app"), "state", None)
-    if app_state is not None and getattr(app_state, "gateway", None) is None:
-        from tollway.api.deps import built_gateway
-
-        built_gateway(app_state)
-    return _state
 
 
 async def attempt(deployment: Deployment, call: Callable[[Deployment], Awaitable[T]]) -> T:
