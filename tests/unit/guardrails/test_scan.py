@@ -214,3 +214,22 @@ def test_the_gated_injection_score_agrees_with_a_full_scan(seed: int) -> None:
     for _ in range(30):
         text = " ".join(rng.choice(pieces) for _ in range(rng.randint(1, 8)))
         assert score(text)[0] == pytest.approx(_full_score(text)), text
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_restorations_find_what_a_regex_pass_finds(seed: int) -> None:
+    """Placeholders are matched at each ``[`` only: the same findings as the placeholder pattern run over the
+    whole answer (nested, unclosed and unknown brackets included)."""
+    from tollway.guardrails.base import _PLACEHOLDER, restorations
+
+    rng = random.Random(seed)
+    state = session()
+    for label in ("EMAIL", "PHONE", "API_KEY", "X9"):
+        for _ in range(3):
+            state.placeholder(label, f"{label.lower()}-{rng.random()}")
+    pieces = [*state.originals, "[", "]", "[[", "[EMAIL_]", "[email_1]", "[EMAIL_99]", "[A_1", "_1]", " ", "x"]
+    for _ in range(200):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        expected = [(m.start(), m.end(), state.originals[m.group()]) for m in _PLACEHOLDER.finditer(text)
+                    if m.group() in state.originals]
+        assert [(f.start, f.end, f.replacement) for f in restorations(text, state)] == expected, text

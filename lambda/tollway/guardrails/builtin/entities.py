@@ -164,7 +164,7 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
     Entity("IBAN_CODE", "IBAN", re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b"),
            min_digits=10, run_shape=prefilters.literal_shape(b"0" * 10, spaces=False), before=34, after=34, valid=iban),
     Entity("US_SSN", "SSN", re.compile(r"(?<![\w\-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\w\-])"),
-           min_digits=9, run_shape=prefilters.regex_shape(rb"000(?P<sep>[- ])00(?P=sep)0000")),
+           min_digits=9, run_shape=prefilters.literal_shape(b"000-00-0000", b"000 00 0000")),
     Entity("US_PASSPORT", "PASSPORT", re.compile(
         r"(?i:passport)(?:\s+(?i:no\.?|number|num|id|is|#)){0,2}\s*[:#]?\s*\b([A-Z]{1,2}\d{6,8}|\d{9})\b"),
         needles=("passport",), lower=True, before=0, after=40, group=1),  # no gate: it may end a longer word

@@ -30,12 +30,18 @@ def literal_shape(*needles: bytes, not_after: bytes = b"", spaces: bool = True) 
     def shape(image: bytes) -> Iterator[int]:
         if not spaces:  # positions then point into the compacted image: count the runs before them instead
             compact = image.translate(None, b" ")
-            marks: list[int] | None = None  # made on the first hit: most texts have none
+            marks: list[int] | None = None  # where every line starts: made on a second hit (most texts have none)
+            hits = 0
             for needle in needles:
                 at = compact.find(needle)
                 while at != -1:
-                    marks = marks if marks is not None else _marks(image)
-                    yield marks[compact.count(b"\n", 0, at)]
+                    line = compact.count(b"\n", 0, at)
+                    hits += 1
+                    if hits == 1:
+                        yield _line_start(image, line)
+                    else:
+                        marks = marks if marks is not None else _marks(image)
+                        yield marks[line]
                     at = compact.find(b"\n", at)
                     at = -1 if at == -1 else compact.find(needle, at)
             return
@@ -47,6 +53,11 @@ def literal_shape(*needles: bytes, not_after: bytes = b"", spaces: bool = True) 
                 at = image.find(needle, at + 1)
 
     return shape
+
+
+def _line_start(image: bytes, line: int) -> int:
+    """Where line ``line`` (from 0) of ``image`` starts (split in C up to it)."""
+    return len(image) - len(image.split(b"\n", line)[-1]) if line else 0
 
 
 def _marks(image: bytes) -> list[int]:

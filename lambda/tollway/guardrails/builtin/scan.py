@@ -48,6 +48,7 @@ _TOKEN_PREFIX = b"a" * MIN_TOKEN
 #: a number worth a closer look: 7+ characters of digits and separators, starting and ending with a digit
 _RUN = re.compile(rb"0[0 \-.()/]{5,}0")
 _DECIMAL = re.compile(r"\d")
+_SPAN = re.Match.span
 _IMAGE = "tollway-ascii-image"
 #: every gate word made so far (``word_bytes``): the only words ``Prepared.words`` keeps
 _VOCABULARY: frozenset[bytes] = frozenset()
@@ -133,7 +134,8 @@ class Prepared:
         if self._runs is None and self._from is not None and self._from[0]._runs is not None:
             self._runs = self._carried_runs(*self._from)
         if self._runs is None:
-            self._runs = [(m.start(), m.end(), m.group().count(b"0")) for m in _RUN.finditer(self.digits)]
+            digits = self.digits  # spans only: reading each match's text back costs more than counting in place
+            self._runs = [(lo, hi, digits.count(b"0", lo, hi)) for lo, hi in map(_SPAN, _RUN.finditer(digits))]
         return self._runs
 
     @property
