@@ -31,14 +31,15 @@ def test_an_edited_text_reads_as_if_prepared_afresh(seed: int) -> None:
     """Masking carries the scan of a text over to the rewritten one: the digit runs and tokens are exactly a
     fresh scan's, the words a superset of its words (a gate may pass, never wrongly fail)."""
     rng = random.Random(seed)
-    text = _PROSE * rng.randint(1, 6)
+    text = (_PROSE + "blob " + "Qk" * rng.randint(40, 200) + " ") * rng.randint(1, 6)  # tokens longer than a reach
     before = Prepared(text)
     _ = before.runs, before.tokens, before.words
     findings, position = [], 0
     while position < len(text) - 10:
         start = min(len(text), position + rng.randint(0, 300))
         end = min(len(text), start + rng.randint(0, 25))
-        replacement = rng.choice(["[EMAIL_1]", "", "***", "0000", "x" * 20, "555 0100 7", "AKIAIOSFODNN7EXAMPLE"])
+        replacement = rng.choice(["[EMAIL_1]", "", "***", "0000", "x" * 20, "555 0100 7", "AKIAIOSFODNN7EXAMPLE",
+                                  "k" * rng.randint(60, 400)])
         findings.append(Finding(start, end, "T", "mask", replacement))
         position = end + 1
     rewritten, edits = rewrite_with_edits(text, findings)

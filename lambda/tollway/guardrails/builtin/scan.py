@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +39,8 @@ _LETTERS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _WORDS = bytes(c if c in _LETTERS else 32 for c in range(256)).lower()
 #: every digit as ``0``, other bytes unchanged (the separators of a number stay what they are)
 _DIGITS = bytes(48 if 48 <= c <= 57 else c for c in range(256))
-_TOKEN_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=_.-")
+_TOKEN_BYTES = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=_.-"
+_TOKEN_CHARS = frozenset(_TOKEN_BYTES)
 #: key-like characters as ``a``, every other byte a space
 _TOKENS = bytes(97 if c in _TOKEN_CHARS else 32 for c in range(256))
 #: the shortest token worth a look (``xoxb-`` and ten characters is the shortest key pattern)
@@ -217,8 +218,8 @@ class Prepared:
     def _carried_tokens(self, old: Prepared, edits: list[tuple[int, int, int]],
                         regions: list[tuple[int, int]]) -> list[tuple[int, int]]:
         assert old._tokens is not None
-        image = self.ascii.translate(_TOKENS)
-        found = [span for lo, hi in _widened(regions, image, b"a") for span in _token_spans(image, lo, hi)]
+        found = [span for lo, hi in _widened(regions, self.ascii, _TOKEN_BYTES)
+                 for span in _region_tokens(self.ascii, lo, hi)]
         return _combined(old._tokens, found, edits)
 
     @staticmethod
@@ -249,6 +250,18 @@ def _until(found: Iterator[re.Match[bytes]], end: int) -> Iterator[re.Match[byte
         yield match
 
 
+def _region_tokens(ascii: bytes, lo: int, hi: int) -> list[tuple[int, int]]:
+    """Tokens of an ASCII image starting in ``[lo, hi)``, read from a token image of that stretch only (longer
+    when the last token runs to its end)."""
+    end = hi + _REACH
+    while True:
+        image = ascii[lo:end].translate(_TOKENS)
+        found = list(_token_spans(image, 0, hi - lo))
+        if end >= len(ascii) or not found or found[-1][1] < len(image):
+            return [(start + lo, stop + lo) for start, stop in found]
+        end += end - lo
+
+
 def _token_spans(image: bytes, lo: int, hi: int) -> Iterator[tuple[int, int]]:
     """Tokens (runs of ``a``, at least ``MIN_TOKEN`` long) of a token image starting in ``[lo, hi)``."""
     at = image.find(_TOKEN_PREFIX, lo)
@@ -261,23 +274,34 @@ def _token_spans(image: bytes, lo: int, hi: int) -> Iterator[tuple[int, int]]:
 
 def _combined(old: list[Any], fresh: list[Any], edits: list[tuple[int, int, int]]) -> list[Any]:
     """Spans found again near the edits, plus the old ones (tuples starting ``(start, end, ...)``) that no edit
-    touched, shifted to the new positions, unless they overlap one found again. All three are in order."""
-    kept = []
-    edit, shift, near = 0, 0, 0
-    for span in old:
-        start, end = span[0], span[1]
-        while edit < len(edits) and edits[edit][1] <= start:
-            shift += edits[edit][2] - (edits[edit][1] - edits[edit][0])
-            edit += 1
-        if edit < len(edits) and edits[edit][0] < end:
-            continue
-        start, end = start + shift, end + shift
-        while near < len(fresh) and fresh[near][1] <= start:
-            near += 1
-        if near < len(fresh) and fresh[near][0] < end:
-            continue
-        kept.append((start, end, *span[2:]))
-    return sorted(kept + fresh)
+    touched, shifted to the new positions, unless they overlap one found again. All three are in order (old
+    spans do not overlap, so their ends are in order too): the old spans between two edits are a slice, found
+    by bisection, so a long text's many spans are moved without a Python step each where no edit shifts them."""
+    starts = [span[0] for span in old]
+    ends = [span[1] for span in old]
+    kept: list[Any] = []
+    shift, after = 0, 0  # the shift past the edits so far, and where the last one ended (old positions)
+    for edit_start, edit_end, size in edits:
+        # old spans starting at or after the previous edit's end and ending at or before this edit's start
+        kept += _shifted(old[bisect_left(starts, after):bisect_right(ends, edit_start)], shift)
+        shift += size - (edit_end - edit_start)
+        after = edit_end
+    kept += _shifted(old[bisect_left(starts, after):], shift)
+    if fresh and kept:
+        kept_ends = [span[1] for span in kept]
+        dropped = set()
+        for fresh_start, fresh_end, *_ in fresh:
+            index = bisect_right(kept_ends, fresh_start)
+            while index < len(kept) and kept[index][0] < fresh_end:
+                dropped.add(index)
+                index += 1
+        if dropped:
+            kept = [span for index, span in enumerate(kept) if index not in dropped]
+    return sorted(kept + fresh) if fresh else kept
+
+
+def _shifted(spans: list[Any], shift: int) -> list[Any]:
+    return spans if not shift else [(start + shift, end + shift, *rest) for start, end, *rest in spans]
 
 
 def prepared(session: Session, text: str) -> Prepared:
