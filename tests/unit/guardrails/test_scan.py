@@ -50,6 +50,34 @@ def test_an_edited_text_reads_as_if_prepared_afresh(seed: int) -> None:
     assert carried.words >= words
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_an_edited_text_lowercases_as_if_prepared_afresh(seed: int) -> None:
+    """The lowercase form of a masked text is carried from its source's when both are ASCII; otherwise (a
+    replacement or a source outside ASCII, where lowercasing can depend on context or change lengths) it is made
+    afresh: either way it is the rewritten text's own lowercase form."""
+    rng = random.Random(seed)
+    prose = _PROSE if seed % 4 == 0 else _PROSE.encode("ascii", "replace").decode()
+    text = (prose + " ΣΑΣ İstanbul " * (seed % 5 == 1)) * rng.randint(1, 4)
+    before = Prepared(text)
+    _ = before.lower
+    findings, position = [], 0
+    while position < len(text) - 10:
+        start = min(len(text), position + rng.randint(0, 200))
+        end = min(len(text), start + rng.randint(0, 25))
+        findings.append(Finding(start, end, "T", "mask", rng.choice(["[EMAIL_1]", "", "MiXeD", "ΣΑΣ", "İ", "x"])))
+        position = end + 1
+    rewritten, edits = rewrite_with_edits(text, findings)
+    assert before.edited(rewritten, edits).lower == Prepared(rewritten).lower
+
+
+def test_a_final_sigma_is_lowercased_in_its_new_context() -> None:
+    """Greek capital sigma lowercases by context (``ς`` at a word's end): an edit next to one changes it."""
+    before = Prepared("ΣΑΣ ok")
+    assert before.lower == "σας ok"
+    rewritten, edits = rewrite_with_edits(before.text, [Finding(3, 4, "T", "mask", "x")])
+    assert before.edited(rewritten, edits).lower == "\u03c3\u03b1\u03c3xok" == rewritten.lower()  # no final sigma
+
+
 @pytest.mark.parametrize("seed", range(10))
 def test_an_edited_text_carries_only_what_is_read_and_what_its_source_has(seed: int) -> None:
     """The carry is lazy: a form the source text had not computed when it was edited is carried once the

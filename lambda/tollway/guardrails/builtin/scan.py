@@ -101,7 +101,7 @@ class Prepared:
     def lower(self) -> str | None:
         """The lowercase text, or None when lowercasing changed its length (positions would not line up)."""
         if self._lower is None:
-            self._lower = self.text.lower()
+            self._lower = self._carried_lower() or self.text.lower()
         return self._lower if len(self._lower) == len(self.text) else None
 
     @property
@@ -202,6 +202,25 @@ class Prepared:
             shift += size - (end - start)
         out._from = (self, edits, merge(regions))
         return out
+
+    def _carried_lower(self) -> str | None:
+        """The lowercase form of an edit of an ASCII text whose lowercase form was made: the source's, with the
+        (ASCII) replacements lowercased in (ASCII lowercasing is per character, so this is ``text.lower()``)."""
+        if self._from is None:
+            return None
+        source, edits, _ = self._from
+        if source._lower is None or not source.text.isascii():
+            return None
+        pieces: list[str] = []
+        position, shift = 0, 0
+        for start, end, size in edits:
+            replacement = self.text[start + shift:start + shift + size]
+            if not replacement.isascii():
+                return None
+            pieces += (source._lower[position:start], replacement.lower())
+            position, shift = end, shift + size - (end - start)
+        pieces.append(source._lower[position:])
+        return "".join(pieces)
 
     def _carried_words(self, words: frozenset[bytes], regions: list[tuple[int, int]]) -> frozenset[bytes]:
         image = self.ascii
