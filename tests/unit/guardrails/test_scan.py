@@ -177,7 +177,8 @@ _FRAGMENTS = [value for cases in golden.POSITIVES.values() for _, value in cases
     "passport", "Passport No.", "MRN:", "DOB:", "born on", "d.o.b.", "aws_secret_access_key=", "-----BEGIN", "+",
     "(", ")", "-", ".", ":", "::", " ", "  ", "\n", "\t", "#", "=", "/", "_", "é", "٣", "—", "“", "12", "2024",
     "555", "0100", "4111", "ab12", "x", "the", "system", "AKIA", "sk-", "eyJ", "DE89", "GB82 WEST",
-    "@", "a@", "@b", "@example.co", "x%y+z", "a-b.c", "mail.", ".org", "1.2.3", "10.0.0.", "255.",
+    "@", "a@", "@b", "@example.co", "x%y+z", "a-b.c", "mail.", ".org", "1.2.3", "10.0.0.", "255.", "xoxp-0123456789",
+    "xoxb-12345-abc",
 ]
 
 
@@ -262,3 +263,18 @@ def test_restorations_find_what_a_regex_pass_finds(seed: int) -> None:
         expected = [(m.start(), m.end(), state.originals[m.group()]) for m in _PLACEHOLDER.finditer(text)
                     if m.group() in state.originals]
         assert [(f.start, f.end, f.replacement) for f in restorations(text, state)] == expected, text
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_digit_runs_are_the_run_pattern_matches(seed: int) -> None:
+    """``Prepared.runs`` finds numbers by their stretches of digits and separators: exactly the matches of the
+    run pattern over the digit image (long blanks, separators without digits, other scripts' digits)."""
+    from tollway.guardrails.builtin.scan import _RUN
+
+    rng = random.Random(seed)
+    pieces = ["0", "7", "42", "1999", " ", "  ", "       ", "-", ".", "(", ")", "/", "a", ",", "٣", "é", "\n", "+"]
+    for _ in range(300):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 40)))
+        prepared = Prepared(text)
+        expected = [(m.start(), m.end(), m.group().count(b"0")) for m in _RUN.finditer(prepared.digits)]
+        assert prepared.runs == expected, text

@@ -23,9 +23,12 @@ def regex_shape(pattern: bytes) -> RunShape:
     return lambda image: (match.start() for match in compiled.finditer(image))
 
 
-def literal_shape(*needles: bytes, not_after: bytes = b"", spaces: bool = True) -> RunShape:
+def literal_shape(*needles: bytes, not_after: bytes = b"", spaces: bool = True, fold: bytes = b"") -> RunShape:
     """Runs holding one of ``needles`` (not right after a byte of ``not_after``), found with ``bytes.find``;
-    with ``spaces=False`` the runs are searched with their spaces removed (``0 0`` reads as ``00``)."""
+    with ``spaces=False`` the runs are searched with their spaces removed (``0 0`` reads as ``00``); with
+    ``fold`` (pairs of bytes: the first read as the second) one needle stands for its variants (a search of a
+    run image, all ``0`` and separators, costs a step per byte or two whatever the needle)."""
+    table = bytes.maketrans(fold[::2], fold[1::2]) if fold else None
 
     def shape(image: bytes) -> Iterator[int]:
         if not spaces:  # positions then point into the compacted image: count the runs before them instead
@@ -45,12 +48,13 @@ def literal_shape(*needles: bytes, not_after: bytes = b"", spaces: bool = True) 
                     at = compact.find(b"\n", at)
                     at = -1 if at == -1 else compact.find(needle, at)
             return
+        folded = image if table is None else image.translate(table)  # same positions
         for needle in needles:
-            at = image.find(needle)
+            at = folded.find(needle)
             while at != -1:
                 if not (at and image[at - 1] in not_after):
                     yield at
-                at = image.find(needle, at + 1)
+                at = folded.find(needle, at + 1)
 
     return shape
 
