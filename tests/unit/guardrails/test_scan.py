@@ -149,9 +149,16 @@ async def test_a_regex_guardrail_skips_a_text_without_its_literal_and_still_find
     "The Project Falcon plan", "project-falcon", "(project falcon)", "PROJECT  FALCON".replace("  ", " "),
     "about project falcon.", "x project falcon_", "«project falcon»",
 ])
-async def test_keyword_word_gate_never_hides_a_whole_word_match(text: str) -> None:
+@pytest.mark.parametrize("gated", [True, False])
+async def test_keyword_word_gate_never_hides_a_whole_word_match(text: str, gated: bool) -> None:
+    """Gated by the text's word set (when another guardrail made it) or searched directly, the same finds."""
+    from tollway.guardrails.builtin.scan import prepared
+
     words = guard("keywords", keywords=["project falcon", "project-falcon"])
-    found = words.findings(text, "input", session())  # type: ignore[attr-defined]
+    state = session()
+    if gated:
+        _ = prepared(state, text).words
+    found = words.findings(text, "input", state)  # type: ignore[attr-defined]
     bounded = re.search(r"(?<![\w])project[ -]falcon(?![\w])", text, re.IGNORECASE)
     assert bool(found) == bool(bounded)
 

@@ -125,6 +125,17 @@ class Prepared:
         self._words = _VOCABULARY.intersection(image.translate(_WORDS).split())
         return self._words
 
+    @property
+    def words_known(self) -> bool:
+        """Whether ``words`` is cheap now: made already, or carried from a source that has it (else it costs a
+        split of the whole text, which pays only for many gates)."""
+        if self._vocabulary is not _VOCABULARY:
+            return False
+        if self._words is not None:
+            return True
+        return self._from is not None and self._from[0]._words is not None \
+            and self._from[0]._vocabulary is _VOCABULARY
+
     def has_any(self, words: frozenset[bytes]) -> bool:
         """Whether one of ``words`` (lowercase ASCII letters) is a word of the text."""
         return not self.words.isdisjoint(words)
