@@ -54,9 +54,9 @@ class Entity:
     #: character, which the regex engine skips to in C)
     anchor: re.Pattern[str] | None = None
     min_token: int = 0
-    #: ``(length, needle)``: a token shorter than that length counts only when it holds the needle (tested
-    #: inline: no call per token)
-    short_token: tuple[int, str] | None = None
+    #: ``(length, needle, gate)``: a token shorter than that length counts only when it holds the needle
+    #: (tested inline: no call per token), which needs one of the ``gate`` words in the text
+    short_token: tuple[int, str, frozenset[bytes]] | None = None
     #: window extent around a needle, run or token, in characters
     before: int = 4
     after: int = 4
@@ -106,11 +106,15 @@ class Entity:
             return scan.merge([(lo - before if lo > before else 0, hi + after)
                                for lo, hi, _ in prepared.runs_shaped(self.min_digits, self.run_shape)], ordered=True)
         if self.min_token:
-            least = self.min_token
+            least, longest = self.min_token, prepared.longest_token
+            if longest < least:
+                return []
             if self.short_token is None:
                 tokens = [(lo, hi) for lo, hi in prepared.tokens if hi - lo >= least]
             else:
-                long, needle = self.short_token
+                long, needle, gate = self.short_token
+                if longest < long and prepared.words_known and not prepared.has_any(gate):
+                    return []  # no token long enough, and none holds the needle
                 tokens = [(lo, hi) for lo, hi in prepared.tokens
                           if hi - lo >= long or (hi - lo >= least and needle in raw[lo:hi])]
             return scan.merge([(lo - before if lo > before else 0, hi + after) for lo, hi in tokens], ordered=True)
@@ -204,7 +208,8 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
         r"\b(?:sk-(?:proj-|ant-(?:api\d\d-)?|svcacct-)?[A-Za-z0-9_-]{20,}|gsk_[A-Za-z0-9]{20,}|xai-[A-Za-z0-9]{20,}"
         r"|AIza[0-9A-Za-z_-]{35}|gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22,}|xox[abprs]-[A-Za-z0-9-]{10,}"
         r"|hf_[A-Za-z0-9]{30,}|r8_[A-Za-z0-9]{20,}|nvapi-[A-Za-z0-9_-]{20,}|sk_live_[A-Za-z0-9]{20,})"),
-        min_token=scan.MIN_TOKEN, short_token=(23, "xox"),
+        # a key shorter than 23 characters is a Slack token: the word ``xox[abprs]`` starts the token
+        min_token=scan.MIN_TOKEN, short_token=(23, "xox", scan.word_bytes(["xoxa", "xoxb", "xoxp", "xoxr", "xoxs"])),
         before=1, after=1),
 )}
 

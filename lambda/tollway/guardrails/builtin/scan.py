@@ -72,8 +72,8 @@ codecs.register_error(_IMAGE, _image_of)
 class Prepared:
     """One text with its cheap derived forms (see the module docstring), each computed on first use."""
 
-    __slots__ = ("_ascii", "_digits", "_from", "_lower", "_run_image", "_runs", "_tokens", "_vocabulary", "_words",
-                 "text")
+    __slots__ = ("_ascii", "_digits", "_from", "_longest", "_lower", "_run_image", "_runs", "_tokens", "_vocabulary",
+                 "_words", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -88,6 +88,7 @@ class Prepared:
         self._digits: bytes | None = None
         self._run_image: tuple[bytes, list[int]] | None = None
         self._tokens: list[tuple[int, int]] | None = None
+        self._longest: int | None = None
 
     @property
     def ascii(self) -> bytes:
@@ -197,6 +198,13 @@ class Prepared:
                 at = image.find(_TOKEN_PREFIX, end)
             self._tokens = out
         return self._tokens
+
+    @property
+    def longest_token(self) -> int:
+        """The length of its longest token (0 without one)."""
+        if self._longest is None:
+            self._longest = max([hi - lo for lo, hi in self.tokens], default=0)
+        return self._longest
 
     def edited(self, text: str, edits: list[tuple[int, int, int]]) -> Prepared:
         """The ``Prepared`` of ``text``, this text with ``edits`` applied (``(start, end, new length)`` in this
