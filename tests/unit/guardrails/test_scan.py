@@ -45,8 +45,11 @@ def test_an_edited_text_reads_as_if_prepared_afresh(seed: int) -> None:
     rewritten, edits = rewrite_with_edits(text, findings)
     carried = before.edited(rewritten, edits)
     runs, tokens, words = _fresh(rewritten)
+    longest = max([hi - lo for lo, hi in tokens], default=0)
+    assert carried.longest_token >= longest  # a bound before its tokens are made, exact after
     assert carried.runs == runs
     assert carried.tokens == tokens
+    assert carried.longest_token == longest
     assert carried.words >= words
 
 

@@ -201,8 +201,15 @@ class Prepared:
 
     @property
     def longest_token(self) -> int:
-        """The length of its longest token (0 without one)."""
+        """At least the length of its longest token (0 without one): exact once ``tokens`` is made; for an edit
+        whose tokens were not needed yet, the longer of the source's longest and those found near the edits
+        (its tokens are among those), so a reader that only needs long tokens does not make them all."""
         if self._longest is None:
+            if self._tokens is None and self._from is not None and self._from[0]._tokens is not None:
+                _, _, regions = self._from
+                near = [hi - lo for start, end in _widened(regions, self.ascii, _TOKEN_BYTES)
+                        for lo, hi in _region_tokens(self.ascii, start, end)]
+                return max(self._from[0].longest_token, *near, 0)
             self._longest = max([hi - lo for lo, hi in self.tokens], default=0)
         return self._longest
 
