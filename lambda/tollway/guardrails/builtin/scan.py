@@ -37,8 +37,9 @@ _LETTERS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 #: ASCII letters lowercased, every other byte a space: ``split()`` then gives the words (numbers are not
 #: words here: no gate needs one, and a prompt holds many)
 _WORDS = bytes(c if c in _LETTERS else 32 for c in range(256)).lower()
-#: every digit as ``0``, other bytes unchanged (the separators of a number stay what they are)
-_DIGITS = bytes(48 if 48 <= c <= 57 else c for c in range(256))
+#: every digit as ``0``, a line break as a carriage return (so ``run_image`` holds no line break but its
+#: own), other bytes unchanged (the separators of a number stay what they are)
+_DIGITS = bytes(48 if 48 <= c <= 57 else 13 if c == 10 else c for c in range(256))
 _TOKEN_BYTES = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=_.-"
 _TOKEN_CHARS = frozenset(_TOKEN_BYTES)
 #: key-like characters as ``a``, every other byte a space
@@ -86,7 +87,7 @@ class Prepared:
         self._vocabulary: frozenset[bytes] = _VOCABULARY
         self._runs: list[tuple[int, int, int]] | None = None
         self._digits: bytes | None = None
-        self._run_image: tuple[bytes, list[int]] | None = None
+        self._run_image: bytes | None = None
         self._tokens: list[tuple[int, int]] | None = None
         self._longest: int | None = None
 
@@ -153,23 +154,18 @@ class Prepared:
 
     @property
     def digits(self) -> bytes:
-        """The ASCII image with every digit as ``0``."""
+        """The ASCII image with every digit as ``0`` (and a line break as ``\\r``, which no run holds)."""
         if self._digits is None:
             self._digits = self.ascii.translate(_DIGITS)
         return self._digits
 
     @property
-    def run_image(self) -> tuple[bytes, list[int]]:
-        """Every digit run's image (digits as ``0``, the character before it first) joined by line breaks, and
-        where each starts in it."""
+    def run_image(self) -> bytes:
+        """Every digit run's image (digits as ``0``, the character before it first), one a line: the line
+        breaks are its only ones (``digits`` has none), so a position's run is the count of breaks before it."""
         if self._run_image is None:
             digits = self.digits
-            pieces = [digits[lo - 1 if lo else 0:hi] for lo, hi, _ in self.runs]
-            starts, position = [], 0
-            for piece in pieces:
-                starts.append(position)
-                position += len(piece) + 1
-            self._run_image = b"\n".join(pieces), starts
+            self._run_image = b"\n".join([digits[lo - 1 if lo else 0:hi] for lo, hi, _ in self.runs])
         return self._run_image
 
     def runs_shaped(self, least: int, shape: RunShape | None) -> list[tuple[int, int, int]]:
@@ -177,8 +173,7 @@ class Prepared:
         pass over all runs (shared by every detector that asks) instead of a look at each."""
         runs = self.runs
         if shape is not None and runs:
-            joined, starts = self.run_image
-            runs = [runs[i] for i in sorted({bisect_right(starts, at) - 1 for at in shape(joined)})]
+            runs = [runs[i] for i in sorted(set(shape(self.run_image)))]
         return [run for run in runs if run[2] >= least]
 
     @property
