@@ -15,8 +15,8 @@ positions line up) and from it:
 - ``tokens``: its runs of 15+ key-like characters (``[A-Za-z0-9+/=_.-]``), where API keys, JWTs, AWS keys
   and base64/hex blobs can be.
 
-Detectors then run their full pattern only inside small windows around those places (``windows``; with the text's real
-boundaries, so lookbehinds and lookaheads still see their context).
+Detectors then run their full pattern only inside small windows around those places (``windows``), with the
+text's real boundaries, so lookbehinds and lookaheads still see their context.
 """
 
 from __future__ import annotations
