@@ -170,10 +170,19 @@ _PLACEHOLDER = re.compile(r"\[[A-Z][A-Z0-9_]*_\d+\]")
 
 def restorations(text: str, session: Session) -> list[Finding]:
     """Findings that put back the originals of the request's placeholders found in ``text``."""
-    if not session.originals or "[" not in text:
+    originals = session.originals
+    if not originals:
         return []
-    return [Finding(m.start(), m.end(), "restore", "restore", session.originals[m.group()])
-            for m in _PLACEHOLDER.finditer(text) if m.group() in session.originals]
+    # a placeholder holds no ``[`` after its first character: matching at each ``[`` (found with ``str.find``)
+    # finds what ``finditer`` finds, without the regex stepping through every character of a long answer
+    out = []
+    at = text.find("[")
+    while at != -1:
+        match = _PLACEHOLDER.match(text, at)
+        if match is not None and match.group() in originals:
+            out.append(Finding(at, match.end(), "restore", "restore", originals[match.group()]))
+        at = text.find("[", at + 1)
+    return out
 
 
 _ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|.)", re.DOTALL)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tollway.errors import TollwayError
@@ -170,11 +171,7 @@ async def pre_call(gateway: Gateway, auth: AuthContext, ctx: RequestContext, req
     entries = getattr(gateway.config, "guardrails", None)
     if not entries or ctx.extra.get(JUDGE_CALL):
         return Guard()
-    from tollway.guardrails.base import Session
-    from tollway.guardrails.record import auditor
-    from tollway.guardrails.registry import guardrails_of
-    from tollway.guardrails.selection import select
-
+    Session, auditor, guardrails_of, select = _deps()
     guards = select(guardrails_of(entries), auth, ctx, request)
     if not guards:
         return Guard()
@@ -195,6 +192,20 @@ async def pre_call(gateway: Gateway, auth: AuthContext, ctx: RequestContext, req
                                                   rewrite_allowed=False))
         task.add_done_callback(_retrieve)
     return Guard(guards, session, task, rewrites)
+
+
+@cache
+def _deps() -> tuple[type[Session], Callable[[Any, AuthContext, str], Callable[[dict[str, Any]], Awaitable[None]]],
+                     Callable[[Any], dict[str, Guardrail]],
+                     Callable[[dict[str, Guardrail], AuthContext, RequestContext, Any], list[Guardrail]]]:
+    """What ``pre_call`` needs, imported on the first request with guardrails (not when the module loads), once:
+    an ``import`` statement in the function costs microseconds on every request."""
+    from tollway.guardrails.base import Session
+    from tollway.guardrails.record import auditor
+    from tollway.guardrails.registry import guardrails_of
+    from tollway.guardrails.selection import select
+
+    return Session, auditor, guardrails_of, select
 
 
 def _retrieve(task: asyncio.Task[None]) -> None:

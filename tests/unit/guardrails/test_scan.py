@@ -31,22 +31,54 @@ def test_an_edited_text_reads_as_if_prepared_afresh(seed: int) -> None:
     """Masking carries the scan of a text over to the rewritten one: the digit runs and tokens are exactly a
     fresh scan's, the words a superset of its words (a gate may pass, never wrongly fail)."""
     rng = random.Random(seed)
-    text = _PROSE * rng.randint(1, 6)
+    text = (_PROSE + "blob " + "Qk" * rng.randint(40, 200) + " ") * rng.randint(1, 6)  # tokens longer than a reach
     before = Prepared(text)
     _ = before.runs, before.tokens, before.words
     findings, position = [], 0
     while position < len(text) - 10:
         start = min(len(text), position + rng.randint(0, 300))
         end = min(len(text), start + rng.randint(0, 25))
-        replacement = rng.choice(["[EMAIL_1]", "", "***", "0000", "x" * 20, "555 0100 7", "AKIAIOSFODNN7EXAMPLE"])
+        replacement = rng.choice(["[EMAIL_1]", "", "***", "0000", "x" * 20, "555 0100 7", "AKIAIOSFODNN7EXAMPLE",
+                                  "k" * rng.randint(60, 400)])
         findings.append(Finding(start, end, "T", "mask", replacement))
         position = end + 1
     rewritten, edits = rewrite_with_edits(text, findings)
     carried = before.edited(rewritten, edits)
     runs, tokens, words = _fresh(rewritten)
+    longest = max([hi - lo for lo, hi in tokens], default=0)
+    assert carried.longest_token >= longest  # a bound before its tokens are made, exact after
     assert carried.runs == runs
     assert carried.tokens == tokens
+    assert carried.longest_token == longest
     assert carried.words >= words
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_an_edited_text_lowercases_as_if_prepared_afresh(seed: int) -> None:
+    """The lowercase form of a masked text is carried from its source's when both are ASCII; otherwise (a
+    replacement or a source outside ASCII, where lowercasing can depend on context or change lengths) it is made
+    afresh: either way it is the rewritten text's own lowercase form."""
+    rng = random.Random(seed)
+    prose = _PROSE if seed % 4 == 0 else _PROSE.encode("ascii", "replace").decode()
+    text = (prose + " ΣΑΣ İstanbul " * (seed % 5 == 1)) * rng.randint(1, 4)
+    before = Prepared(text)
+    _ = before.lower
+    findings, position = [], 0
+    while position < len(text) - 10:
+        start = min(len(text), position + rng.randint(0, 200))
+        end = min(len(text), start + rng.randint(0, 25))
+        findings.append(Finding(start, end, "T", "mask", rng.choice(["[EMAIL_1]", "", "MiXeD", "ΣΑΣ", "İ", "x"])))
+        position = end + 1
+    rewritten, edits = rewrite_with_edits(text, findings)
+    assert before.edited(rewritten, edits).lower == Prepared(rewritten).lower
+
+
+def test_a_final_sigma_is_lowercased_in_its_new_context() -> None:
+    """Greek capital sigma lowercases by context (``ς`` at a word's end): an edit next to one changes it."""
+    before = Prepared("ΣΑΣ ok")
+    assert before.lower == "σας ok"
+    rewritten, edits = rewrite_with_edits(before.text, [Finding(3, 4, "T", "mask", "x")])
+    assert before.edited(rewritten, edits).lower == "\u03c3\u03b1\u03c3xok" == rewritten.lower()  # no final sigma
 
 
 @pytest.mark.parametrize("seed", range(10))
@@ -120,9 +152,16 @@ async def test_a_regex_guardrail_skips_a_text_without_its_literal_and_still_find
     "The Project Falcon plan", "project-falcon", "(project falcon)", "PROJECT  FALCON".replace("  ", " "),
     "about project falcon.", "x project falcon_", "«project falcon»",
 ])
-async def test_keyword_word_gate_never_hides_a_whole_word_match(text: str) -> None:
+@pytest.mark.parametrize("gated", [True, False])
+async def test_keyword_word_gate_never_hides_a_whole_word_match(text: str, gated: bool) -> None:
+    """Gated by the text's word set (when another guardrail made it) or searched directly, the same finds."""
+    from tollway.guardrails.builtin.scan import prepared
+
     words = guard("keywords", keywords=["project falcon", "project-falcon"])
-    found = words.findings(text, "input", session())  # type: ignore[attr-defined]
+    state = session()
+    if gated:
+        _ = prepared(state, text).words
+    found = words.findings(text, "input", state)  # type: ignore[attr-defined]
     bounded = re.search(r"(?<![\w])project[ -]falcon(?![\w])", text, re.IGNORECASE)
     assert bool(found) == bool(bounded)
 
@@ -148,7 +187,8 @@ _FRAGMENTS = [value for cases in golden.POSITIVES.values() for _, value in cases
     "passport", "Passport No.", "MRN:", "DOB:", "born on", "d.o.b.", "aws_secret_access_key=", "-----BEGIN", "+",
     "(", ")", "-", ".", ":", "::", " ", "  ", "\n", "\t", "#", "=", "/", "_", "é", "٣", "—", "“", "12", "2024",
     "555", "0100", "4111", "ab12", "x", "the", "system", "AKIA", "sk-", "eyJ", "DE89", "GB82 WEST",
-    "@", "a@", "@b", "@example.co", "x%y+z", "a-b.c", "mail.", ".org", "1.2.3", "10.0.0.", "255.",
+    "@", "a@", "@b", "@example.co", "x%y+z", "a-b.c", "mail.", ".org", "1.2.3", "10.0.0.", "255.", "xoxp-0123456789",
+    "xoxb-12345-abc",
 ]
 
 
@@ -162,6 +202,8 @@ def test_windowed_scans_find_what_a_full_scan_finds(seed: int) -> None:
         glue = ["", " ", ", ", "\n", "."]
         text = "".join(rng.choice(_FRAGMENTS) + rng.choice(glue) for _ in range(rng.randint(1, 30)))
         prepared = Prepared(text)
+        if rng.random() < 0.5:
+            _ = prepared.words  # made by another detector first: gates read it
         for entity in entities.ENTITIES.values():
             full = [m.span(entity.group) for m in entity.pattern.finditer(text)
                     if m.group(entity.group) and (entity.valid is None or entity.valid(m.group(entity.group)))]
@@ -214,3 +256,37 @@ def test_the_gated_injection_score_agrees_with_a_full_scan(seed: int) -> None:
     for _ in range(30):
         text = " ".join(rng.choice(pieces) for _ in range(rng.randint(1, 8)))
         assert score(text)[0] == pytest.approx(_full_score(text)), text
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_restorations_find_what_a_regex_pass_finds(seed: int) -> None:
+    """Placeholders are matched at each ``[`` only: the same findings as the placeholder pattern run over the
+    whole answer (nested, unclosed and unknown brackets included)."""
+    from tollway.guardrails.base import _PLACEHOLDER, restorations
+
+    rng = random.Random(seed)
+    state = session()
+    for label in ("EMAIL", "PHONE", "API_KEY", "X9"):
+        for _ in range(3):
+            state.placeholder(label, f"{label.lower()}-{rng.random()}")
+    pieces = [*state.originals, "[", "]", "[[", "[EMAIL_]", "[email_1]", "[EMAIL_99]", "[A_1", "_1]", " ", "x"]
+    for _ in range(200):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        expected = [(m.start(), m.end(), state.originals[m.group()]) for m in _PLACEHOLDER.finditer(text)
+                    if m.group() in state.originals]
+        assert [(f.start, f.end, f.replacement) for f in restorations(text, state)] == expected, text
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_digit_runs_are_the_run_pattern_matches(seed: int) -> None:
+    """``Prepared.runs`` finds numbers by their stretches of digits and separators: exactly the matches of the
+    run pattern over the digit image (long blanks, separators without digits, other scripts' digits)."""
+    from tollway.guardrails.builtin.scan import _RUN
+
+    rng = random.Random(seed)
+    pieces = ["0", "7", "42", "1999", " ", "  ", "       ", "-", ".", "(", ")", "/", "a", ",", "٣", "é", "\n", "+"]
+    for _ in range(300):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 40)))
+        prepared = Prepared(text)
+        expected = [(m.start(), m.end(), m.group().count(b"0")) for m in _RUN.finditer(prepared.digits)]
+        assert prepared.runs == expected, text

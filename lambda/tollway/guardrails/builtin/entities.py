@@ -54,8 +54,9 @@ class Entity:
     #: character, which the regex engine skips to in C)
     anchor: re.Pattern[str] | None = None
     min_token: int = 0
-    #: a further test of a token: ``(text, start, end)``
-    token_check: Callable[[str, int, int], bool] | None = None
+    #: ``(length, needle, gate)``: a token shorter than that length counts only when it holds the needle
+    #: (tested inline: no call per token), which needs one of the ``gate`` words in the text
+    short_token: tuple[int, str, frozenset[bytes]] | None = None
     #: window extent around a needle, run or token, in characters
     before: int = 4
     after: int = 4
@@ -105,9 +106,18 @@ class Entity:
             return scan.merge([(lo - before if lo > before else 0, hi + after)
                                for lo, hi, _ in prepared.runs_shaped(self.min_digits, self.run_shape)], ordered=True)
         if self.min_token:
-            least, test = self.min_token, self.token_check
-            return scan.merge([(lo - before if lo > before else 0, hi + after) for lo, hi in prepared.tokens
-                               if hi - lo >= least and (test is None or test(raw, lo, hi))], ordered=True)
+            least, longest = self.min_token, prepared.longest_token
+            if longest < least:
+                return []
+            if self.short_token is None:
+                tokens = [(lo, hi) for lo, hi in prepared.tokens if hi - lo >= least]
+            else:
+                long, needle, gate = self.short_token
+                if longest < long and prepared.words_known and not prepared.has_any(gate):
+                    return []  # no token long enough, and none holds the needle
+                tokens = [(lo, hi) for lo, hi in prepared.tokens
+                          if hi - lo >= long or (hi - lo >= least and needle in raw[lo:hi])]
+            return scan.merge([(lo - before if lo > before else 0, hi + after) for lo, hi in tokens], ordered=True)
         return [(0, len(raw))]
 
 
@@ -157,14 +167,14 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
     Entity("PHONE_NUMBER", "PHONE", re.compile(
         r"(?<![\w+\-./])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}"
         r"|(?:\(\d{3}\) ?|\d{3}[.-])\d{3}[.-]\d{4})(?![\w\-]|\.\d)"), min_digits=8, valid=phone,
-        run_shape=prefilters.literal_shape(b"+0", b"(000)", b"000-000-0000", b"000.000.0000", b"000-000.0000",
-                                     b"000.000-0000", not_after=b"0+-./")),
+        # a ``+`` in a run image is the character before a run, so a digit follows it
+        run_shape=prefilters.literal_shape(b"+", b"(000)", b"000-000-0000", not_after=b"0+-./", fold=b".-")),
     Entity("CREDIT_CARD", "CREDIT_CARD", re.compile(r"(?<![\w\-.])(?:\d[ -]?){12,18}\d(?![\w\-]|\.\d)"),
            min_digits=13, valid=card),
     Entity("IBAN_CODE", "IBAN", re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b"),
            min_digits=10, run_shape=prefilters.literal_shape(b"0" * 10, spaces=False), before=34, after=34, valid=iban),
     Entity("US_SSN", "SSN", re.compile(r"(?<![\w\-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\w\-])"),
-           min_digits=9, run_shape=prefilters.regex_shape(rb"000(?P<sep>[- ])00(?P=sep)0000")),
+           min_digits=9, run_shape=prefilters.literal_shape(b"000-00-0000", b"000 00 0000")),
     Entity("US_PASSPORT", "PASSPORT", re.compile(
         r"(?i:passport)(?:\s+(?i:no\.?|number|num|id|is|#)){0,2}\s*[:#]?\s*\b([A-Z]{1,2}\d{6,8}|\d{9})\b"),
         needles=("passport",), lower=True, before=0, after=40, group=1),  # no gate: it may end a longer word
@@ -198,7 +208,8 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
         r"\b(?:sk-(?:proj-|ant-(?:api\d\d-)?|svcacct-)?[A-Za-z0-9_-]{20,}|gsk_[A-Za-z0-9]{20,}|xai-[A-Za-z0-9]{20,}"
         r"|AIza[0-9A-Za-z_-]{35}|gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22,}|xox[abprs]-[A-Za-z0-9-]{10,}"
         r"|hf_[A-Za-z0-9]{30,}|r8_[A-Za-z0-9]{20,}|nvapi-[A-Za-z0-9_-]{20,}|sk_live_[A-Za-z0-9]{20,})"),
-        min_token=scan.MIN_TOKEN, token_check=lambda text, lo, hi: hi - lo >= 23 or "xox" in text[lo:hi],
+        # a key shorter than 23 characters is a Slack token: the word ``xox[abprs]`` starts the token
+        min_token=scan.MIN_TOKEN, short_token=(23, "xox", scan.word_bytes(["xoxa", "xoxb", "xoxp", "xoxr", "xoxs"])),
         before=1, after=1),
 )}
 

@@ -130,6 +130,8 @@ def _positions(text: str, needle: str) -> list[int]:
 def _blobs(prepared: Prepared) -> list[str]:
     """Base64 or hex runs of 32+ characters (only tokens of key-like characters that long can hold one)."""
     text = prepared.text
+    if prepared.longest_token < 32:  # a masked prompt's tokens are then not carried over at all
+        return []
     return [blob for start, end in prepared.tokens if end - start >= 32 for blob in _BLOB.findall(text, start, end)]
 
 

@@ -103,9 +103,11 @@ class KeywordGuardrail(TextGuardrail):
         text = prepared.text
         haystack: str | None = None  # made once a gate passes: most texts hold none of the words
         out: list[tuple[int, int]] = []
-        present = prepared.words
+        # the gates read the text's word set; a short list searched in a text no other guardrail made a word set
+        # of (an answer) is cheaper searched directly
+        present = prepared.words if len(self.words) > _SEARCHED or prepared.words_known else None
         for word, gate in zip(self.words, self.gates, strict=True):
-            if not gate <= present:
+            if present is not None and not gate <= present:
                 continue
             if haystack is None:  # lower moved positions: as written
                 haystack = text if self.case_sensitive else (prepared.lower or text)
@@ -118,6 +120,10 @@ class KeywordGuardrail(TextGuardrail):
                     out.append((at, end))
                 at = haystack.find(word, at + 1)
         return out
+
+
+#: up to this many deny-list entries are searched in a text directly rather than gated by its word set
+_SEARCHED = 8
 
 
 def _gate(keyword: str) -> frozenset[bytes]:

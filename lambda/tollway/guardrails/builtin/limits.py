@@ -71,9 +71,11 @@ def estimate(parts: list[Any]) -> int:
 
 
 def _size(obj: Any) -> int:
-    dump = getattr(obj, "model_dump_json", None)
-    if dump is not None:
-        return len(dump(exclude_none=True).encode())
+    """The bytes of ``obj`` as JSON: a model's ``model_dump_json(exclude_none=True)``, read as the UTF-8 bytes
+    its serializer makes (not decoded to a string and encoded again), or a dict's compact ``json.dumps``."""
+    serializer = getattr(type(obj), "__pydantic_serializer__", None)
+    if serializer is not None:
+        return len(serializer.to_json(obj, exclude_none=True))
     return len(json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode())
 
 

@@ -10,48 +10,57 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Callable, Iterable, Iterator
-from itertools import accumulate
 from typing import Any
 
-#: picks digit runs from ``Prepared.run_image``: positions in it (any position inside a run picks that run)
+#: picks digit runs from ``Prepared.run_image`` (one run a line): the indices of the lines it picks (repeats
+#: allowed)
 RunShape = Callable[[bytes], Iterable[int]]
 
 
 def regex_shape(pattern: bytes) -> RunShape:
     """Runs in which ``pattern`` matches (give it a literal first character: the engine skips to those in C)."""
     compiled = re.compile(pattern)
-    return lambda image: (match.start() for match in compiled.finditer(image))
+    return lambda image: _lines(image, (match.start() for match in compiled.finditer(image)))
 
 
-def literal_shape(*needles: bytes, not_after: bytes = b"", spaces: bool = True) -> RunShape:
+def literal_shape(*needles: bytes, not_after: bytes = b"", spaces: bool = True, fold: bytes = b"") -> RunShape:
     """Runs holding one of ``needles`` (not right after a byte of ``not_after``), found with ``bytes.find``;
-    with ``spaces=False`` the runs are searched with their spaces removed (``0 0`` reads as ``00``)."""
+    with ``spaces=False`` the runs are searched with their spaces removed (``0 0`` reads as ``00``); with
+    ``fold`` (pairs of bytes: the first read as the second) one needle stands for its variants (a search of a
+    run image, all ``0`` and separators, costs a step per byte or two whatever the needle)."""
+    table = bytes.maketrans(fold[::2], fold[1::2]) if fold else None
+
+    def found(image: bytes, needle: bytes) -> Iterator[int]:
+        """Where ``needle`` is, the first time in each line."""
+        at = image.find(needle)
+        while at != -1:
+            if not (at and image[at - 1] in not_after):
+                yield at
+                at = image.find(b"\n", at)
+                if at == -1:
+                    return
+            at = image.find(needle, at + 1)
 
     def shape(image: bytes) -> Iterator[int]:
-        if not spaces:  # positions then point into the compacted image: count the runs before them instead
+        if not spaces:  # lines stay lines when the spaces are removed
             compact = image.translate(None, b" ")
-            marks: list[int] | None = None  # made on the first hit: most texts have none
             for needle in needles:
-                at = compact.find(needle)
-                while at != -1:
-                    marks = marks if marks is not None else _marks(image)
-                    yield marks[compact.count(b"\n", 0, at)]
-                    at = compact.find(b"\n", at)
-                    at = -1 if at == -1 else compact.find(needle, at)
+                yield from _lines(compact, found(compact, needle))
             return
+        folded = image if table is None else image.translate(table)  # same positions
         for needle in needles:
-            at = image.find(needle)
-            while at != -1:
-                if not (at and image[at - 1] in not_after):
-                    yield at
-                at = image.find(needle, at + 1)
+            yield from _lines(folded, found(folded, needle))
 
     return shape
 
 
-def _marks(image: bytes) -> list[int]:
-    """Where each line of ``image`` starts (summed in C: no Python step per line)."""
-    return [0, *accumulate(map((1).__add__, map(len, image.split(b"\n"))))]
+def _lines(image: bytes, positions: Iterable[int]) -> Iterator[int]:
+    """The line of each of ``positions`` (in order), counting line breaks in C from one to the next."""
+    line, seen = 0, 0
+    for at in positions:
+        line += image.count(b"\n", seen, at)
+        seen = at
+        yield line
 
 
 def required_literal(pattern: str) -> str | None:

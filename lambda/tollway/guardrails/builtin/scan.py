@@ -15,19 +15,27 @@ positions line up) and from it:
 - ``tokens``: its runs of 15+ key-like characters (``[A-Za-z0-9+/=_.-]``), where API keys, JWTs, AWS keys
   and base64/hex blobs can be.
 
-Detectors then run their full pattern only inside small windows around those places (with the text's real
-boundaries, so lookbehinds and lookaheads still see their context).
+Detectors then run their full pattern only inside small windows around those places (``windows``), with the
+text's real boundaries, so lookbehinds and lookaheads still see their context.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
-from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from tollway.guardrails.base import PREPARED
+from tollway.guardrails.builtin.windows import (
+    anchored,
+    class_table,
+    joined_matches,
+    matches,
+    merge,
+    spread,
+)
 
 if TYPE_CHECKING:
     from tollway.guardrails.base import Session
@@ -37,9 +45,11 @@ _LETTERS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 #: ASCII letters lowercased, every other byte a space: ``split()`` then gives the words (numbers are not
 #: words here: no gate needs one, and a prompt holds many)
 _WORDS = bytes(c if c in _LETTERS else 32 for c in range(256)).lower()
-#: every digit as ``0``, other bytes unchanged (the separators of a number stay what they are)
-_DIGITS = bytes(48 if 48 <= c <= 57 else c for c in range(256))
-_TOKEN_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=_.-")
+#: every digit as ``0``, a line break as a carriage return (so ``run_image`` holds no line break but its
+#: own), other bytes unchanged (the separators of a number stay what they are)
+_DIGITS = bytes(48 if 48 <= c <= 57 else 13 if c == 10 else c for c in range(256))
+_TOKEN_BYTES = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=_.-"
+_TOKEN_CHARS = frozenset(_TOKEN_BYTES)
 #: key-like characters as ``a``, every other byte a space
 _TOKENS = bytes(97 if c in _TOKEN_CHARS else 32 for c in range(256))
 #: the shortest token worth a look (``xoxb-`` and ten characters is the shortest key pattern)
@@ -48,6 +58,7 @@ _TOKEN_PREFIX = b"a" * MIN_TOKEN
 #: a number worth a closer look: 7+ characters of digits and separators, starting and ending with a digit
 _RUN = re.compile(rb"0[0 \-.()/]{5,}0")
 _DECIMAL = re.compile(r"\d")
+_SPAN = re.Match.span
 _IMAGE = "tollway-ascii-image"
 #: every gate word made so far (``word_bytes``): the only words ``Prepared.words`` keeps
 _VOCABULARY: frozenset[bytes] = frozenset()
@@ -70,8 +81,8 @@ codecs.register_error(_IMAGE, _image_of)
 class Prepared:
     """One text with its cheap derived forms (see the module docstring), each computed on first use."""
 
-    __slots__ = ("_ascii", "_digits", "_from", "_lower", "_run_image", "_runs", "_tokens", "_vocabulary", "_words",
-                 "text")
+    __slots__ = ("_ascii", "_digits", "_from", "_longest", "_lower", "_run_image", "_runs", "_tokens", "_vocabulary",
+                 "_words", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -84,8 +95,9 @@ class Prepared:
         self._vocabulary: frozenset[bytes] = _VOCABULARY
         self._runs: list[tuple[int, int, int]] | None = None
         self._digits: bytes | None = None
-        self._run_image: tuple[bytes, list[int]] | None = None
+        self._run_image: bytes | None = None
         self._tokens: list[tuple[int, int]] | None = None
+        self._longest: int | None = None
 
     @property
     def ascii(self) -> bytes:
@@ -99,7 +111,7 @@ class Prepared:
     def lower(self) -> str | None:
         """The lowercase text, or None when lowercasing changed its length (positions would not line up)."""
         if self._lower is None:
-            self._lower = self.text.lower()
+            self._lower = self._carried_lower() or self.text.lower()
         return self._lower if len(self._lower) == len(self.text) else None
 
     @property
@@ -123,6 +135,17 @@ class Prepared:
         self._words = _VOCABULARY.intersection(image.translate(_WORDS).split())
         return self._words
 
+    @property
+    def words_known(self) -> bool:
+        """Whether ``words`` is cheap now: made already, or carried from a source that has it (else it costs a
+        split of the whole text, which pays only for many gates)."""
+        if self._vocabulary is not _VOCABULARY:
+            return False
+        if self._words is not None:
+            return True
+        return self._from is not None and self._from[0]._words is not None \
+            and self._from[0]._vocabulary is _VOCABULARY
+
     def has_any(self, words: frozenset[bytes]) -> bool:
         """Whether one of ``words`` (lowercase ASCII letters) is a word of the text."""
         return not self.words.isdisjoint(words)
@@ -133,28 +156,24 @@ class Prepared:
         if self._runs is None and self._from is not None and self._from[0]._runs is not None:
             self._runs = self._carried_runs(*self._from)
         if self._runs is None:
-            self._runs = [(m.start(), m.end(), m.group().count(b"0")) for m in _RUN.finditer(self.digits)]
+            digits = self.digits  # spans only: reading each match's text back costs more than counting in place
+            self._runs = [(lo, hi, digits.count(b"0", lo, hi)) for lo, hi in map(_SPAN, _RUN.finditer(digits))]
         return self._runs
 
     @property
     def digits(self) -> bytes:
-        """The ASCII image with every digit as ``0``."""
+        """The ASCII image with every digit as ``0`` (and a line break as ``\\r``, which no run holds)."""
         if self._digits is None:
             self._digits = self.ascii.translate(_DIGITS)
         return self._digits
 
     @property
-    def run_image(self) -> tuple[bytes, list[int]]:
-        """Every digit run's image (digits as ``0``, the character before it first) joined by line breaks, and
-        where each starts in it."""
+    def run_image(self) -> bytes:
+        """Every digit run's image (digits as ``0``, the character before it first), one a line: the line
+        breaks are its only ones (``digits`` has none), so a position's run is the count of breaks before it."""
         if self._run_image is None:
             digits = self.digits
-            pieces = [digits[lo - 1 if lo else 0:hi] for lo, hi, _ in self.runs]
-            starts, position = [], 0
-            for piece in pieces:
-                starts.append(position)
-                position += len(piece) + 1
-            self._run_image = b"\n".join(pieces), starts
+            self._run_image = b"\n".join([digits[lo - 1 if lo else 0:hi] for lo, hi, _ in self.runs])
         return self._run_image
 
     def runs_shaped(self, least: int, shape: RunShape | None) -> list[tuple[int, int, int]]:
@@ -162,8 +181,7 @@ class Prepared:
         pass over all runs (shared by every detector that asks) instead of a look at each."""
         runs = self.runs
         if shape is not None and runs:
-            joined, starts = self.run_image
-            runs = [runs[i] for i in sorted({bisect_right(starts, at) - 1 for at in shape(joined)})]
+            runs = [runs[i] for i in sorted(set(shape(self.run_image)))]
         return [run for run in runs if run[2] >= least]
 
     @property
@@ -184,6 +202,20 @@ class Prepared:
             self._tokens = out
         return self._tokens
 
+    @property
+    def longest_token(self) -> int:
+        """At least the length of its longest token (0 without one): exact once ``tokens`` is made; for an edit
+        whose tokens were not needed yet, the longer of the source's longest and those found near the edits
+        (its tokens are among those), so a reader that only needs long tokens does not make them all."""
+        if self._longest is None:
+            if self._tokens is None and self._from is not None and self._from[0]._tokens is not None:
+                _, _, regions = self._from
+                near = [hi - lo for start, end in _widened(regions, self.ascii, _TOKEN_BYTES)
+                        for lo, hi in _region_tokens(self.ascii, start, end)]
+                return max(self._from[0].longest_token, *near, 0)
+            self._longest = max([hi - lo for lo, hi in self.tokens], default=0)
+        return self._longest
+
     def edited(self, text: str, edits: list[tuple[int, int, int]]) -> Prepared:
         """The ``Prepared`` of ``text``, this text with ``edits`` applied (``(start, end, new length)`` in this
         text's positions, in order, not overlapping), reusing what was computed here, on first use of each
@@ -200,6 +232,25 @@ class Prepared:
         out._from = (self, edits, merge(regions))
         return out
 
+    def _carried_lower(self) -> str | None:
+        """The lowercase form of an edit of an ASCII text whose lowercase form was made: the source's, with the
+        (ASCII) replacements lowercased in (ASCII lowercasing is per character, so this is ``text.lower()``)."""
+        if self._from is None:
+            return None
+        source, edits, _ = self._from
+        if source._lower is None or not source.text.isascii():
+            return None
+        pieces: list[str] = []
+        position, shift = 0, 0
+        for start, end, size in edits:
+            replacement = self.text[start + shift:start + shift + size]
+            if not replacement.isascii():
+                return None
+            pieces += (source._lower[position:start], replacement.lower())
+            position, shift = end, shift + size - (end - start)
+        pieces.append(source._lower[position:])
+        return "".join(pieces)
+
     def _carried_words(self, words: frozenset[bytes], regions: list[tuple[int, int]]) -> frozenset[bytes]:
         image = self.ascii
         return words.union(*(_VOCABULARY.intersection(image[lo:hi].translate(_WORDS).split()) for lo, hi in regions))
@@ -215,8 +266,8 @@ class Prepared:
     def _carried_tokens(self, old: Prepared, edits: list[tuple[int, int, int]],
                         regions: list[tuple[int, int]]) -> list[tuple[int, int]]:
         assert old._tokens is not None
-        image = self.ascii.translate(_TOKENS)
-        found = [span for lo, hi in _widened(regions, image, b"a") for span in _token_spans(image, lo, hi)]
+        found = [span for lo, hi in _widened(regions, self.ascii, _TOKEN_BYTES)
+                 for span in _region_tokens(self.ascii, lo, hi)]
         return _combined(old._tokens, found, edits)
 
     @staticmethod
@@ -247,6 +298,18 @@ def _until(found: Iterator[re.Match[bytes]], end: int) -> Iterator[re.Match[byte
         yield match
 
 
+def _region_tokens(ascii: bytes, lo: int, hi: int) -> list[tuple[int, int]]:
+    """Tokens of an ASCII image starting in ``[lo, hi)``, read from a token image of that stretch only (longer
+    when the last token runs to its end)."""
+    end = hi + _REACH
+    while True:
+        image = ascii[lo:end].translate(_TOKENS)
+        found = list(_token_spans(image, 0, hi - lo))
+        if end >= len(ascii) or not found or found[-1][1] < len(image):
+            return [(start + lo, stop + lo) for start, stop in found]
+        end += end - lo
+
+
 def _token_spans(image: bytes, lo: int, hi: int) -> Iterator[tuple[int, int]]:
     """Tokens (runs of ``a``, at least ``MIN_TOKEN`` long) of a token image starting in ``[lo, hi)``."""
     at = image.find(_TOKEN_PREFIX, lo)
@@ -259,23 +322,34 @@ def _token_spans(image: bytes, lo: int, hi: int) -> Iterator[tuple[int, int]]:
 
 def _combined(old: list[Any], fresh: list[Any], edits: list[tuple[int, int, int]]) -> list[Any]:
     """Spans found again near the edits, plus the old ones (tuples starting ``(start, end, ...)``) that no edit
-    touched, shifted to the new positions, unless they overlap one found again. All three are in order."""
-    kept = []
-    edit, shift, near = 0, 0, 0
-    for span in old:
-        start, end = span[0], span[1]
-        while edit < len(edits) and edits[edit][1] <= start:
-            shift += edits[edit][2] - (edits[edit][1] - edits[edit][0])
-            edit += 1
-        if edit < len(edits) and edits[edit][0] < end:
-            continue
-        start, end = start + shift, end + shift
-        while near < len(fresh) and fresh[near][1] <= start:
-            near += 1
-        if near < len(fresh) and fresh[near][0] < end:
-            continue
-        kept.append((start, end, *span[2:]))
-    return sorted(kept + fresh)
+    touched, shifted to the new positions, unless they overlap one found again. All three are in order (old
+    spans do not overlap, so their ends are in order too): the old spans between two edits are a slice, found
+    by bisection, so a long text's many spans are moved without a Python step each where no edit shifts them."""
+    starts = [span[0] for span in old]
+    ends = [span[1] for span in old]
+    kept: list[Any] = []
+    shift, after = 0, 0  # the shift past the edits so far, and where the last one ended (old positions)
+    for edit_start, edit_end, size in edits:
+        # old spans starting at or after the previous edit's end and ending at or before this edit's start
+        kept += _shifted(old[bisect_left(starts, after):bisect_right(ends, edit_start)], shift)
+        shift += size - (edit_end - edit_start)
+        after = edit_end
+    kept += _shifted(old[bisect_left(starts, after):], shift)
+    if fresh and kept:
+        kept_ends = [span[1] for span in kept]
+        dropped = set()
+        for fresh_start, fresh_end, *_ in fresh:
+            index = bisect_right(kept_ends, fresh_start)
+            while index < len(kept) and kept[index][0] < fresh_end:
+                dropped.add(index)
+                index += 1
+        if dropped:
+            kept = [span for index, span in enumerate(kept) if index not in dropped]
+    return sorted(kept + fresh) if fresh else kept
+
+
+def _shifted(spans: list[Any], shift: int) -> list[Any]:
+    return spans if not shift else [(start + shift, end + shift, *rest) for start, end, *rest in spans]
 
 
 def prepared(session: Session, text: str) -> Prepared:
@@ -297,91 +371,6 @@ def word_bytes(words: Iterable[str]) -> frozenset[bytes]:
     if not out <= _VOCABULARY:
         _VOCABULARY = _VOCABULARY | out
     return out
-
-
-def anchored(haystack: str, needles: tuple[str, ...], before: int, after: int, *,
-             check: Callable[[str, int], bool] | None = None) -> list[tuple[int, int]]:
-    """Merged windows ``[at - before, at + len(needle) + after)`` around every occurrence of each needle
-    (that passes ``check``, when given)."""
-    spans: list[tuple[int, int]] = []
-    size = len(haystack)
-    for needle in needles:
-        at = haystack.find(needle)
-        while at != -1:
-            if check is None or check(haystack, at):
-                spans.append((max(0, at - before), min(size, at + len(needle) + after)))
-            at = haystack.find(needle, at + 1)
-    return merge(spans)
-
-
-def class_table(chars: bytes) -> bytes:
-    """A ``bytes.translate`` table: ``chars`` as ``a``, every other byte a space (see ``spread``)."""
-    return bytes(97 if c in chars else 32 for c in range(256))
-
-
-def spread(prepared: Prepared, needle: str, reach: tuple[int, int],
-           tables: tuple[bytes, bytes]) -> list[tuple[int, int]]:
-    """Merged windows around every occurrence of ``needle`` that reach only as far as a match can: over the
-    run of ``left`` characters before it (at most ``before``) and of ``right`` ones after it (at most
-    ``after``), with ``reach`` ``(before, after)`` and ``tables`` ``(left, right)``, ``class_table`` tables
-    read on the ASCII image (so a regex scanning the window starts
-    where a match can start, instead of trying every position of a fixed-size window)."""
-    text, image = prepared.text, prepared.ascii
-    (before, after), (left, right) = reach, tables
-    spans: list[tuple[int, int]] = []
-    at = text.find(needle)
-    while at != -1:
-        lo = at - before if at > before else 0
-        lo += image[lo:at].translate(left).rfind(b" ") + 1
-        end = at + len(needle)
-        tail = image[end:end + after].translate(right)
-        cut = tail.find(b" ")
-        spans.append((lo, end + (len(tail) if cut == -1 else cut)))
-        at = text.find(needle, end)
-    return merge(spans, ordered=True)
-
-
-def merge(spans: list[tuple[int, int]], *, ordered: bool = False) -> list[tuple[int, int]]:
-    """Overlapping or touching spans joined (``ordered``: they are already sorted by start)."""
-    out: list[tuple[int, int]] = []
-    for lo, hi in spans if ordered else sorted(spans):
-        if out and lo <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], hi))
-        else:
-            out.append((lo, hi))
-    return out
-
-
-def matches(pattern: re.Pattern[str], text: str, windows: list[tuple[int, int]]) -> Iterator[re.Match[str]]:
-    """Matches of ``pattern`` inside each window, each reported once."""
-    seen: set[tuple[int, int]] = set()
-    for lo, hi in windows:
-        for match in pattern.finditer(text, lo, hi):
-            if match.span() not in seen:
-                seen.add(match.span())
-                yield match
-
-
-def joined_matches(pattern: re.Pattern[str], text: str,
-                   windows: list[tuple[int, int]]) -> Iterator[re.Match[str]]:
-    """``matches`` for a pattern that cannot match a line break, in one regex call for many windows: they are
-    scanned joined by line breaks, and each candidate is matched again in the text itself (so lookbehinds and
-    word boundaries at a window's start see the real context)."""
-    if len(windows) < 4:
-        yield from matches(pattern, text, windows)
-        return
-    starts: list[int] = []
-    position = 0
-    for lo, hi in windows:
-        starts.append(position)
-        position += hi - lo + 1
-    joined = "\n".join([text[lo:hi] for lo, hi in windows])
-    for candidate in pattern.finditer(joined):
-        index = bisect_right(starts, candidate.start()) - 1
-        lo, hi = windows[index]
-        match = pattern.match(text, lo + candidate.start() - starts[index], hi)
-        if match is not None:
-            yield match
 
 
 __all__ = ["MIN_TOKEN", "Prepared", "anchored", "class_table", "joined_matches", "matches", "merge", "prepared",
