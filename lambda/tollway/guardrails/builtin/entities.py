@@ -96,7 +96,7 @@ class Entity:
             return scan.merge([(m.start() - before if m.start() > before else 0, m.end() + after)
                                for m in self.anchor.finditer(raw)], ordered=True)
         if self.spread is not None:
-            return scan.spread(prepared, self.needles[0], (before, after), self.spread)
+            return scan.spread(prepared.text, prepared.ascii, self.needles[0], (before, after), self.spread)
         if self.needles:
             haystack = prepared.lower if self.lower else raw
             if haystack is None:

@@ -11,8 +11,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import re
 
-    from tollway.guardrails.builtin.scan import Prepared
-
 
 def anchored(haystack: str, needles: tuple[str, ...], before: int, after: int, *,
              check: Callable[[str, int], bool] | None = None) -> list[tuple[int, int]]:
@@ -34,14 +32,13 @@ def class_table(chars: bytes) -> bytes:
     return bytes(97 if c in chars else 32 for c in range(256))
 
 
-def spread(prepared: Prepared, needle: str, reach: tuple[int, int],
+def spread(text: str, image: bytes, needle: str, reach: tuple[int, int],
            tables: tuple[bytes, bytes]) -> list[tuple[int, int]]:
     """Merged windows around every occurrence of ``needle`` that reach only as far as a match can: over the
     run of ``left`` characters before it (at most ``before``) and of ``right`` ones after it (at most
     ``after``), with ``reach`` ``(before, after)`` and ``tables`` ``(left, right)``, ``class_table`` tables
-    read on the ASCII image (so a regex scanning the window starts
-    where a match can start, instead of trying every position of a fixed-size window)."""
-    text, image = prepared.text, prepared.ascii
+    read on ``image``, the text's ASCII image (``Prepared.ascii``), so a regex scanning the window starts
+    where a match can start, instead of trying every position of a fixed-size window."""
     (before, after), (left, right) = reach, tables
     spans: list[tuple[int, int]] = []
     at = text.find(needle)
