@@ -37,6 +37,7 @@ _L = [bytes((field << 3 | 2,)) for field in range(16)]
 #: names, routes, operations, finish reasons repeat on every request; bounded, emptied when full
 _CACHE_SIZE = 4096
 _string_fields: dict[tuple[bytes, str, Any], bytes] = {}
+_keys: dict[str, bytes] = {}
 
 
 def _varint(value: int) -> bytes:
@@ -97,6 +98,11 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
     out = []
     for key, value in attributes.items():
         kind = type(value)
+        if kind is int or kind is float:  # counts, costs, statuses: no cache, no call per field
+            number = b"\x18" + _varint(value) if kind is int else b"\x21" + _pack_double(value)
+            pair = (_keys.get(key) or _key_field(key)) + b"\x12" + _SMALL[len(number)] + number
+            out.append(tag + _SMALL[len(pair)] + pair if len(pair) < 0x80 else _field(tag, pair))
+            continue
         if kind is str:
             remembered: Any = value
         elif (kind is list or kind is tuple) and all(type(item) is str for item in value):
@@ -111,6 +117,14 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
             found = _string_fields[tag, key, remembered] = _field(tag, _key_value(key, value))
         out.append(found)
     return b"".join(out)
+
+
+def _key_field(key: str) -> bytes:
+    """``KeyValue.key`` of ``key``, encoded once (attribute names are few)."""
+    if len(_keys) >= _CACHE_SIZE:
+        _keys.clear()
+    found = _keys[key] = _field(b"\x0a", key.encode())
+    return found
 
 
 def _flags(context: SpanContext | None) -> bytes:

@@ -20,10 +20,12 @@ event count limits (Tollway's spans carry a fixed, small set) and span processor
 
 from __future__ import annotations
 
+import contextvars
 import time
 import traceback
 from typing import TYPE_CHECKING, Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.trace.sampling import Decision
@@ -40,6 +42,9 @@ if TYPE_CHECKING:
 
 #: what a child span copies from its parent: trace id, flags, trace state, and whether it is sampled
 Lineage = tuple[int, TraceFlags, "TraceState | None", bool]
+#: the recorded span made current by ``SpanRecorder.enter`` (alongside the OpenTelemetry context, which stays
+#: the reference: a span another tracer made current there is what ``child`` parents to when this is unset)
+_current: contextvars.ContextVar[RecordedSpan | None] = contextvars.ContextVar("tollway_span", default=None)
 _SAMPLED, _NOT_SAMPLED = TraceFlags(TraceFlags.SAMPLED), TraceFlags(TraceFlags.DEFAULT)
 _UNSET = Status(StatusCode.UNSET)
 
@@ -73,10 +78,27 @@ class SpanRecorder:
         return RecordedSpan(self, name, context, remote, kind=kind, attributes=attributes,
                             lineage=(trace_id, flags, sampled.trace_state, flags.sampled))
 
+    def enter(self, span: trace.Span, parent: Context | None = None) -> tuple[object, object]:
+        """Make ``span`` the current span (in the OpenTelemetry context, under ``parent`` when given); ``exit``
+        with what this returns."""
+        return (otel_context.attach(trace.set_span_in_context(span, parent)),
+                _current.set(span if type(span) is RecordedSpan else None))
+
+    @staticmethod
+    def exit(tokens: tuple[object, object]) -> None:
+        otel, own = tokens
+        _current.reset(own)  # type: ignore[arg-type]
+        otel_context.detach(otel)  # type: ignore[arg-type]
+
+    @staticmethod
+    def current() -> RecordedSpan | None:
+        """The recorded span ``enter`` made current, if any."""
+        return _current.get()
+
     def child(self, name: str, kind: SpanKind = SpanKind.INTERNAL,
               attributes: dict[str, Any] | None = None) -> trace.Span:
         """A span under the current one, recorded when that one is (the request's sampling decision)."""
-        current = trace.get_current_span()
+        current = _current.get() or trace.get_current_span()
         if type(current) is RecordedSpan:  # the usual case, read without SpanContext's property calls
             parent = current._span_context
             trace_id, flags, trace_state, sampled = current._lineage

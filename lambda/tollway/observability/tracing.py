@@ -119,8 +119,6 @@ class _Tracing:
     def __init__(self, *, otel: bool, langfuse: bool) -> None:
         import os
 
-        from opentelemetry import context as otel_context
-        from opentelemetry import trace
         from opentelemetry.sdk.resources import Resource
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -153,7 +151,6 @@ class _Tracing:
         self.spans = SpanRecorder(self.provider, "tollway")
         self.propagator: TextMapPropagator = TraceContextTextMapPropagator()
         # what the hooks below use on every request, looked up once
-        self.attach, self.detach, self.in_context = otel_context.attach, otel_context.detach, trace.set_span_in_context
         self.server, self.client, self.status = SpanKind.SERVER, SpanKind.CLIENT, Status
         self.error = StatusCode.ERROR
         self.flush_each = self.otlp is not None and flushes_each_request()
@@ -200,7 +197,7 @@ class TracingMiddleware:
         if operation:
             attributes["gen_ai.operation.name"] = operation
         span = state.spans.root(method, state.server, attributes, parent)
-        token = state.attach(state.in_context(span, parent))
+        token = state.spans.enter(span, parent)
         facts_token = _facts.set({"operation": operation})
         try:
             await self.app(scope, receive, send)
@@ -220,7 +217,7 @@ class TracingMiddleware:
                 span.set_status(state.status(state.error))
             span.end()
             _facts.reset(facts_token)
-            state.detach(token)
+            state.spans.exit(token)
             if state.flush_each and state.otlp is not None:  # after the last byte was handed on
                 state.otlp.force_flush()
 
@@ -245,7 +242,7 @@ async def attempt(deployment: Deployment, call: Callable[[Deployment], Awaitable
             "gen_ai.provider.name": provider_name(deployment.provider), "tollway.deployment_id": deployment.id,
             "tollway.model_group": deployment.model_name})
     span = state.spans.child(fixed[0], state.client, fixed[1])
-    token = state.attach(state.in_context(span))  # current: the upstream call carries its traceparent
+    token = state.spans.enter(span)  # current: the upstream call carries its traceparent
     try:
         result = await call(deployment)
     except TollwayError as exc:
@@ -263,7 +260,7 @@ async def attempt(deployment: Deployment, call: Callable[[Deployment], Awaitable
         return result
     finally:
         span.end()
-        state.detach(token)
+        state.spans.exit(token)
 
 
 async def authenticated(pending: Awaitable[AuthContext]) -> AuthContext:
@@ -329,13 +326,21 @@ async def _spanned(state: _Tracing, name: str, pending: Awaitable[T],
 
 
 async def inject_traceparent(request: httpx.Request) -> None:
-    """httpx request hook: the current span's ``traceparent`` on every upstream call."""
+    """httpx request hook: the current span's ``traceparent`` (and ``tracestate``) on every upstream call."""
     state = _state
-    if state is not None:
-        carrier: dict[str, str] = {}
-        state.propagator.inject(carrier)
-        for name, value in carrier.items():
-            request.headers[name] = value
+    if state is None:
+        return
+    current = state.spans.current()
+    if current is not None:  # Tollway's attempt span: the W3C header written directly
+        context = current.get_span_context()
+        request.headers["traceparent"] = f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}"
+        if context.trace_state:
+            request.headers["tracestate"] = context.trace_state.to_header()
+        return
+    carrier: dict[str, str] = {}
+    state.propagator.inject(carrier)
+    for name, value in carrier.items():
+        request.headers[name] = value
 
 
 def guardrail_event(guardrail: str, *, action: str, **attributes: str | int | float | bool) -> None:
