@@ -8,7 +8,8 @@ full and released. The guarantee, for a guardrail whose matches are at most ``ho
 match (up to ``window`` characters) is still caught, after at most ``len(match) - hold_back - 1`` of its
 characters were sent. Masking works the same way on held text: a match is masked once ``min(8, hold_back)``
 characters follow it (so it cannot still grow), which keeps matches of up to ``hold_back - 8`` characters
-whole; placeholders of the request are put back as their event leaves.
+whole (a longer one that began in text already sent is left and recorded as ``log``); placeholders of the
+request are put back as their event leaves.
 
 Service-backed guardrails (bedrock, presidio) are asked about the window each time held text is released
 (about every ``hold_back`` characters): their blocks stop the stream; their masking applies to
@@ -150,8 +151,10 @@ class StreamGuard:
         if action == "block":
             await self._violation(guard, finding.category)
         settled = final or finding.end + self.margin <= size
-        if not settled or finding.start < offset:
+        if not settled:
             return []
+        if finding.start < offset and action == "mask":  # began in text already sent: too late to mask, and
+            action = "log"  # recorded as seen rather than left silent
         key = (guard.name, channel.released - offset + finding.start, finding.category)
         if key not in channel.seen:
             channel.seen.add(key)

@@ -72,6 +72,18 @@ def test_masking_on_a_stream_replaces_the_whole_match_across_chunks() -> None:
     assert error is None and sent == PREFIX + "[EMAIL_1] and they answer within a day."
 
 
+@pytest.mark.parametrize("size", [1, 3, 7])
+def test_a_match_too_long_to_mask_is_still_recorded(size: int) -> None:
+    from tollway.guardrails.record import CONTEXT_KEY
+
+    masker = guard("pii", mode="post_call", action="mask", entities=["EMAIL_ADDRESS"], stream_hold_back_chars=16)
+    state = session()
+    sent, error = asyncio.run(_run(StreamGuard([masker], openai_chat.CHUNK, state), _pieces(TEXT, size)))
+    assert error is None and sent == TEXT  # 25 characters: longer than the hold-back, so it began before a mask
+    assert state.ctx.extra[CONTEXT_KEY] == [{"guardrail": masker.name, "category": "EMAIL_ADDRESS", "action": "log",
+                                             "stage": "output"}]
+
+
 def test_placeholders_split_across_chunks_are_restored() -> None:
     restorer = guard("pii", mode="pre_call", output_parse_pii=True)
     state = session()
