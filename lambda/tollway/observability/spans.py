@@ -87,7 +87,10 @@ class SpanRecorder:
     @staticmethod
     def exit(tokens: tuple[object, object]) -> None:
         otel, own = tokens
-        _current.reset(own)  # type: ignore[arg-type]
+        try:
+            _current.reset(own)  # type: ignore[arg-type]
+        except ValueError:  # entered in another context: never fail a request over tracing (as ``detach``)
+            _current.set(None)
         otel_context.detach(otel)  # type: ignore[arg-type]
 
     @staticmethod
