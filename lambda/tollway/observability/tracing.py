@@ -36,7 +36,7 @@ from __future__ import annotations
 import contextvars
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tollway.passthrough.answers import NativeEvent, NativeResponse
+from tollway.observability.span_attributes import provider_name, request_attributes, response_attributes
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence
@@ -46,7 +46,6 @@ if TYPE_CHECKING:
     from opentelemetry.trace import Span
     from starlette.types import ASGIApp, Receive, Scope, Send
 
-    from tollway.api.context import RequestContext
     from tollway.auth.context import AuthContext
     from tollway.config.models import Config, Deployment
     from tollway.guardrails.base import Guardrail
@@ -55,12 +54,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-#: Tollway's provider prefixes -> ``gen_ai.provider.name`` well-known values (others pass as they are)
-PROVIDER_NAMES = {
-    "openai": "openai", "azure": "azure.ai.openai", "anthropic": "anthropic", "bedrock": "aws.bedrock",
-    "gemini": "gcp.gemini", "vertex_ai": "gcp.vertex_ai", "cohere": "cohere", "mistral": "mistral_ai",
-    "groq": "groq", "deepseek": "deepseek", "xai": "x_ai", "perplexity": "perplexity",
-}
 _RELEASED = {"tollway.status": "released"}
 #: the request headers W3C trace context is read from
 _W3C_HEADERS = frozenset((b"traceparent", b"tracestate"))
@@ -207,7 +200,7 @@ class TracingMiddleware:
             # the status the response started with (``RequestContextMiddleware``, outside, records it); none
             # yet: the app failed, and the 500 is sent outside this middleware
             status = (ctx.status if ctx is not None else None) or 500
-            attributes = _request_attributes(ctx, _facts.get() or {})
+            attributes = request_attributes(ctx, _facts.get() or {})
             attributes["http.response.status_code"] = status
             if route:
                 span.update_name(f"{method} {route}")
@@ -254,7 +247,7 @@ async def attempt(deployment: Deployment, call: Callable[[Deployment], Awaitable
         raise
     else:
         parts = result if isinstance(result, tuple) else (result,)  # a stream: (first item, rest, ...)
-        found = next((a for a in map(_response_attributes, parts) if a), {})
+        found = next((a for a in map(response_attributes, parts) if a), {})
         span.set_attributes(found)
         facts.update(found)
         return result
@@ -358,10 +351,6 @@ def guardrail_event(guardrail: str, *, action: str, **attributes: str | int | fl
         **{f"tollway.guardrail.{k}": v for k, v in attributes.items()}})
 
 
-def provider_name(provider: str | None) -> str:
-    return PROVIDER_NAMES.get(provider or "", provider or "unknown")
-
-
 def _trace_settlement(charge: Charge, state: _Tracing) -> None:
     """Make ``charge.settle``/``release`` run in a ``tollway.settle`` span (on this charge only: it stays the
     meter's object, so nothing else pays a delegation on every attribute read)."""
@@ -379,61 +368,3 @@ def _trace_settlement(charge: Charge, state: _Tracing) -> None:
 
     charge.settle = traced_settle  # type: ignore[method-assign]
     charge.release = traced_release  # type: ignore[method-assign]
-
-
-def _response_attributes(response: Any) -> dict[str, Any]:
-    """GenAI attributes of a canonical answer, or of a passthrough one (its parsed body in ``data``)."""
-    out: dict[str, Any] = {}
-    data = response.data if isinstance(response, (NativeResponse, NativeEvent)) else None
-    native = data if isinstance(data, dict) else {}
-    model = native.get("model") if native else getattr(response, "model", None)
-    if isinstance(model, str) and model:
-        out["gen_ai.response.model"] = model
-    if native:
-        listed = native.get("choices")
-        choices: list[Any] = listed if isinstance(listed, list) else []
-        reasons = [c.get("finish_reason") for c in choices if isinstance(c, dict) and c.get("finish_reason")]
-        reasons += [native["stop_reason"]] if native.get("stop_reason") else []
-    else:
-        reasons = [c.finish_reason for c in getattr(response, "choices", None) or []
-                   if getattr(c, "finish_reason", None)]
-    if reasons:
-        out["gen_ai.response.finish_reasons"] = [str(r) for r in reasons]
-    usage = getattr(response, "usage", None)
-    if usage is not None and getattr(usage, "prompt_tokens", None) is not None:
-        out["gen_ai.usage.input_tokens"] = int(usage.prompt_tokens)
-        if getattr(usage, "completion_tokens", None) is not None:
-            out["gen_ai.usage.output_tokens"] = int(usage.completion_tokens)
-    return out
-
-
-def _request_attributes(ctx: RequestContext | None, facts: dict[str, Any]) -> dict[str, Any]:
-    """What the request's ``RequestContext`` knows once it is answered (no keys, no content)."""
-    out: dict[str, Any] = {k: v for k, v in facts.items() if k.startswith("gen_ai.response.")}
-    if ctx is None:
-        return out
-    out["tollway.request_id"] = ctx.request_id
-    if ctx.model:
-        out["gen_ai.request.model"] = ctx.model
-    if ctx.provider:
-        out["gen_ai.provider.name"] = provider_name(ctx.provider)
-    if ctx.deployment:
-        out["tollway.deployment_id"] = ctx.deployment
-    if ctx.usage is not None:
-        out["gen_ai.usage.input_tokens"] = int(ctx.usage.prompt_tokens or 0)
-        out["gen_ai.usage.output_tokens"] = int(ctx.usage.completion_tokens or 0)
-    else:
-        out.update({k: v for k, v in facts.items() if k.startswith("gen_ai.usage.")})
-    if ctx.charge is not None and ctx.charge.cost is not None:
-        out["tollway.cost_usd"] = float(ctx.charge.cost)
-    if ctx.error_type:
-        out["error.type"] = ctx.error_type
-    auth = ctx.auth
-    if auth is not None:
-        for name, value in (("tollway.team_id", auth.team_id), ("tollway.user_id", auth.user_id),
-                            ("tollway.key_alias", (auth.metadata or {}).get("key_alias"))):
-            if value:
-                out[name] = str(value)
-    if ctx.extra.get("attempts"):
-        out["tollway.attempts"] = int(ctx.extra["attempts"])
-    return out
