@@ -117,3 +117,23 @@ def test_router_keys_under_litellm_settings_fill_what_router_settings_leaves_uns
     assert router.fallbacks == [{"a": ["b"]}] and router.content_policy_fallbacks == [{"a": ["b"]}]
     assert router.default_fallbacks == ["b"] and (router.model_extra or {})["max_fallbacks"] == 2
     assert config.default_timeout == 12
+
+
+def test_a_deployment_id_is_computed_once_and_read_as_a_plain_attribute(tmp_path: Path) -> None:
+    """The router, meter and tracing read ``Deployment.id`` many times a request: after the first read it must not
+    go through pydantic's ``__getattr__`` (a private attribute did, raising and catching inside on every read)."""
+    config = load_config(write(tmp_path, LITELLM_CONFIG))
+    first, second = config.groups()["gpt-4o"]
+    computed = second.id
+    assert len(computed) == 12 and second.model_dump() == config.groups()["gpt-4o"][1].model_dump()
+    assert "id" not in second.model_dump()  # not a field: dumps, equality and the schema are unchanged
+    original = type(second).__getattr__  # type: ignore[attr-defined]
+
+    def refuse(self: object, name: str) -> object:
+        raise AssertionError(f"{name} read through pydantic's __getattr__")
+
+    type(second).__getattr__ = refuse  # type: ignore[attr-defined,assignment]
+    try:
+        assert second.id == computed and first.id == "gpt4o-east"
+    finally:
+        type(second).__getattr__ = original  # type: ignore[attr-defined]
