@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace.export import SpanExportResult
 
-from tollway.observability.spans import RecordedSpan
+from tollway.observability.spans import UNSET_STATUS, RecordedSpan
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.resources import Resource
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 _pack_fixed64 = struct.Struct("<Q").pack
 _pack_double = struct.Struct("<d").pack
 _pack_fixed32 = struct.Struct("<I").pack
+#: ``Span.start_time_unix_nano`` and ``end_time_unix_nano`` (fields 7 and 8, fixed64) in one call
+_pack_times = struct.Struct("<BQBQ").pack
 #: ``Span.flags`` bits (opentelemetry-proto ``SpanFlags``)
 _HAS_IS_REMOTE, _IS_REMOTE = 0x100, 0x200
 _SMALL = [bytes((n,)) for n in range(128)]
@@ -38,6 +40,12 @@ _L = [bytes((field << 3 | 2,)) for field in range(16)]
 _CACHE_SIZE = 4096
 _string_fields: dict[tuple[bytes, str, Any], bytes] = {}
 _keys: dict[str, bytes] = {}
+#: span names seen lately, as their encoded field (bounded as above)
+_names: dict[str, bytes] = {}
+#: attributes whose value differs on every span: encoded each time, never cached
+_UNIQUE = frozenset(("tollway.request_id",))
+#: the last trace id encoded and its bytes (a request's spans share one, and are usually exported together)
+_last_trace: tuple[int, bytes] = (0, bytes(16))
 
 
 def _varint(value: int) -> bytes:
@@ -104,6 +112,9 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
             out.append(tag + _SMALL[len(pair)] + pair if len(pair) < 0x80 else _field(tag, pair))
             continue
         if kind is str:
+            if key in _UNIQUE:
+                out.append(_field(tag, _key_value(key, value)))
+                continue
             remembered: Any = value
         elif (kind is list or kind is tuple) and all(type(item) is str for item in value):
             remembered = tuple(value)
@@ -145,30 +156,54 @@ _LOCAL_FLAGS, _REMOTE_FLAGS = b"\x85\x01" + _pack_fixed32(_HAS_IS_REMOTE), b"\x8
 _UNSET_STATUS = b"\x7a\x00"
 
 
+def _sdk_fields(span: ReadableSpan) -> tuple[Any, ...]:
+    """An SDK span's fields as ``RecordedSpan.wire_fields`` gives them, then its links and dropped counts."""
+    context = span.get_span_context()
+    assert context is not None  # a finished SDK span always has one
+    parent = span.parent
+    return (context.trace_id, context.span_id, context.trace_state, parent.span_id if parent is not None else None,
+            parent is not None and parent.is_remote, span.name, span.kind, span.start_time, span.end_time,
+            span.attributes, span.events, span.status, span.links, span.dropped_attributes, span.dropped_events,
+            span.dropped_links)
+
+
+def _name(name: str) -> bytes:
+    """``Span.name``, encoded once per name seen lately."""
+    found = _names.get(name)
+    if found is None:
+        if len(_names) >= _CACHE_SIZE:
+            _names.clear()
+        found = _names[name] = _field(_L[5], name.encode())
+    return found
+
+
 def _span(span: ReadableSpan) -> bytes:
     if type(span) is RecordedSpan:  # Tollway's own: its fields in one call, nothing dropped, no links
-        context, parent, name, kind, start, end, attributes, events, status = span.wire_fields()
+        (trace_id, span_id, trace_state, parent_id, parent_remote, name, kind, start, end, attributes, events,
+         status) = span.wire_fields()
         links: Sequence[Link] = ()
         dropped_attributes = dropped_events = dropped_links = 0
     else:
-        found = span.get_span_context()
-        assert found is not None  # a finished SDK span always has one
-        context, parent, name, kind, start, end = (found, span.parent, span.name, span.kind, span.start_time,
-                                                   span.end_time)
-        attributes, events, links, status = span.attributes, span.events, span.links, span.status
-        dropped_attributes, dropped_events, dropped_links = (span.dropped_attributes, span.dropped_events,
-                                                             span.dropped_links)
-    out = [b"\x0a\x10", context.trace_id.to_bytes(16, "big"), b"\x12\x08", context.span_id.to_bytes(8, "big")]
-    if context.trace_state:
-        out.append(_text(_L[3], ",".join([f"{k}={v}" for k, v in context.trace_state.items()])))
-    if parent is not None:
-        out += (b"\x22\x08", parent.span_id.to_bytes(8, "big"))
+        (trace_id, span_id, trace_state, parent_id, parent_remote, name, kind, start, end, attributes, events,
+         status, links, dropped_attributes, dropped_events, dropped_links) = _sdk_fields(span)
+    global _last_trace
+    last_id, trace_bytes = _last_trace
+    if trace_id != last_id:
+        trace_bytes = trace_id.to_bytes(16, "big")
+        _last_trace = (trace_id, trace_bytes)
+    out = [b"\x0a\x10", trace_bytes, b"\x12\x08", span_id.to_bytes(8, "big")]
+    if trace_state:
+        out.append(_text(_L[3], ",".join([f"{k}={v}" for k, v in trace_state.items()])))
+    if parent_id is not None:
+        out += (b"\x22\x08", parent_id.to_bytes(8, "big"))
     if name:
-        out.append(_field(_L[5], name.encode()))
+        out.append(_names.get(name) or _name(name))
     out.append(_KINDS[kind._value_])
-    if start:
+    if start and end:
+        out.append(_pack_times(0x39, start, 0x41, end))
+    elif start:
         out.append(b"\x39" + _pack_fixed64(start))
-    if end:
+    elif end:
         out.append(b"\x41" + _pack_fixed64(end))
     if attributes:
         out.append(_attributes(_L[9], attributes))
@@ -184,12 +219,13 @@ def _span(span: ReadableSpan) -> bytes:
         out += [_field(_L[13], _link(link)) for link in links]
     if dropped_links:
         out.append(_uint(b"\x70", dropped_links))
-    code = status.status_code._value_
-    if code or status.description:
-        out.append(_field(_L[15], _text(_L[2], status.description) + _uint(b"\x18", code)))
+    if status is UNSET_STATUS:  # a recorded span's unless one was set
+        out.append(_UNSET_STATUS)
+    elif status.status_code._value_ or status.description:
+        out.append(_field(_L[15], _text(_L[2], status.description) + _uint(b"\x18", status.status_code._value_)))
     else:
         out.append(_UNSET_STATUS)
-    out.append(_REMOTE_FLAGS if parent is not None and parent.is_remote else _LOCAL_FLAGS)
+    out.append(_REMOTE_FLAGS if parent_remote else _LOCAL_FLAGS)
     return b"".join(out)
 
 

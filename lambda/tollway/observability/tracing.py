@@ -36,6 +36,7 @@ from __future__ import annotations
 import contextvars
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from tollway.errors import TollwayError
 from tollway.observability.span_attributes import provider_name, request_attributes, response_attributes
 
 if TYPE_CHECKING:
@@ -220,8 +221,6 @@ async def attempt(deployment: Deployment, call: Callable[[Deployment], Awaitable
     state = _state
     if state is None:
         return await call(deployment)
-    from tollway.errors import TollwayError
-
     facts = _facts.get() or {}
     operation = str(facts.get("operation") or "chat")
     key = (deployment.id, deployment.litellm_params.model, deployment.model_name, operation)
@@ -325,10 +324,9 @@ async def inject_traceparent(request: httpx.Request) -> None:
         return
     current = state.spans.current()
     if current is not None:  # Tollway's attempt span: the W3C header written directly
-        context = current.get_span_context()
-        request.headers["traceparent"] = f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}"
-        if context.trace_state:
-            request.headers["tracestate"] = context.trace_state.to_header()
+        request.headers["traceparent"], trace_state = current.traceparent()
+        if trace_state:
+            request.headers["tracestate"] = trace_state.to_header()
         return
     carrier: dict[str, str] = {}
     state.propagator.inject(carrier)

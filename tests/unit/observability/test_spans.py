@@ -12,9 +12,16 @@ from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, TraceIdRatioBased
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
+    ALWAYS_ON,
+    Decision,
+    ParentBased,
+    SamplingResult,
+    TraceIdRatioBased,
+)
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.trace.span import TraceState
@@ -154,3 +161,43 @@ def test_a_span_under_a_foreign_current_span_is_its_child() -> None:
         otel_context.detach(token)
     [span] = memory.get_finished_spans()
     assert span.parent == foreign and span.context is not None and span.context.trace_id == TRACE_ID
+
+
+class _RecordOnly(ParentBased):
+    """A sampler that records but never samples (``RECORD_ONLY``)."""
+
+    def should_sample(self, *args: object, **kwargs: object) -> SamplingResult:  # type: ignore[override]
+        return SamplingResult(Decision.RECORD_ONLY)
+
+
+class _Tagging(ParentBased):
+    """A sampler that samples and adds an attribute of its own, as a sampler may."""
+
+    def should_sample(self, *args: object, **kwargs: object) -> SamplingResult:  # type: ignore[override]
+        return SamplingResult(Decision.RECORD_AND_SAMPLE, {"sampler.rule": "all"})
+
+
+def test_another_sampler_is_asked_and_its_attributes_kept() -> None:
+    recorder, memory = _recorder(sampler=_Tagging(ALWAYS_OFF))
+    assert not recorder.default_sampling
+    _request(recorder)
+    server = memory.get_finished_spans()[-1]
+    assert dict(server.attributes or {}) == {"url.path": "/v1/chat/completions", "sampler.rule": "all"}
+    recorder, memory = _recorder(sampler=_RecordOnly(ALWAYS_ON))
+    assert isinstance(_request(recorder), NonRecordingSpan) and memory.get_finished_spans() == ()
+
+
+def test_spans_reach_a_batch_processor_and_one_added_later() -> None:
+    provider = TracerProvider(resource=Resource.create({"service.name": "tollway"}))
+    batched = InMemorySpanExporter()
+    provider.add_span_processor(BatchSpanProcessor(batched))
+    recorder = SpanRecorder(provider, "tollway")
+    assert recorder.default_sampling
+    _request(recorder)
+    later = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(later))
+    _request(recorder)
+    assert provider.force_flush()
+    assert len(batched.get_finished_spans()) == 8 and len(later.get_finished_spans()) == 4
+    assert [s.name for s in later.get_finished_spans()] == [s.name for s in batched.get_finished_spans()[4:]]
+    provider.shutdown()
