@@ -35,10 +35,10 @@ _HAS_IS_REMOTE, _IS_REMOTE = 0x100, 0x200
 _SMALL = [bytes((n,)) for n in range(128)]
 #: tag bytes of length-delimited fields 1..15 (``(field << 3) | 2``)
 _L = [bytes((field << 3 | 2,)) for field in range(16)]
-#: encoded attribute fields (tag, key, value) of string (and list-of-string) attributes seen lately: model
-#: names, routes, operations, finish reasons repeat on every request; bounded, emptied when full
+#: by field tag, encoded attribute fields by their (key, value) item, for string and string-tuple values seen
+#: lately: model names, routes, operations, finish reasons repeat on every request; bounded, emptied when full
 _CACHE_SIZE = 4096
-_string_fields: dict[tuple[bytes, str, Any], bytes] = {}
+_item_fields: dict[bytes, dict[tuple[str, Any], bytes]] = {}
 _keys: dict[str, bytes] = {}
 #: span names seen lately, as their encoded field (bounded as above)
 _names: dict[str, bytes] = {}
@@ -51,6 +51,8 @@ _last_trace: tuple[int, bytes] = (0, bytes(16))
 def _varint(value: int) -> bytes:
     if 0 <= value < 0x80:
         return _SMALL[value]
+    if 0 < value < 0x4000:  # two bytes: span and attribute lengths, HTTP statuses, most token counts
+        return bytes((value & 0x7F | 0x80, value >> 7))
     value &= 0xFFFFFFFFFFFFFFFF  # int64 negatives as their two's complement, as protobuf writes them
     out = bytearray()
     while value > 0x7F:
@@ -101,40 +103,49 @@ def _key_value(key: str, value: Any) -> bytes:
 
 
 def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
+    """The ``KeyValue`` fields of ``attributes``: string-valued ones looked up whole, in one pass in C.
+
+    A ``(key, value)`` item is its own cache key: only string and string-tuple values are cached, and no
+    number, bool or other tuple is equal to one of those, so a hit is always the same attribute.
+    """
     if not attributes:
         return b""
-    out = []
-    for key, value in attributes.items():
-        kind = type(value)
-        if kind is int or kind is float:  # counts, costs, statuses: no cache, no call per field
-            number = b"\x18" + _varint(value) if kind is int else b"\x21" + _pack_double(value)
-            pair = (_keys.get(key) or _key_field(key)) + b"\x12" + _SMALL[len(number)] + number
-            out.append(tag + _SMALL[len(pair)] + pair if len(pair) < 0x80 else _field(tag, pair))
-            continue
-        if kind is str:
-            if key in _UNIQUE:
-                out.append(_field(tag, _key_value(key, value)))
-                continue
-            remembered: Any = value
-        elif (kind is list or kind is tuple) and all(type(item) is str for item in value):
-            remembered = tuple(value)
-        else:
-            out.append(_field(tag, _key_value(key, value)))
-            continue
-        found = _string_fields.get((tag, key, remembered))
-        if found is None:
-            if len(_string_fields) >= _CACHE_SIZE:
-                _string_fields.clear()
-            found = _string_fields[tag, key, remembered] = _field(tag, _key_value(key, value))
-        out.append(found)
-    return b"".join(out)
+    cache = _item_fields.get(tag)
+    if cache is None:
+        cache = _item_fields[tag] = {}
+    items = attributes.items()
+    try:
+        found = list(map(cache.get, items))
+    except TypeError:  # an unhashable value (a list): each attribute the long way
+        found = [None] * len(items)
+    if None in found:  # numbers, request ids, values not seen yet
+        found = [encoded or _attribute(tag, cache, key, value)
+                 for encoded, (key, value) in zip(found, items, strict=True)]
+    return b"".join(found)  # type: ignore[arg-type]  # no None is left
+
+
+def _attribute(tag: bytes, cache: dict[tuple[str, Any], bytes], key: str, value: Any) -> bytes:
+    """One ``KeyValue`` field, cached when its value is a string or a tuple of strings (model names, routes,
+    operations, finish reasons repeat on every request; counts, costs and request ids do not)."""
+    kind = type(value)
+    if kind is int or kind is float:
+        number = b"\x18" + _varint(value) if kind is int else b"\x21" + _pack_double(value)
+        pair = (_keys.get(key) or _key_field(key)) + _SMALL[len(number)] + number  # the key, then the value's tag
+        return tag + _SMALL[len(pair)] + pair if len(pair) < 0x80 else _field(tag, pair)
+    encoded = _field(tag, _key_value(key, value))
+    if (kind is str and key not in _UNIQUE) or (kind is tuple and all(type(item) is str for item in value)):
+        if len(cache) >= _CACHE_SIZE:
+            cache.clear()
+        cache[key, value] = encoded
+    return encoded
 
 
 def _key_field(key: str) -> bytes:
-    """``KeyValue.key`` of ``key``, encoded once (attribute names are few)."""
+    """``KeyValue.key`` of ``key`` and the tag of ``KeyValue.value`` after it, encoded once (attribute names are
+    few)."""
     if len(_keys) >= _CACHE_SIZE:
         _keys.clear()
-    found = _keys[key] = _field(b"\x0a", key.encode())
+    found = _keys[key] = _field(b"\x0a", key.encode()) + b"\x12"
     return found
 
 
@@ -178,6 +189,7 @@ def _name(name: str) -> bytes:
 
 
 def _span(span: ReadableSpan) -> bytes:
+    """One ``Span`` as a ``ScopeSpans.spans`` field."""
     if type(span) is RecordedSpan:  # Tollway's own: its fields in one call, nothing dropped, no links
         (trace_id, span_id, trace_state, parent_id, parent_remote, name, kind, start, end, attributes, events,
          status) = span.wire_fields()
@@ -226,7 +238,7 @@ def _span(span: ReadableSpan) -> bytes:
     else:
         out.append(_UNSET_STATUS)
     out.append(_REMOTE_FLAGS if parent_remote else _LOCAL_FLAGS)
-    return b"".join(out)
+    return _field(_L[2], b"".join(out))  # ``ScopeSpans.spans``
 
 
 def _resource(resource: Resource) -> bytes:
@@ -246,10 +258,15 @@ def encode_spans(spans: Sequence[ReadableSpan]) -> bytes:
     tracer), so no resource is hashed per span; equal resources held twice would only make two groups.
     """
     groups: dict[int, tuple[Resource, dict[int, tuple[InstrumentationScope | None, list[bytes]]]]] = {}
+    last: tuple[object, object] = (None, None)
+    encoded: list[bytes] = []
     for span in spans:
         resource, scope = span.resource, span.instrumentation_scope
-        scopes = groups.setdefault(id(resource), (resource, {}))[1]
-        scopes.setdefault(id(scope), (scope, []))[1].append(_field(_L[2], _span(span)))
+        if resource is not last[0] or scope is not last[1]:  # usually every span has the previous one's
+            scopes = groups.setdefault(id(resource), (resource, {}))[1]
+            encoded = scopes.setdefault(id(scope), (scope, []))[1]
+            last = (resource, scope)
+        encoded.append(_span(span))
     out = []
     for resource, scopes in groups.values():
         body = [_field(_L[1], _resource(resource))]

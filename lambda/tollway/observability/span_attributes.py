@@ -39,7 +39,7 @@ def response_attributes(response: Any) -> dict[str, Any]:
         reasons = [c.finish_reason for c in getattr(response, "choices", None) or []
                    if getattr(c, "finish_reason", None)]
     if reasons:
-        out["gen_ai.response.finish_reasons"] = [str(r) for r in reasons]
+        out["gen_ai.response.finish_reasons"] = tuple([str(r) for r in reasons])  # a tuple, as the SDK keeps one
     usage = getattr(response, "usage", None)
     if usage is not None and getattr(usage, "prompt_tokens", None) is not None:
         out["gen_ai.usage.input_tokens"] = int(usage.prompt_tokens)

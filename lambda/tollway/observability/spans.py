@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
     from opentelemetry.context import Context
+    from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.trace import TraceState
     from opentelemetry.util.types import Attributes, AttributeValue
@@ -182,9 +183,15 @@ class RecordedSpan(ReadableSpan, trace.Span):
         self._kind = kind
         # the caller's dict may be shared (or written to later): a copy, written to below as ``_values``
         self._attributes = self._values = dict(attributes)
-        self._resource = recorder.resource
-        self._instrumentation_scope = recorder.scope
         self._start_time = time.time_ns()
+
+    @property
+    def _resource(self) -> Resource:  # type: ignore[override]  # ReadableSpan's field: the recorder's
+        return self._recorder.resource
+
+    @property
+    def _instrumentation_scope(self) -> InstrumentationScope:  # type: ignore[override]  # as ``_resource``
+        return self._recorder.scope
 
     def get_span_context(self) -> SpanContext:
         made = self._made_context
@@ -213,6 +220,9 @@ class RecordedSpan(ReadableSpan, trace.Span):
 
     def set_attributes(self, attributes: Mapping[str, AttributeValue]) -> None:
         if self._end_time is None:
+            if None not in attributes.values():  # the usual case: all taken in one call
+                self._values.update(attributes)
+                return
             for key, value in attributes.items():
                 if value is not None:
                     self._values[key] = value
@@ -263,7 +273,11 @@ class RecordedSpan(ReadableSpan, trace.Span):
     def end(self, end_time: int | None = None) -> None:
         if self._end_time is None:
             self._end_time = end_time or time.time_ns()
-            for emit in self._recorder.emits():
+            recorder = self._recorder
+            emits = recorder._emits  # the processors' as last built, unless the provider's list has changed since
+            if getattr(recorder.processor, "_span_processors", None) is not recorder._emits_for:
+                emits = recorder.emits()
+            for emit in emits:
                 emit(self)
 
 

@@ -56,8 +56,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 _RELEASED = {"tollway.status": "released"}
-#: the request headers W3C trace context is read from
-_W3C_HEADERS = frozenset((b"traceparent", b"tracestate"))
 #: path suffix -> ``gen_ai.operation.name``
 OPERATIONS = (("/chat/completions", "chat"), ("/messages", "chat"), ("/responses", "chat"),
               ("/completions", "text_completion"), ("/embeddings", "embeddings"))
@@ -182,9 +180,15 @@ class TracingMiddleware:
         if state is None or scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", ())
-                   if k in _W3C_HEADERS}
-        parent = state.propagator.extract(carrier) if carrier else None
+        headers = dict(scope.get("headers", ()))  # in one call; W3C trace context is one header of each name
+        traceparent = headers.get(b"traceparent")
+        parent = None
+        if traceparent is not None:
+            carrier = {"traceparent": traceparent.decode("latin-1")}
+            tracestate = headers.get(b"tracestate")
+            if tracestate is not None:
+                carrier["tracestate"] = tracestate.decode("latin-1")
+            parent = state.propagator.extract(carrier)
         path, method = scope["path"], scope["method"]
         operation = next((op for suffix, op in OPERATIONS if path.endswith(suffix)), None)
         attributes: dict[str, Any] = {"http.request.method": method, "url.path": path}
@@ -272,7 +276,7 @@ async def guarded(stage: str, guards: Sequence[Guardrail], pending: Awaitable[No
         await pending
         return
     span = state.child("tollway.guardrails", {"tollway.guardrail.stage": stage,
-                                              "tollway.guardrail.names": [g.name for g in guards]})
+                                              "tollway.guardrail.names": tuple([g.name for g in guards])})
     try:
         await pending
     except Exception as exc:
