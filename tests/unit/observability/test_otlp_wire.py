@@ -93,3 +93,24 @@ def test_unencodable_value_is_refused() -> None:
 
     with pytest.raises(TypeError):
         _any_value(object())
+
+
+@pytest.mark.parametrize(("endpoint", "light"), [
+    ("http://localhost:4318/v1/traces", True), ("http://127.0.0.1:4318/v1/traces", True),
+    ("https://localhost:4318/v1/traces", False), ("http://collector.internal:4318/v1/traces", False)])
+def test_a_plain_loopback_collector_is_posted_to_without_requests(endpoint: str, light: bool,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A local collector gets the SDK's urllib3 transport (half requests' CPU per export); anything else keeps
+    the SDK's requests transport, which honours proxies and TLS settings from the environment."""
+    from opentelemetry.exporter.http.transport._requests import RequestsHTTPTransport
+    from opentelemetry.exporter.http.transport._urllib3 import Urllib3HTTPTransport
+
+    from tollway.observability.otlp_wire import SpanExporter
+
+    expected = Urllib3HTTPTransport if light else RequestsHTTPTransport
+    assert type(SpanExporter(endpoint=endpoint)._client._transport) is expected
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.removesuffix("/v1/traces"))
+    assert type(SpanExporter()._client._transport) is expected
+    monkeypatch.setenv("OTEL_PYTHON_EXPORTER_OTLP_HTTP_CREDENTIAL_PROVIDER", "none-installed")
+    with pytest.raises(RuntimeError):  # a credential provider needs the requests session: the SDK's own path
+        SpanExporter()
