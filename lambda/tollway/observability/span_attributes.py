@@ -17,6 +17,9 @@ GENAI_PROVIDER_NAMES = {
     "groq": "groq", "deepseek": "deepseek", "xai": "x_ai", "perplexity": "perplexity",
 }
 
+_RESPONSE = ("gen_ai.response.model", "gen_ai.response.finish_reasons")
+_USAGE = ("gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens")
+
 
 def provider_name(provider: str | None) -> str:
     return GENAI_PROVIDER_NAMES.get(provider or "", provider or "unknown")
@@ -50,7 +53,11 @@ def response_attributes(response: Any) -> dict[str, Any]:
 
 def request_attributes(ctx: RequestContext | None, facts: dict[str, Any]) -> dict[str, Any]:
     """What the request's ``RequestContext`` knows once it is answered (no keys, no content)."""
-    out: dict[str, Any] = {k: v for k, v in facts.items() if k.startswith("gen_ai.response.")}
+    out: dict[str, Any] = {}
+    for name in _RESPONSE:  # what the last upstream answer said (``tracing.attempt`` reports it up)
+        found = facts.get(name)
+        if found:
+            out[name] = found
     if ctx is None:
         return out
     out["tollway.request_id"] = ctx.request_id
@@ -64,7 +71,10 @@ def request_attributes(ctx: RequestContext | None, facts: dict[str, Any]) -> dic
         out["gen_ai.usage.input_tokens"] = int(ctx.usage.prompt_tokens or 0)
         out["gen_ai.usage.output_tokens"] = int(ctx.usage.completion_tokens or 0)
     else:
-        out.update({k: v for k, v in facts.items() if k.startswith("gen_ai.usage.")})
+        for name in _USAGE:
+            found = facts.get(name)
+            if found is not None:
+                out[name] = found
     if ctx.charge is not None and ctx.charge.cost is not None:
         out["tollway.cost_usd"] = float(ctx.charge.cost)
     if ctx.error_type:

@@ -148,6 +148,20 @@ class _Tracing:
         self.flush_each = self.otlp is not None and flushes_each_request()
         #: (deployment id, model, model group, operation) -> the CLIENT span's name and fixed attributes
         self.attempts: dict[tuple[str, str, str, str], tuple[str, dict[str, Any]]] = {}
+        #: (method, path) -> ``request_kind``
+        self.requests: dict[tuple[str, str], tuple[str | None, dict[str, Any]]] = {}
+
+    def request_kind(self, method: str, path: str) -> tuple[str | None, dict[str, Any]]:
+        """A request's ``gen_ai.operation.name`` (None when it is not a model call) and its server span's first
+        attributes, by method and path (kept: a span copies its attributes, so one dict serves every request)."""
+        operation = next((op for suffix, op in OPERATIONS if path.endswith(suffix)), None)
+        attributes: dict[str, Any] = {"http.request.method": method, "url.path": path}
+        if operation:
+            attributes["gen_ai.operation.name"] = operation
+        if len(self.requests) >= 1024:  # bounded: paths may carry ids (``/v1/models/{id}``, ``/key/...``)
+            self.requests.clear()
+        self.requests[method, path] = (operation, attributes)
+        return operation, attributes
 
     def child(self, name: str, attributes: dict[str, Any] | None = None) -> Span:
         """A span under the current one that is not made current itself (nothing runs beneath it)."""
@@ -190,10 +204,7 @@ class TracingMiddleware:
                 carrier["tracestate"] = tracestate.decode("latin-1")
             parent = state.propagator.extract(carrier)
         path, method = scope["path"], scope["method"]
-        operation = next((op for suffix, op in OPERATIONS if path.endswith(suffix)), None)
-        attributes: dict[str, Any] = {"http.request.method": method, "url.path": path}
-        if operation:
-            attributes["gen_ai.operation.name"] = operation
+        operation, attributes = state.requests.get((method, path)) or state.request_kind(method, path)
         span = state.spans.root(method, state.server, attributes, parent)
         token = state.spans.enter(span, parent)
         facts_token = _facts.set({"operation": operation})
@@ -249,8 +260,10 @@ async def attempt(deployment: Deployment, call: Callable[[Deployment], Awaitable
             span.set_attribute("http.response.status_code", int(upstream_status))
         raise
     else:
-        parts = result if isinstance(result, tuple) else (result,)  # a stream: (first item, rest, ...)
-        found = next((a for a in map(response_attributes, parts) if a), {})
+        if isinstance(result, tuple):  # a stream: (first item, rest, ...): the first part that tells
+            found = next((a for a in map(response_attributes, result) if a), {})
+        else:
+            found = response_attributes(result)
         span.set_attributes(found)
         facts.update(found)
         return result
