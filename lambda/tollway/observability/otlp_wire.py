@@ -251,6 +251,13 @@ def _scope(scope: InstrumentationScope | None) -> bytes:
     return _text(_L[1], scope.name) + _text(_L[2], scope.version) + _attributes(_L[3], scope.attributes)
 
 
+def _group(groups: dict[int, tuple[Resource, dict[int, tuple[InstrumentationScope | None, list[bytes]]]]],
+           resource: Resource, scope: InstrumentationScope | None) -> list[bytes]:
+    """The encoded spans of ``resource`` and ``scope`` (a new group for a pair not seen yet)."""
+    scopes = groups.setdefault(id(resource), (resource, {}))[1]
+    return scopes.setdefault(id(scope), (scope, []))[1]
+
+
 def encode_spans(spans: Sequence[ReadableSpan]) -> bytes:
     """One ``ExportTraceServiceRequest``: spans grouped by resource, then by instrumentation scope.
 
@@ -258,14 +265,16 @@ def encode_spans(spans: Sequence[ReadableSpan]) -> bytes:
     tracer), so no resource is hashed per span; equal resources held twice would only make two groups.
     """
     groups: dict[int, tuple[Resource, dict[int, tuple[InstrumentationScope | None, list[bytes]]]]] = {}
-    last: tuple[object, object] = (None, None)
+    last: object = None  # the recorder of the previous span: usually every span's
     encoded: list[bytes] = []
     for span in spans:
-        resource, scope = span.resource, span.instrumentation_scope
-        if resource is not last[0] or scope is not last[1]:  # usually every span has the previous one's
-            scopes = groups.setdefault(id(resource), (resource, {}))[1]
-            encoded = scopes.setdefault(id(scope), (scope, []))[1]
-            last = (resource, scope)
+        if type(span) is RecordedSpan:
+            if span.recorder is not last:
+                last = span.recorder
+                encoded = _group(groups, last.resource, last.scope)
+        else:
+            last = None
+            encoded = _group(groups, span.resource, span.instrumentation_scope)
         encoded.append(_span(span))
     out = []
     for resource, scopes in groups.values():

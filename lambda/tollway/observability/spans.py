@@ -173,7 +173,8 @@ class RecordedSpan(ReadableSpan, trace.Span):
                  kind: SpanKind, attributes: Mapping[str, Any], lineage: Lineage,
                  parent: SpanContext | None = None) -> None:
         # ReadableSpan's fields, set here rather than through its __init__ (which would build a resource)
-        self._recorder = recorder
+        #: what made it: its resource and scope are the recorder's (an encoder groups spans by it)
+        self.recorder = recorder
         self._name = name
         self._span_id = span_id
         #: trace id, flags, trace state: the same on every span of the request
@@ -187,11 +188,11 @@ class RecordedSpan(ReadableSpan, trace.Span):
 
     @property
     def _resource(self) -> Resource:  # type: ignore[override]  # ReadableSpan's field: the recorder's
-        return self._recorder.resource
+        return self.recorder.resource
 
     @property
     def _instrumentation_scope(self) -> InstrumentationScope:  # type: ignore[override]  # as ``_resource``
-        return self._recorder.scope
+        return self.recorder.scope
 
     def get_span_context(self) -> SpanContext:
         made = self._made_context
@@ -273,7 +274,7 @@ class RecordedSpan(ReadableSpan, trace.Span):
     def end(self, end_time: int | None = None) -> None:
         if self._end_time is None:
             self._end_time = end_time or time.time_ns()
-            recorder = self._recorder
+            recorder = self.recorder
             emits = recorder._emits  # the processors' as last built, unless the provider's list has changed since
             if getattr(recorder.processor, "_span_processors", None) is not recorder._emits_for:
                 emits = recorder.emits()

@@ -211,24 +211,31 @@ class TracingMiddleware:
         try:
             await self.app(scope, receive, send)
         finally:
-            route = getattr(scope.get("route"), "path", None)
-            ctx = scope.get("state", {}).get("tollway_ctx")
-            # the status the response started with (``RequestContextMiddleware``, outside, records it); none
-            # yet: the app failed, and the 500 is sent outside this middleware
-            status = (ctx.status if ctx is not None else None) or 500
-            attributes = request_attributes(ctx, _facts.get() or {})
-            attributes["http.response.status_code"] = status
-            if route:
-                span.update_name(f"{method} {route}")
-                attributes["http.route"] = route
-            span.set_attributes(attributes)
-            if status >= 500:
-                span.set_status(state.status(state.error))
+            if span.is_recording():  # sampled: what the request came to (an unsampled one records nothing)
+                self._describe(state, span, scope, method)
             span.end()
             _facts.reset(facts_token)
             state.spans.exit(token)
             if state.flush_each and state.otlp is not None:  # after the last byte was handed on
                 state.otlp.force_flush()
+
+
+    @staticmethod
+    def _describe(state: _Tracing, span: Span, scope: Scope, method: str) -> None:
+        """The server span's name, attributes and status once the request is answered."""
+        route = getattr(scope.get("route"), "path", None)
+        ctx = scope.get("state", {}).get("tollway_ctx")
+        # the status the response started with (``RequestContextMiddleware``, outside, records it); none
+        # yet: the app failed, and the 500 is sent outside this middleware
+        status = (ctx.status if ctx is not None else None) or 500
+        attributes = request_attributes(ctx, _facts.get() or {})
+        attributes["http.response.status_code"] = status
+        if route:
+            span.update_name(f"{method} {route}")
+            attributes["http.route"] = route
+        span.set_attributes(attributes)
+        if status >= 500:
+            span.set_status(state.status(state.error))
 
 
 async def attempt(deployment: Deployment, call: Callable[[Deployment], Awaitable[T]]) -> T:
@@ -260,6 +267,8 @@ async def attempt(deployment: Deployment, call: Callable[[Deployment], Awaitable
             span.set_attribute("http.response.status_code", int(upstream_status))
         raise
     else:
+        if not span.is_recording():  # an unsampled request: nobody reads what the answer said
+            return result
         if isinstance(result, tuple):  # a stream: (first item, rest, ...): the first part that tells
             found = next((a for a in map(response_attributes, result) if a), {})
         else:

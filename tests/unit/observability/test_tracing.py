@@ -119,3 +119,35 @@ async def test_the_upstream_call_runs_inside_its_client_span(monkeypatch: pytest
     assert client.name == "chat gpt-4o-mini" and client.context is not None and client.parent is not None
     assert seen == [client.context.span_id]
     assert client.parent.span_id == request.get_span_context().span_id
+
+
+async def test_an_unsampled_request_records_nothing_and_reads_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the sampler off, the hooks still propagate context, but neither the server span's attributes nor
+    the answer's are gathered: nobody would read them."""
+    from opentelemetry import trace
+
+    from tollway.config.models import Deployment
+
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_off")
+    _, memory = _traced(monkeypatch)
+
+    def unread(*args: object) -> dict[str, object]:
+        raise AssertionError("attributes gathered for an unsampled request")
+
+    monkeypatch.setattr(tracing, "request_attributes", unread)
+    monkeypatch.setattr(tracing, "response_attributes", unread)
+    deployment = Deployment.model_validate({"model_name": "m", "litellm_params": {"model": "openai/gpt-4o-mini"}})
+    seen: list[trace.SpanContext] = []
+
+    async def call(chosen: Deployment) -> str:
+        seen.append(trace.get_current_span().get_span_context())
+        return "answer"
+
+    async def app(scope: object, receive: object, send: object) -> None:
+        assert await tracing.attempt(deployment, call) == "answer"
+
+    scope = {"type": "http", "path": "/v1/chat/completions", "method": "POST", "headers": [], "state": {}}
+    await tracing.TracingMiddleware(app)(scope, None, None)  # type: ignore[arg-type]
+    [context] = seen
+    assert context.is_valid and not context.trace_flags.sampled
+    assert memory.get_finished_spans() == ()
