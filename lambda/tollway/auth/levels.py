@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from tollway.auth.context import AuthContext, Limits, Role
+from tollway.routing.tags import merged
 
 _CAPS = ("max_budget", "budget_duration", "soft_budget", "rpm_limit", "tpm_limit", "max_parallel_requests")
 _ROLES = ("proxy_admin", "proxy_admin_viewer", "team_admin", "internal_user")
@@ -16,6 +17,16 @@ _ROLES = ("proxy_admin", "proxy_admin_viewer", "team_admin", "internal_user")
 
 def limits_of(scope: Literal["key", "team", "project", "user"], scope_id: str, record: dict[str, Any]) -> Limits:
     return Limits(scope=scope, scope_id=scope_id, **{cap: record.get(cap) for cap in _CAPS})
+
+
+def _tags(*records: dict[str, Any] | None) -> list[str]:
+    """The tags of ``records`` (each one's ``tags``, then its ``metadata.tags``) in order, without repeats."""
+    sources: list[Any] = []
+    for record in records:
+        if record is not None:
+            metadata = record.get("metadata")
+            sources += [record.get("tags"), metadata.get("tags") if isinstance(metadata, dict) else None]
+    return merged(*sources)
 
 
 def build_context(
@@ -47,9 +58,13 @@ def build_context(
     key_models = tuple((key or {}).get("models") or ()) or None
     levels = tuple(tuple(r.get("models") or ()) for r in (team, project, user) if r is not None)
     metadata = dict((key or {}).get("metadata") or {})
+    # the request's tags gain these, in this order (LiteLLM's: the key's, then its team's, then its project's),
+    # each record's ``tags`` field and the ``tags`` of its ``metadata`` alike
+    tags = _tags(key, team, project)
+    if tags or key is not None:
+        metadata["tags"] = tags
     if key is not None:
         metadata.setdefault("key_alias", key.get("key_alias"))
-        metadata.setdefault("tags", key.get("tags") or [])
         named = metadata.get("guardrails")  # LiteLLM's place for them; the key's field adds to it, never hides it
         metadata["guardrails"] = list(dict.fromkeys([*(key.get("guardrails") or []),
                                                      *(named if isinstance(named, list) else [])]))

@@ -2,10 +2,11 @@
 
 A request's tags are, in order and without repeats, its body's ``tags``, its ``metadata.tags`` and the
 ``x-litellm-tags`` header (comma-separated): at most ``MAX_TAGS`` of at most ``MAX_TAG_LENGTH`` characters
-each (beyond that, or a value that is not a list of strings, is a 400 naming the field); then its key's
-``tags`` (set by an admin). Its spend is recorded under those and the tags of the deployment that answered
-(LiteLLM's ``request_tags``: "tags are automatically applied from config"), at most ``MAX_RECORDED`` in all,
-on the spend log row and summed per tag and day (``/spend/tags``, ``/spend/report?group_by=tag``).
+each (beyond that, or a value that is not a list of strings, is a 400 naming the field); then its caller's:
+the key's, its team's and its project's ``tags`` and ``metadata.tags`` (set by an admin; ``auth.levels``).
+Its spend is recorded under those and the tags of the deployment that answered (LiteLLM's ``request_tags``:
+"tags are automatically applied from config"), at most ``MAX_RECORDED`` in all, on the spend log row and
+summed per tag and day (``/spend/tags``, ``/spend/report?group_by=tag``).
 
 With ``router_settings.enable_tag_filtering: true`` they also choose deployments, by LiteLLM's rules:
 
