@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic_core import PydanticSerializationError
 from starlette.responses import Response, StreamingResponse
 
-from tollway.errors import InternalError, TollwayError
-from tollway.observability.logging import logger
+from tollway.api.stream_failure import in_band
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -94,14 +93,8 @@ async def _sse(chunks: AsyncIterator[ChatChunk], ctx: RequestContext, include_us
                 yield _event(_chunk_json(chunk.model_copy(update={"usage": None})))
                 continue
             yield _event(_chunk_json(chunk))
-    except TollwayError as exc:
-        ctx.error_type = exc.error_type
-        yield _event(json.dumps(exc.to_dict()))
-        return
-    except Exception:  # noqa: BLE001 - headers are sent; report in-band, never a traceback
-        ctx.error_type = "internal_error"
-        logger.exception("stream failed", extra={"request_id": ctx.request_id})
-        yield _event(json.dumps(InternalError("The gateway hit an unexpected error.").to_dict()))
+    except Exception as exc:  # noqa: BLE001 - headers are sent: reported in-band, never a traceback
+        yield _event(json.dumps(in_band(ctx, exc).to_dict()))
         return
     if include_usage and usage_chunk is not None:
         if ctx.charge is not None and ctx.charge.cost is not None and usage_chunk.usage is not None:
@@ -131,14 +124,8 @@ async def _native_sse(events: AsyncIterator[NativeEvent], ctx: RequestContext,
                 usage_event = event
                 continue
             yield event.raw
-    except TollwayError as exc:
-        ctx.error_type = exc.error_type
-        yield _event(json.dumps(exc.to_dict()))
-        return
-    except Exception:  # noqa: BLE001 - headers are sent; report in-band, never a traceback
-        ctx.error_type = "internal_error"
-        logger.exception("stream failed", extra={"request_id": ctx.request_id})
-        yield _event(json.dumps(InternalError("The gateway hit an unexpected error.").to_dict()))
+    except Exception as exc:  # noqa: BLE001 - headers are sent: reported in-band, never a traceback
+        yield _event(json.dumps(in_band(ctx, exc).to_dict()))
         return
     if include_usage and usage_event is not None and usage_event.data is not None:
         if ctx.charge is not None and ctx.charge.cost is not None:

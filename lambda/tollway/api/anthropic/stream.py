@@ -6,8 +6,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from tollway.api.anthropic.translate import STOP_REASONS, message_id, usage_block
-from tollway.errors import InternalError, TollwayError
-from tollway.observability.logging import logger
+from tollway.api.stream_failure import in_band
+from tollway.errors import TollwayError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -91,14 +91,8 @@ async def message_events(chunks: AsyncIterator[ChatChunk], ctx: RequestContext, 
                                                     "partial_json": call.function.arguments})
                 if choice.finish_reason:
                     stop_reason = STOP_REASONS.get(choice.finish_reason, "end_turn")
-    except TollwayError as exc:
-        ctx.error_type = exc.error_type
-        yield _event("error", error_body(exc))
-        return
-    except Exception:  # noqa: BLE001 - headers are sent; report in-band, never a traceback
-        ctx.error_type = "internal_error"
-        logger.exception("stream failed", extra={"request_id": ctx.request_id})
-        yield _event("error", error_body(InternalError("The gateway hit an unexpected error.")))
+    except Exception as exc:  # noqa: BLE001 - headers are sent: reported in-band, never a traceback
+        yield _event("error", error_body(in_band(ctx, exc)))
         return
     for e in blocks.close():
         yield e
@@ -114,13 +108,8 @@ async def native_events(events: AsyncIterator[NativeEvent], ctx: RequestContext)
     try:
         async for event in events:
             yield event.raw
-    except TollwayError as exc:
-        ctx.error_type = exc.error_type
-        yield _event("error", error_body(exc))
-    except Exception:  # noqa: BLE001 - headers are sent; report in-band, never a traceback
-        ctx.error_type = "internal_error"
-        logger.exception("stream failed", extra={"request_id": ctx.request_id})
-        yield _event("error", error_body(InternalError("The gateway hit an unexpected error.")))
+    except Exception as exc:  # noqa: BLE001 - headers are sent: reported in-band, never a traceback
+        yield _event("error", error_body(in_band(ctx, exc)))
 
 
 def _delta(index: int, delta: dict[str, Any]) -> bytes:

@@ -19,8 +19,8 @@ from tollway.api.responses_api.translate import (
     output_text,
     reasoning_item,
 )
-from tollway.errors import InternalError, TollwayError
-from tollway.observability.logging import logger
+from tollway.api.stream_failure import in_band
+from tollway.errors import TollwayError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -186,15 +186,8 @@ async def response_events(chunks: AsyncIterator[ChatChunk], events: ResponseEven
                 ctx.usage = chunk.usage
             for event in events.chunk(chunk):
                 yield event
-    except TollwayError as exc:
-        ctx.error_type = exc.error_type
-        for event in events.fail(exc):
-            yield event
-        return
-    except Exception:  # noqa: BLE001 - headers are sent; report in-band, never a traceback
-        ctx.error_type = "internal_error"
-        logger.exception("stream failed", extra={"request_id": ctx.request_id})
-        for event in events.fail(InternalError("The gateway hit an unexpected error.")):
+    except Exception as exc:  # noqa: BLE001 - headers are sent: reported in-band, never a traceback
+        for event in events.fail(in_band(ctx, exc)):
             yield event
         return
     for event in events.finish(ctx):
@@ -224,14 +217,8 @@ async def native_response_events(events: AsyncIterator[NativeEvent], ctx: Reques
                     continue
             relayed += 1
             yield event.raw
-    except TollwayError as exc:
-        ctx.error_type = exc.error_type
-        yield _failed(latest, exc, relayed)
-        return
-    except Exception:  # noqa: BLE001 - headers are sent; report in-band, never a traceback
-        ctx.error_type = "internal_error"
-        logger.exception("stream failed", extra={"request_id": ctx.request_id})
-        yield _failed(latest, InternalError("The gateway hit an unexpected error."), relayed)
+    except Exception as exc:  # noqa: BLE001 - headers are sent: reported in-band, never a traceback
+        yield _failed(latest, in_band(ctx, exc), relayed)
         return
     if terminal is None or terminal.data is None:
         return

@@ -20,7 +20,8 @@ from tollway.api.bodies import parse_body, split_extras
 from tollway.api.deps import caller
 from tollway.api.responses import gateway_headers
 from tollway.api.routing import Router
-from tollway.errors import InternalError, InvalidRequestError, TollwayError, UnsupportedParamError
+from tollway.api.stream_failure import in_band
+from tollway.errors import InvalidRequestError, UnsupportedParamError
 from tollway.types.chat import ChatRequest, Usage
 from tollway.types.completions import CompletionRequest
 
@@ -113,13 +114,8 @@ async def _sse(chunks: AsyncIterator[ChatChunk], ctx: RequestContext, include_us
                          "model": chunk.model, "choices": [{"text": text, "index": choice.index, "logprobs": None,
                                                             "finish_reason": choice.finish_reason}]}
                 yield f"data: {json.dumps(event)}\n\n".encode()
-    except TollwayError as exc:
-        ctx.error_type = exc.error_type
-        yield f"data: {json.dumps(exc.to_dict())}\n\n".encode()
-        return
-    except Exception:  # noqa: BLE001 - headers are sent; report in-band
-        ctx.error_type = "internal_error"
-        yield f"data: {json.dumps(InternalError('The gateway hit an unexpected error.').to_dict())}\n\n".encode()
+    except Exception as exc:  # noqa: BLE001 - headers are sent: reported in-band, never a traceback
+        yield f"data: {json.dumps(in_band(ctx, exc).to_dict())}\n\n".encode()
         return
     if include_usage and usage is not None:
         event = {"id": completion_id, "object": "text_completion", "created": int(time.time()), "model": "",
