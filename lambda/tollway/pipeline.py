@@ -63,22 +63,23 @@ async def placed(gateway: Gateway, auth: AuthContext, ctx: RequestContext, model
                  end_user: str | None) -> list[Deployment]:
     """The deployments that may serve the request: its model group (``candidates``: 404/403), narrowed to its
     customer's ``allowed_model_region`` (``routing.regions``): else the customer's ``default_model`` group's
-    deployments in that region, else a 400. The customer is read once per request (``meter.customer``)."""
-    group = candidates(gateway, auth, ctx, model)
-    customer = await gateway.meter.customer(ctx, end_user)
-    region = customer.allowed_model_region if customer is not None else None
-    if customer is None or region is None:
-        return group
+    deployments in that region, else a 400. The customer is read once per request (``meter.customer``). A call
+    made for a restricted request (a guardrail's judge) carries its region on ``ctx``: it is kept there too."""
     from tollway.routing import regions
 
+    group = candidates(gateway, auth, ctx, model)
+    customer = await gateway.meter.customer(ctx, end_user)
+    region = (customer.allowed_model_region if customer is not None else None) or regions.required(ctx)
+    if region is None:
+        return group
     ctx.extra[regions.CONTEXT_KEY] = region
     inside = regions.serving(group, region)
-    default = customer.default_model
+    default = customer.default_model if customer is not None else None
     if not inside and default and default != group[0].model_name:
         inside = regions.serving(_default_group(gateway, auth, ctx, default), region)
     if not inside:
         ctx.model = group[0].model_name
-        raise regions.refused(group[0].model_name, region, customer.end_user, default)
+        raise regions.refused(group[0].model_name, region, customer.end_user if customer else None, default)
     return inside
 
 

@@ -36,11 +36,19 @@ def serving(group: list[Deployment], region: str | None) -> list[Deployment]:
     return [d for d in group if d.region == region]
 
 
-def refused(model: str, region: str, end_user: str, default_model: str | None) -> InvalidRequestError:
+def carried(ctx: RequestContext) -> dict[str, str]:
+    """What a call made on behalf of the request (a guardrail's judge) puts in its own ``ctx.extra``, so it stays
+    in the request's region."""
+    region = required(ctx)
+    return {CONTEXT_KEY: region} if region is not None else {}
+
+
+def refused(model: str, region: str, end_user: str | None, default_model: str | None) -> InvalidRequestError:
     """The 400 for a request whose model (and the customer's default model, if any) has no deployment in
     ``region``."""
+    who = f"the end user '{end_user}'" if end_user else "this request"
     default = (f"; neither has its default_model '{default_model}'" if default_model
-               else "; it has no default_model to serve it instead")
+               else "; it has no default_model to serve it instead" if end_user else "")
     return InvalidRequestError(
-        f"The model '{model}' has no deployment in the region '{region}', the only region the end user "
-        f"'{end_user}' may be served in (allowed_model_region){default}.", param="model", code=CODE)
+        f"The model '{model}' has no deployment in the region '{region}', the only region {who} may be "
+        f"served in (allowed_model_region){default}.", param="model", code=CODE)

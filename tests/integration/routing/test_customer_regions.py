@@ -168,3 +168,20 @@ def test_messages_take_the_customer_from_metadata_and_refuse_in_anthropics_shape
     assert body["error"]["type"] == "invalid_request_error" and "'eu'" in body["error"]["message"]
     assert _counts(world) == {"m-eu": 1}
 
+
+
+def test_a_guardrails_judge_call_stays_in_the_requests_region(world: dict[str, Any], start_gateway: Any,
+                                                              upstreams: Any) -> None:
+    served, judge_eu, judge_us = upstreams(), upstreams(), upstreams()
+    gateway = start_gateway({
+        "model_list": [deployment("p", served, region_name="eu", model_info={"id": "p"}),
+                       deployment("judge", judge_eu, region_name="eu", model_info={"id": "judge-eu"}),
+                       deployment("judge", judge_us, region_name="us", model_info={"id": "judge-us"})],
+        "guardrails": [{"guardrail_name": "judged", "litellm_params": {
+            "guardrail": "prompt_injection", "mode": "pre_call", "default_on": True, "judge_model": "judge"}}],
+    })
+    eu = _customer(world, "judged", allowed_model_region="eu")
+    client = client_for(gateway)
+    for _ in range(6):
+        assert _served(client, "p", user=eu) == "p"
+    assert len(served.requests) == 6 and len(judge_eu.requests) == 6 and judge_us.requests == []
