@@ -201,16 +201,19 @@ class DynamoMeter:
 
     async def customer(self, ctx: RequestContext, end_user: str | None) -> CustomerPolicy | None:
         """The request's customer record (None: no ``user``, no store or no record), read once per request:
-        routing reads it before choosing deployments, ``reserve`` reuses it (kept on ``ctx``); across requests
-        through ``identity.customer_lookup``'s cache."""
+        routing reads it before choosing deployments, ``reserve`` reuses it (kept on ``ctx``, one read shared
+        by the calls of one request, such as a legacy completion's prompts); across requests through
+        ``identity.customer_lookup``'s cache."""
         if not end_user or not self.store:
             return None
-        if _CUSTOMER in ctx.extra:
-            return cast("CustomerPolicy | None", ctx.extra[_CUSTOMER])
+        read = ctx.extra.get(_CUSTOMER)
+        if read is None:
+            read = ctx.extra[_CUSTOMER] = asyncio.ensure_future(self._read_customer(end_user))
+        return await asyncio.shield(cast("asyncio.Future[CustomerPolicy | None]", read))
+
+    async def _read_customer(self, end_user: str) -> CustomerPolicy | None:
         await self._prepared()
-        policy = await _customer(end_user)
-        ctx.extra[_CUSTOMER] = policy
-        return policy
+        return await _customer(end_user)
 
     async def _prepared(self) -> None:
         try:

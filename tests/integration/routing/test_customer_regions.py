@@ -91,6 +91,12 @@ def test_an_eu_customer_is_served_only_by_eu_deployments_on_every_door(world: di
     assert _served(client, user=eu) == "m-eu"
     reads = {op: n for op, n in (store.round_trips - before).items() if op in ("get", "get_many", "query")}
     assert reads == {"get": 1}  # a cold one: read once for the request, by routing and metering together
+    assert world["http"].post("/customer/update", json={"user_id": eu, "alias": "EU!"}).status_code == 200
+    before = store.round_trips.copy()
+    client.completions.create(model="m", prompt=["one", "two", "three"], user=eu, max_tokens=5)
+    reads = {op: n for op, n in (store.round_trips - before).items() if op in ("get", "get_many", "query")}
+    assert reads == {"get": 1}  # three prompts, one request: one read
+    assert _counts(world) == {"m-eu": 19}
 
 
 def test_a_fallback_outside_the_region_is_skipped(world: dict[str, Any], start_gateway: Any, upstreams: Any) -> None:
