@@ -78,6 +78,14 @@ class CustomerLookup:
                 self._cache.popitem(last=False)
         return cached[0]
 
+    def peek(self, end_user: str) -> tuple[bool, CustomerPolicy | None]:
+        """The cached outcome without reading: ``(True, policy)`` while it is fresh, ``(False, None)`` when
+        ``policy`` would read."""
+        cached = self._cache.get(end_user)
+        if cached is None or cached[1] <= time.monotonic():
+            return False, None
+        return True, cached[0]
+
     def forget_touched(self, touched: set[tuple[str, str]]) -> None:
         """Drop what a write made stale: the customers written, and every customer on a budget change."""
         if any(kind == "budget" for kind, _ in touched):

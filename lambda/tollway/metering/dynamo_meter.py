@@ -206,10 +206,18 @@ class DynamoMeter:
         ``identity.customer_lookup``'s cache."""
         if not end_user or not self.store:
             return None
-        read = ctx.extra.get(_CUSTOMER)
+        read = cast("asyncio.Future[CustomerPolicy | None] | None", ctx.extra.get(_CUSTOMER))
         if read is None:
-            read = ctx.extra[_CUSTOMER] = asyncio.ensure_future(self._read_customer(end_user))
-        return await asyncio.shield(cast("asyncio.Future[CustomerPolicy | None]", read))
+            from tollway.identity.customer_lookup import CUSTOMERS
+
+            known, policy = CUSTOMERS.peek(end_user)
+            if known:  # warm: no read, no task
+                read = asyncio.get_running_loop().create_future()
+                read.set_result(policy)
+            else:
+                read = asyncio.ensure_future(self._read_customer(end_user))
+            ctx.extra[_CUSTOMER] = read
+        return read.result() if read.done() else await asyncio.shield(read)
 
     async def _read_customer(self, end_user: str) -> CustomerPolicy | None:
         await self._prepared()
