@@ -113,7 +113,6 @@ class Deployment(_Open):
         basis = "|".join((self.model_name, p.model, p.api_base or "", p.aws_region_name or "", p.api_version or ""))
         return hashlib.sha256(basis.encode()).hexdigest()[:12]
 
-
     @functools.cached_property
     def region(self) -> Region | None:
         """``eu``, ``us`` or None (unknown): where the deployment runs (``config.regions``), computed once."""
