@@ -1,8 +1,9 @@
 """The request pipeline: authenticated, parsed request in; the answer out.
 
 Each step is a narrow call into the module that owns it, so the path reads top to bottom:
-routing picks the candidates (404/403), metering reserves (429), the router runs the call
-on a deployment (retries and fallbacks are its business), metering settles.
+routing picks the candidates (404/403; only those in the customer's region when it has one: 400 if none),
+metering reserves (429), the router runs the call on a deployment (retries and fallbacks are its
+business), metering settles.
 
 One pipeline for both paths (docs/architecture.md): a ``WireRequest`` (the client's body in its
 own format) is sent as is to a deployment that ``speaks`` that format and translated into the
@@ -18,7 +19,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from tollway import deadline
-from tollway.errors import InvalidRequestError, PermissionDeniedError, TollwayError
+from tollway.errors import InvalidRequestError, NotFoundError, PermissionDeniedError, TollwayError
 from tollway.guardrails import hooks as guardrails
 from tollway.observability import tracing
 from tollway.tokens import estimate_prompt
@@ -58,6 +59,39 @@ def candidates(gateway: Gateway, auth: AuthContext, ctx: RequestContext, model: 
     return group
 
 
+async def placed(gateway: Gateway, auth: AuthContext, ctx: RequestContext, model: str,
+                 end_user: str | None) -> list[Deployment]:
+    """The deployments that may serve the request: its model group (``candidates``: 404/403), narrowed to its
+    customer's ``allowed_model_region`` (``routing.regions``): else the customer's ``default_model`` group's
+    deployments in that region, else a 400. The customer is read once per request (``meter.customer``). A call
+    made for a restricted request (a guardrail's judge) carries its region on ``ctx``: it is kept there too."""
+    from tollway.routing import regions
+
+    group = candidates(gateway, auth, ctx, model)
+    customer = await gateway.meter.customer(ctx, end_user)
+    region = (customer.allowed_model_region if customer is not None else None) or regions.required(ctx)
+    if region is None:
+        return group
+    ctx.extra[regions.CONTEXT_KEY] = region
+    inside = regions.serving(group, region)
+    default = customer.default_model if customer is not None else None
+    if not inside and default and default != group[0].model_name:
+        inside = regions.serving(_default_group(gateway, auth, ctx, default), region)
+    if not inside:
+        ctx.model = group[0].model_name
+        raise regions.refused(group[0].model_name, region, customer.end_user if customer else None, default)
+    return inside
+
+
+def _default_group(gateway: Gateway, auth: AuthContext, ctx: RequestContext, model: str) -> list[Deployment]:
+    """A customer's ``default_model`` group (charged as that model); none when the gateway no longer serves it or
+    the key may not use it."""
+    try:
+        return candidates(gateway, auth, ctx, model)
+    except (NotFoundError, PermissionDeniedError):
+        return []
+
+
 def requested_fallbacks(gateway: Gateway, auth: AuthContext, ctx: RequestContext, value: object) -> list[str] | None:
     """Validate a request's own ``fallbacks``: model names the caller may use (400/404/403 otherwise)."""
     if value is None:
@@ -86,10 +120,15 @@ def take_tags(ctx: RequestContext, headers: Any, body_tags: object, metadata: ob
         ctx.extra["request_tags"] = found
 
 
-def reachable(gateway: Gateway, group: list[Deployment], fallbacks: list[str] | None) -> list[Deployment]:
-    """Every deployment the call may end on (the group and its fallbacks), for worst-case reservations."""
+def reachable(gateway: Gateway, ctx: RequestContext, group: list[Deployment],
+              fallbacks: list[str] | None) -> list[Deployment]:
+    """Every deployment the call may end on (the group and its fallbacks, in the request's region), for
+    worst-case reservations."""
+    from tollway.routing import regions
+
+    region = regions.required(ctx)
     models = gateway.router.fallback_models(group[0].model_name, None, fallbacks)
-    return group + [d for m in models for d in gateway.router.group(m)]
+    return group + [d for m in models for d in regions.serving(gateway.router.group(m), region)]
 
 
 @dataclass
@@ -281,15 +320,16 @@ async def _reserve_and_run(
     prompt_tokens: Callable[[], int] | None = None, streaming: bool = False,
     check: Callable[[], Awaitable[None]] | None = None,
 ) -> tuple[T, Deployment, Charge]:
-    """Route (404/403), run ``check`` (the pre-call guardrails: 400), reserve (429), run with retries and
-    fallbacks; release the charge if nothing answered."""
+    """Route (404/403; the customer's region: 400), run ``check`` (the pre-call guardrails: 400), reserve (429),
+    run with retries and fallbacks; release the charge if nothing answered."""
     if gateway.config.general_settings.enforce_user_param and not request.user:
         raise InvalidRequestError("'user' param not passed in. 'enforce_user_param'=True", param="user",
                                   code="user_param_required")
-    group = candidates(gateway, auth, ctx, request.model)
+    group = await placed(gateway, auth, ctx, request.model, request.user)
     if check is not None:
         await check()
-    charge = await tracing.reserved(gateway.meter.reserve(auth, ctx, request, reachable(gateway, group, fallbacks)))
+    charge = await tracing.reserved(gateway.meter.reserve(auth, ctx, request,
+                                                          reachable(gateway, ctx, group, fallbacks)))
     ctx.charge = charge
     try:
         result, deployment = await gateway.router.run(

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from tollway.config.credentials import CREDENTIAL_KEY, CredentialItem, check_unique_credentials
 from tollway.config.names import PROVIDER_NAMES, STRATEGY_NAMES, infer_provider
+from tollway.config.regions import Region, region_of
 from tollway.config.wildcards import match as matches_pattern
 from tollway.guardrails.config import GuardrailConfig, check_unique
 
@@ -34,6 +35,8 @@ class LiteLLMParams(_Open):
     api_base: str | None = None
     api_version: str | None = None
     aws_region_name: str | None = None
+    #: where the deployment runs for a customer's ``allowed_model_region`` (``config.regions``): eu, us
+    region_name: str | None = None
     rpm: int | None = Field(default=None, ge=0)
     tpm: int | None = Field(default=None, ge=0)
     weight: float | None = Field(default=None, ge=0)
@@ -109,6 +112,15 @@ class Deployment(_Open):
         p = self.litellm_params
         basis = "|".join((self.model_name, p.model, p.api_base or "", p.aws_region_name or "", p.api_version or ""))
         return hashlib.sha256(basis.encode()).hexdigest()[:12]
+
+    @functools.cached_property
+    def region(self) -> Region | None:
+        """``eu``, ``us`` or None (unknown): where the deployment runs (``config.regions``), computed once."""
+        if self.provider == ANY_PROVIDER:
+            return None
+        p = self.litellm_params
+        return region_of(self.provider, p.model, region_name=p.region_name, aws_region_name=p.aws_region_name,
+                         extras=p.model_extra or {})
 
 
 class AliasTarget(_Open):

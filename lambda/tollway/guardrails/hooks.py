@@ -218,15 +218,16 @@ def _judge(gateway: Gateway, auth: AuthContext, ctx: RequestContext,
            chat: Callable[..., Awaitable[Any]]) -> Callable[[str, str], Awaitable[str]]:
     async def ask(model: str, prompt: str) -> str:
         from tollway.api.context import RequestContext
+        from tollway.routing import regions
         from tollway.types.chat import ChatRequest
 
         request = ChatRequest.model_validate({"model": model, "temperature": 0, "max_tokens": 8,
                                               "messages": [{"role": "user", "content": prompt}]})
         # charged to the caller's key and team like any request, but the judge model is the config's choice:
-        # the caller needs no access to it
+        # the caller needs no access to it; it reads the request's text, so it stays in the request's region
         judge_auth = replace(auth, models=None, model_levels=())
         judge_ctx = RequestContext(request_id=f"{ctx.request_id}-judge", auth=judge_auth, deadline=ctx.deadline,
-                                   extra={JUDGE_CALL: True})
+                                   extra={JUDGE_CALL: True, **regions.carried(ctx)})
         answer = await chat(gateway, judge_auth, judge_ctx, request)
         return str(answer.choices[0].message.content or "") if answer.choices else ""
 

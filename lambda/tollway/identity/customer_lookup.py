@@ -1,7 +1,8 @@
 """What metering needs to know about an end user (a request's ``user``), with a per-process TTL cache.
 
-``policy(end_user)`` is the customer's ``blocked`` flag and the limits in effect (each its own, else its
-``budget_id``'s), or None when no customer record exists.
+``policy(end_user)`` is the customer's ``blocked`` flag, the limits in effect (each its own, else its
+``budget_id``'s) and where its requests may be served (``allowed_model_region``, ``default_model``: routing
+reads them), or None when no customer record exists.
 A warm end user costs no read; a cold one one GetItem (two with a ``budget_id``). Outcomes are cached
 for the auth cache's TTL (``TOLLWAY_AUTH_CACHE_TTL``): the bound within which a block or a budget change
 made on another instance applies; on this instance a change applies at once (``forget_touched``).
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class CustomerPolicy:
-    """An end user's record as metering applies it: each limit its own, else its budget's."""
+    """An end user's record as metering and routing apply it: each limit its own, else its budget's."""
 
     end_user: str
     blocked: bool = False
@@ -37,6 +38,10 @@ class CustomerPolicy:
     rpm_limit: int | None = None
     tpm_limit: int | None = None
     max_parallel_requests: int | None = None
+    #: only deployments in this region ("eu", "us") serve the customer
+    allowed_model_region: str | None = None
+    #: the model group serving the customer when the requested one has no deployment in its region
+    default_model: str | None = None
 
     @property
     def limited(self) -> bool:
@@ -73,6 +78,14 @@ class CustomerLookup:
                 self._cache.popitem(last=False)
         return cached[0]
 
+    def peek(self, end_user: str) -> tuple[bool, CustomerPolicy | None]:
+        """The cached outcome without reading: ``(True, policy)`` while it is fresh, ``(False, None)`` when
+        ``policy`` would read."""
+        cached = self._cache.get(end_user)
+        if cached is None or cached[1] <= time.monotonic():
+            return False, None
+        return True, cached[0]
+
     def forget_touched(self, touched: set[tuple[str, str]]) -> None:
         """Drop what a write made stale: the customers written, and every customer on a budget change."""
         if any(kind == "budget" for kind, _ in touched):
@@ -88,6 +101,8 @@ class CustomerLookup:
         budget = self.repo.get("budget", record["budget_id"]) if record.get("budget_id") else None
         limits = effective(record, budget)
         return CustomerPolicy(end_user, blocked=bool(record.get("blocked")),
+                              allowed_model_region=record.get("allowed_model_region") or None,
+                              default_model=record.get("default_model") or None,
                               **{name: limits[name] for name in _LIMITS})
 
 

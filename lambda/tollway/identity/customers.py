@@ -3,7 +3,8 @@
 A customer carries ``blocked``, limits of its own and/or a ``budget_id``, and LiteLLM's other fields
 (``alias``, ``allowed_model_region``, ``default_model``, ``models``, ``metadata``). Metering refuses a
 blocked customer (400, as LiteLLM) and enforces its limits in effect (budget, soft budget, rpm, tpm,
-parallel) as one more level of the request (``metering.budgets.with_customer``); the other fields are
+parallel) as one more level of the request (``metering.budgets.with_customer``); routing keeps its requests
+in its ``allowed_model_region``, else on its ``default_model`` (``routing.regions``); the other fields are
 stored and shown.
 Answers carry LiteLLM's ``litellm_budget_table``: the limits in effect.
 """

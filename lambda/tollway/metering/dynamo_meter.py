@@ -17,7 +17,7 @@ import os
 import time
 import uuid
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from tollway.errors import InvalidRequestError, RateLimitError, StoreUnavailableError
 from tollway.metering import budgets, clamp, ratelimits
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _READY: set[str] = set()
+#: ``RequestContext.extra`` key of the request's customer record, once read
+_CUSTOMER = "customer"
 
 
 def metrics_enabled() -> bool:
@@ -104,12 +106,8 @@ class DynamoMeter:
         worst_cost, worst_tokens = clamp.worst(candidates, bound, limit, choices)
         end_user = getattr(request, "user", None) or None
         if self.store:
-            try:
-                await asyncio.wait_for(self.ready(), store_timeout() * 4)
-            except store_failures() as exc:
-                log.warning("preparing the store failed: %s", type(exc).__name__)
-                raise StoreUnavailableError() from None
-            auth = budgets.with_customer(auth, await _customer(end_user),  # a blocked customer: 400
+            await self._prepared()
+            auth = budgets.with_customer(auth, await self.customer(ctx, end_user),  # a blocked customer: 400
                                          self.settings.max_end_user_budget)
 
         def leases_for(cost: float, tokens: int) -> list[Lease]:
@@ -199,6 +197,37 @@ class DynamoMeter:
             if not work.done():
                 work.add_done_callback(lambda done: self._release_late(done, leases, reservation_id))
             log.warning("reserving %s failed: %s", reservation_id, type(exc).__name__)
+            raise StoreUnavailableError() from None
+
+    async def customer(self, ctx: RequestContext, end_user: str | None) -> CustomerPolicy | None:
+        """The request's customer record (None: no ``user``, no store or no record), read once per request:
+        routing reads it before choosing deployments, ``reserve`` reuses it (kept on ``ctx``, one read shared
+        by the calls of one request, such as a legacy completion's prompts); across requests through
+        ``identity.customer_lookup``'s cache."""
+        if not end_user or not self.store:
+            return None
+        read = cast("asyncio.Future[CustomerPolicy | None] | None", ctx.extra.get(_CUSTOMER))
+        if read is None:
+            from tollway.identity.customer_lookup import CUSTOMERS
+
+            known, policy = CUSTOMERS.peek(end_user)
+            if known:  # warm: no read, no task
+                read = asyncio.get_running_loop().create_future()
+                read.set_result(policy)
+            else:
+                read = asyncio.ensure_future(self._read_customer(end_user))
+            ctx.extra[_CUSTOMER] = read
+        return read.result() if read.done() else await asyncio.shield(read)
+
+    async def _read_customer(self, end_user: str) -> CustomerPolicy | None:
+        await self._prepared()
+        return await _customer(end_user)
+
+    async def _prepared(self) -> None:
+        try:
+            await asyncio.wait_for(self.ready(), store_timeout() * 4)
+        except store_failures() as exc:
+            log.warning("preparing the store failed: %s", type(exc).__name__)
             raise StoreUnavailableError() from None
 
     def _release_late(self, done: asyncio.Future[Any], leases: list[Lease], reservation_id: str) -> None:

@@ -13,7 +13,9 @@ Order of events for one request (``run``):
 4. When the group is exhausted, fall back: ``context_window_fallbacks`` for context-length
    errors, ``content_policy_fallbacks`` for content-policy errors, else the request's
    ``fallbacks``, the model's ``fallbacks`` or ``default_fallbacks``; in order, at most
-   ``max_fallbacks`` groups. Each fallback group runs steps 1-3.
+   ``max_fallbacks`` groups. Each fallback group runs steps 1-3, narrowed to the request's
+   region when its customer has an ``allowed_model_region`` (``routing.regions``: a group with
+   no deployment there is skipped).
 
 Every attempt ends by its deadline: the deployment's ``timeout`` from the attempt's start, or
 the request's deadline if sooner. The request's deadline is ``timeout`` (router-wide) from the
@@ -46,7 +48,7 @@ from tollway.errors import (
     TollwayError,
 )
 from tollway.observability import tracing
-from tollway.routing import tags
+from tollway.routing import regions, tags
 from tollway.routing.groups import ModelGroups
 from tollway.routing.retries import backoff, retries_for, upstream_auth_failure
 from tollway.routing.stats import Health
@@ -139,13 +141,17 @@ class Router:
     ) -> tuple[T, Deployment]:
         """Run ``attempt`` with retries and fallbacks; returns its result and the deployment that answered.
 
+        ``group`` is already narrowed to the request's region, if any (``pipeline.placed``); each fallback group
+        is narrowed here (``routing.regions``), and one left empty is skipped.
+
         ``prompt_tokens`` estimates the prompt; it is called (once) only when a group declares
         ``max_input_tokens``, so requests to groups without limits never pay for the estimate.
         """
         if prompt_tokens is not None:
             prompt_tokens = functools.cache(prompt_tokens)
         model = group[0].model_name
-        current, used = group, 0
+        region = regions.required(ctx)
+        current, used, fell_back = group, 0, 0
         until = time.monotonic() + self.timeout
         if ctx.deadline is not None:
             until = min(until, ctx.deadline)
@@ -154,11 +160,14 @@ class Router:
                 return await self._run_group(current, ctx, attempt, prompt_tokens, streaming, until=until)
             except TollwayError as error:
                 chain = self.fallback_models(model, error, fallbacks)
-                if used >= len(chain):
+                current = []
+                while not current and used < len(chain):  # a fallback group without a deployment in region: skipped
+                    current = regions.serving(self.group(chain[used]), region)
+                    used += 1
+                if not current:
                     raise
-                current = self.group(chain[used])
-                used += 1
-                ctx.extra["fallbacks_used"] = used
+                fell_back += 1
+                ctx.extra["fallbacks_used"] = fell_back
 
     async def _run_group(
         self, group: list[Deployment], ctx: RequestContext, attempt: Callable[[Deployment], Awaitable[T]],

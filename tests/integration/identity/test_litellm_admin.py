@@ -21,12 +21,13 @@ CALL_COST = 0.005
 CONFIG = {
     "model_list": [
         {"model_name": "metered", "litellm_params": {
-            "model": "mock/metered", "mock_response": "a b c d e", "input_cost_per_token": 0.0,
+            "model": "mock/metered", "region_name": "eu", "mock_response": "a b c d e", "input_cost_per_token": 0.0,
             "output_cost_per_token": 0.001, "api_key": "sk-upstream-secret-1",
             "extra_headers": {"Authorization": "Bearer sk-upstream-secret-2", "X-Team": "search"}},
          "model_info": {"id": "metered-1", "max_input_tokens": 1000, "max_output_tokens": 50}},
         {"model_name": "metered", "litellm_params": {
-            "model": "mock/metered-b", "mock_response": "a b c d e", "input_cost_per_token": 1e-06,
+            "model": "mock/metered-b", "region_name": "eu", "mock_response": "a b c d e",
+            "input_cost_per_token": 1e-06,
             "output_cost_per_token": 0.001, "rpm": 60},
          "model_info": {"id": "metered-2"}},
         {"model_name": "other", "litellm_params": {"model": "mock/other", "tpm": 1000}},
