@@ -11,6 +11,7 @@ from tests.fakes.anthropic_upstream import FakeAnthropic
 from tests.fakes.bedrock_guardrail_upstream import FakeBedrockGuardrail
 from tests.fakes.presidio_upstream import FakePresidio
 from tests.support.servers import serve_app
+from tests.support.tables import fresh_tables
 
 SECRET_EMAIL = "bob.secret@example.com"
 #: a streamed answer: ~40 words of prose, an email in the middle, more prose after it
@@ -65,14 +66,7 @@ def bedrock(_bedrock_server: tuple[FakeBedrockGuardrail, str]) -> Iterator[FakeB
 @pytest.fixture(scope="module")
 def table_prefix(dynamodb_endpoint: str) -> Iterator[str]:
     """A unique ``TOLLWAY_TABLE_PREFIX`` for this module, its tables created."""
-    import uuid
-
-    from tollway.storage import client
-
-    prefix = f"g{uuid.uuid4().hex[:8]}-"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TOLLWAY_TABLE_PREFIX", prefix)
-        client.ensure_tables()
+    with fresh_tables("g") as prefix:
         yield prefix
 
 

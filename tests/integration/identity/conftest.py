@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,6 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import MASTER_KEY
+from tests.support.tables import fresh_tables
 
 MODELS = {
     "model_list": [
@@ -24,12 +24,7 @@ MODELS = {
 @pytest.fixture(scope="module")
 def table_prefix(store_backend: str) -> Iterator[str]:
     """A unique ``TOLLWAY_TABLE_PREFIX`` for this module, its tables created."""
-    from tollway.storage import client
-
-    prefix = f"t{uuid.uuid4().hex[:8]}-"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TOLLWAY_TABLE_PREFIX", prefix)
-        client.ensure_tables()
+    with fresh_tables("t") as prefix:
         yield prefix
 
 

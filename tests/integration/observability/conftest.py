@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,17 +16,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tests.support.servers import serve_app
+from tests.support.tables import fresh_tables
 
 
 @pytest.fixture(scope="module")
 def table_prefix(dynamodb_endpoint: str) -> Iterator[str]:
     """A unique ``TOLLWAY_TABLE_PREFIX`` for this module, its tables created."""
-    from tollway.storage import client
-
-    prefix = f"o{uuid.uuid4().hex[:8]}-"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TOLLWAY_TABLE_PREFIX", prefix)
-        client.ensure_tables()
+    with fresh_tables("o") as prefix:
         yield prefix
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import MASTER_KEY
 from tests.integration.identity.conftest import Admin
+from tests.support.tables import fresh_tables
 
 CONFIG = {"model_list": [
     {"model_name": "cheap", "litellm_params": {"model": "mock/cheap", "input_cost_per_token": 0.000001,
@@ -49,12 +50,7 @@ def total(samples: dict[str, list[tuple[dict[str, str], float]]], name: str, **l
 
 @pytest.fixture(scope="module")
 def table_prefix(dynamodb_endpoint: str) -> Iterator[str]:
-    from tollway.storage import client
-
-    prefix = f"m{uuid.uuid4().hex[:8]}-"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TOLLWAY_TABLE_PREFIX", prefix)
-        client.ensure_tables()
+    with fresh_tables("m") as prefix:
         yield prefix
 
 

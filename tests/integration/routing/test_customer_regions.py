@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import MASTER_KEY
 from tests.integration.routing.test_router import MESSAGES, client_for, deployment, upstreams
+from tests.support.tables import fresh_tables
 
 __all__ = ["upstreams"]
 
@@ -23,12 +24,7 @@ ADMIN = {"authorization": f"Bearer {MASTER_KEY}"}
 @pytest.fixture(scope="module")
 def table_prefix(store_backend: str) -> Iterator[str]:
     """A fresh ``TOLLWAY_TABLE_PREFIX`` for this module, its tables created."""
-    from tollway.storage import client
-
-    prefix = f"r{uuid.uuid4().hex[:8]}-"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TOLLWAY_TABLE_PREFIX", prefix)
-        client.ensure_tables()
+    with fresh_tables("r") as prefix:
         yield prefix
 
 

@@ -8,7 +8,6 @@ is started, which would break every later test that calls ``asyncio.run``."""
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import pytest
 
 from tests.conftest import MASTER_KEY
 from tests.support.servers import RunningServer, serve_app
+from tests.support.tables import fresh_tables
 
 PRICED = {"input_cost_per_token": 0.000002, "output_cost_per_token": 0.000008}
 MODELS: dict[str, Any] = {
@@ -58,12 +58,7 @@ def start(config: dict[str, Any]) -> tuple[RunningServer, Any]:
 @pytest.fixture(scope="module")
 def ui_store(dynamodb_endpoint: str) -> Iterator[str]:
     """Fresh tables (a unique prefix) for this module."""
-    from tollway.storage import client
-
-    prefix = f"ui{uuid.uuid4().hex[:8]}-"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TOLLWAY_TABLE_PREFIX", prefix)
-        client.ensure_tables()
+    with fresh_tables("ui") as prefix:
         yield prefix
 
 
