@@ -219,7 +219,6 @@ class TracingMiddleware:
             if state.flush_each and state.otlp is not None:  # after the last byte was handed on
                 state.otlp.force_flush()
 
-
     @staticmethod
     def _describe(state: _Tracing, span: Span, scope: Scope, method: str) -> None:
         """The server span's name, attributes and status once the request is answered."""
