@@ -22,6 +22,7 @@ from tollway import deadline
 from tollway.errors import InvalidRequestError, NotFoundError, PermissionDeniedError, TollwayError
 from tollway.guardrails import hooks as guardrails
 from tollway.observability import tracing
+from tollway.routing import regions
 from tollway.tokens import estimate_prompt
 from tollway.views import canonical as views
 
@@ -65,8 +66,6 @@ async def placed(gateway: Gateway, auth: AuthContext, ctx: RequestContext, model
     customer's ``allowed_model_region`` (``routing.regions``): else the customer's ``default_model`` group's
     deployments in that region, else a 400. The customer is read once per request (``meter.customer``). A call
     made for a restricted request (a guardrail's judge) carries its region on ``ctx``: it is kept there too."""
-    from tollway.routing import regions
-
     group = candidates(gateway, auth, ctx, model)
     customer = await gateway.meter.customer(ctx, end_user)
     region = (customer.allowed_model_region if customer is not None else None) or regions.required(ctx)
@@ -124,8 +123,6 @@ def reachable(gateway: Gateway, ctx: RequestContext, group: list[Deployment],
               fallbacks: list[str] | None) -> list[Deployment]:
     """Every deployment the call may end on (the group and its fallbacks, in the request's region), for
     worst-case reservations."""
-    from tollway.routing import regions
-
     region = regions.required(ctx)
     models = gateway.router.fallback_models(group[0].model_name, None, fallbacks)
     return group + [d for m in models for d in regions.serving(gateway.router.group(m), region)]
